@@ -1,0 +1,70 @@
+/**
+ * @module cli/args
+ * Command-line flags, CoreDNS-compatible so a Deployment can swap the image
+ * and keep its args: -conf, -dns.port, -version, -plugins, -quiet, and
+ * Go-style spellings (-flag value, -flag=value, --flag).
+ */
+
+export interface ServeArgs {
+  conf: string | null;
+  dnsPort: number;
+  version: boolean;
+  plugins: boolean;
+  quiet: boolean;
+  logFormat: 'text' | 'json';
+  pidfile: string | null;
+}
+
+export class UsageError extends Error {}
+
+const valueFlags = new Set(['conf', 'dns.port', 'log.format', 'pidfile']);
+const boolFlags = new Set(['version', 'plugins', 'quiet', 'help', 'h']);
+
+export function parseServeArgs(argv: readonly string[]): ServeArgs {
+  const out: ServeArgs = { conf: null, dnsPort: 53, version: false, plugins: false, quiet: false, logFormat: 'text', pidfile: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) throw new UsageError(`unexpected argument '${a}'`);
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
+    if (valueFlags.has(name)) {
+      if (value === undefined) {
+        value = argv[++i];
+        if (value === undefined) throw new UsageError(`flag needs an argument: -${name}`);
+      }
+      if (name === 'conf') out.conf = value;
+      else if (name === 'pidfile') out.pidfile = value;
+      else if (name === 'log.format') {
+        if (value !== 'text' && value !== 'json') throw new UsageError(`-log.format must be text or json`);
+        out.logFormat = value;
+      } else {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`invalid value "${value}" for flag -dns.port`);
+        out.dnsPort = n;
+      }
+    } else if (boolFlags.has(name)) {
+      const on = value === undefined || value === 'true';
+      if (name === 'help' || name === 'h') throw new UsageError('');
+      if (name === 'version') out.version = on;
+      else if (name === 'plugins') out.plugins = on;
+      else out.quiet = on;
+    } else {
+      throw new UsageError(`flag provided but not defined: -${name}`);
+    }
+  }
+  return out;
+}
+
+export const USAGE = `Usage: clusterdns [serve] [flags]
+       clusterdns demo
+Flags (CoreDNS-compatible):
+  -conf PATH        Corefile to load (default: ./Corefile if present)
+  -dns.port N       port for server blocks that name none (default 53)
+  -plugins          list the built-in plugins and exit
+  -version          print the version and exit
+  -quiet            only log warnings and errors
+  -log.format F     text (default, CoreDNS style) or json
+  -pidfile PATH     write the process id to PATH
+`;

@@ -1,0 +1,139 @@
+/**
+ * @module dns/name
+ * Domain names on the wire: reading (with RFC 1035 compression pointers that
+ * may only point backwards) and writing in uncompressed form. Names in the
+ * rest of the server are lower-case presentation strings with a trailing dot
+ * ("nginx.default.svc.cluster.local."); "." is the root.
+ */
+
+/** Why a name could not be read. Carries no stack-worthy detail: it is expected input. */
+export class NameError extends Error {}
+
+/**
+ * Reads the name at `offset` of `msg`. Returns the lower-case presentation
+ * form and the offset just after the name in the original position. Rejects
+ * labels over 63, names over 255 octets, forward or self pointers (a valid
+ * pointer always points to an earlier name), and running off the end.
+ * Hand-written because it sits on the hot path of every query.
+ */
+export function readName(msg: Uint8Array, offset: number): { name: string; end: number } {
+  let pos = offset;
+  let end = -1;
+  let wireLen = 0;
+  let out = '';
+  let minPtr = offset; // every pointer must land strictly before the last one
+  for (let hops = 0; hops < 128; hops++) {
+    if (pos >= msg.length) throw new NameError('name runs past the end of the message');
+    const len = msg[pos]!;
+    if (len === 0) {
+      if (end < 0) end = pos + 1;
+      return { name: out === '' ? '.' : out, end };
+    }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= msg.length) throw new NameError('truncated compression pointer');
+      const target = ((len & 0x3f) << 8) | msg[pos + 1]!;
+      if (target >= minPtr) throw new NameError('compression pointer does not point backwards');
+      if (end < 0) end = pos + 2;
+      minPtr = target;
+      pos = target;
+      continue;
+    }
+    if (kind !== 0) throw new NameError('unsupported label type');
+    if (pos + 1 + len > msg.length) throw new NameError('label runs past the end of the message');
+    wireLen += len + 1;
+    if (wireLen + 1 > 255) throw new NameError('name longer than 255 octets');
+    out += labelText(msg, pos + 1, len) + '.';
+    pos += len + 1;
+  }
+  throw new NameError('too many labels or pointers');
+}
+
+/** Lower-cased label text; bytes that are not printable or are dots are \DDD-escaped. */
+function labelText(msg: Uint8Array, start: number, len: number): string {
+  let s = '';
+  for (let i = start; i < start + len; i++) {
+    let c = msg[i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) s += String.fromCharCode(c);
+    else s += '\\' + String(c).padStart(3, '0');
+  }
+  return s;
+}
+
+/** Skips the name at offset without building it (compression allowed); returns the end offset. */
+export function skipName(msg: Uint8Array, offset: number): number {
+  let pos = offset;
+  for (;;) {
+    if (pos >= msg.length) throw new NameError('name runs past the end of the message');
+    const len = msg[pos]!;
+    if (len === 0) return pos + 1;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= msg.length) throw new NameError('truncated compression pointer');
+      return pos + 2;
+    }
+    if ((len & 0xc0) !== 0) throw new NameError('unsupported label type');
+    pos += len + 1;
+  }
+}
+
+/** Splits a presentation name into raw label byte arrays, honouring \DDD and \X escapes. */
+export function nameToLabels(name: string): Uint8Array[] {
+  if (name === '.' || name === '') return [];
+  const labels: Uint8Array[] = [];
+  let cur: number[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch === 0x5c /* \ */) {
+      const d = name.slice(i + 1, i + 4);
+      if (/^\d{3}$/.test(d)) { cur.push(Number(d) & 0xff); i += 3; }
+      else { cur.push(name.charCodeAt(i + 1) & 0xff); i += 1; }
+    } else if (ch === 0x2e /* . */) {
+      labels.push(Uint8Array.from(cur));
+      cur = [];
+    } else {
+      cur.push(ch & 0xff);
+    }
+  }
+  if (cur.length > 0) labels.push(Uint8Array.from(cur));
+  return labels;
+}
+
+/** Uncompressed wire form of a presentation name. Throws NameError for labels over 63 or names over 255. */
+export function encodeName(name: string): Uint8Array {
+  const labels = nameToLabels(name);
+  let size = 1;
+  for (const l of labels) {
+    if (l.length === 0) throw new NameError(`empty label in '${name}'`);
+    if (l.length > 63) throw new NameError(`label longer than 63 octets in '${name}'`);
+    size += l.length + 1;
+  }
+  if (size > 255) throw new NameError(`name longer than 255 octets: '${name}'`);
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const l of labels) { out[p++] = l.length; out.set(l, p); p += l.length; }
+  out[p] = 0;
+  return out;
+}
+
+/** Makes a name fully qualified and lower case: "Foo.Bar" -> "foo.bar.". */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower === '' || lower === '.') return '.';
+  return lower.endsWith('.') ? lower : lower + '.';
+}
+
+/** True when `name` equals `zone` or lies below it (both canonical). */
+export function isSubdomain(name: string, zone: string): boolean {
+  if (zone === '.') return true;
+  if (name.length === zone.length) return name === zone;
+  return name.length > zone.length && name.endsWith(zone) && name.charCodeAt(name.length - zone.length - 1) === 0x2e;
+}
+
+/** Number of labels of a canonical name ("." has 0). */
+export function labelCount(name: string): number {
+  if (name === '.') return 0;
+  let n = 0;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 0x2e) n++;
+  return n;
+}

@@ -1,0 +1,213 @@
+/**
+ * @module dns/reply
+ * What a plugin returns: rcode, flags and the three sections. A reply can be
+ * packed once for the question it answers (the kubernetes index does this when
+ * a name changes), and the writer then copies those bytes for every query,
+ * patching only the ID, flags and the question's case.
+ */
+import { Flag, Rcode, Type } from './constants.ts';
+import { encodeName, nameToLabels } from './name.ts';
+import type { RR } from './rr.ts';
+
+/**
+ * The sections of a reply in wire form, for one question name. Owner names
+ * are compressed against the question (offset 12), so the bytes are valid for
+ * every spelling of that name: case changes nothing of its length.
+ */
+export interface PackedSections {
+  /** Canonical question name these bytes were packed for. */
+  readonly qname: string;
+  /** Wire length of the question name (the body assumes it starts at 12 + this + 4). */
+  readonly qnameWireLength: number;
+  readonly body: Uint8Array;
+  readonly counts: readonly [an: number, ns: number, ar: number];
+  /** End offset (in body) of each record, in order: lets the writer cut cleanly on truncation. */
+  readonly rrEnds: Uint32Array;
+  /** Offset (in body) of each record's TTL field, for TTL ageing in the cache. */
+  readonly ttlOffsets: Uint32Array;
+}
+
+export interface ReplyInit {
+  rcode?: number;
+  authoritative?: boolean;
+  recursionAvailable?: boolean;
+  answer?: readonly RR[];
+  authority?: readonly RR[];
+  additional?: readonly RR[];
+  plugin?: string;
+}
+
+export class Reply {
+  readonly rcode: number;
+  readonly authoritative: boolean;
+  readonly recursionAvailable: boolean;
+  readonly answer: readonly RR[];
+  readonly authority: readonly RR[];
+  readonly additional: readonly RR[];
+  /** The plugin that wrote it (coredns_dns_responses_total{plugin}); '' when the server did. */
+  readonly plugin: string;
+  /** Seconds to take off every TTL when written (the cache's age of the entry). */
+  readonly ttlAge: number;
+  /** Error a plugin met while producing this reply; the errors plugin logs it. */
+  readonly error: Error | null;
+  private packedCache: PackedSections | null = null;
+
+  constructor(init: ReplyInit, ttlAge = 0, error: Error | null = null) {
+    this.rcode = init.rcode ?? Rcode.NOERROR;
+    this.authoritative = init.authoritative ?? false;
+    this.recursionAvailable = init.recursionAvailable ?? false;
+    this.answer = init.answer ?? EMPTY;
+    this.authority = init.authority ?? EMPTY;
+    this.additional = init.additional ?? EMPTY;
+    this.plugin = init.plugin ?? '';
+    this.ttlAge = ttlAge;
+    this.error = error;
+  }
+
+  /** An empty reply with this rcode (SERVFAIL, REFUSED, ...). */
+  static error(rcode: number, plugin = '', error: Error | null = null): Reply {
+    return new Reply({ rcode, plugin }, 0, error);
+  }
+
+  /** Flag bits this reply sets in the header (AA, RA). */
+  get flagBits(): number {
+    return (this.authoritative ? Flag.AA : 0) | (this.recursionAvailable ? Flag.RA : 0);
+  }
+
+  /** Pack for `qname` now and keep it (call at index time for replies that are served many times). */
+  prepack(qname: string): this {
+    this.packedCache = packSections(this, qname);
+    return this;
+  }
+
+  /** Packed sections for this question name: the kept ones when they match, else packed now. */
+  packedFor(qname: string): PackedSections {
+    const p = this.packedCache;
+    if (p !== null && p.qname === qname) return p;
+    return packSections(this, qname);
+  }
+
+  /** The same reply, to be written with TTLs reduced by `age` seconds. Shares the packed bytes. */
+  aged(age: number): Reply {
+    const r = new Reply(this, age, this.error);
+    r.packedCache = this.packedCache;
+    return r;
+  }
+
+  /** A copy with fields replaced (drops the packed bytes when a section changes). */
+  with(change: ReplyInit): Reply {
+    const r = new Reply({ ...this, ...change }, this.ttlAge, this.error);
+    if (change.answer === undefined && change.authority === undefined && change.additional === undefined) r.packedCache = this.packedCache;
+    return r;
+  }
+
+  withError(error: Error): Reply {
+    const r = new Reply(this, this.ttlAge, error);
+    r.packedCache = this.packedCache;
+    return r;
+  }
+}
+
+const EMPTY: readonly RR[] = Object.freeze([]);
+
+/** Types whose rdata is, or starts with after a fixed prefix, one domain name: it may serve as a compression target. */
+const rdataNameAt = new Map<number, number>([[Type.CNAME, 0], [Type.PTR, 0], [Type.NS, 0], [Type.SRV, 6], [Type.MX, 2]]);
+
+/**
+ * Encodes the sections of `reply` as they follow a question for `qname`.
+ * Owner names are compressed against names already written (question and
+ * earlier owners, and names at the start of CNAME/PTR/NS/SRV/MX rdata).
+ */
+export function packSections(reply: Reply, qname: string): PackedSections {
+  const qnameWire = encodeName(qname);
+  const base = 12 + qnameWire.length + 4;
+  const known = new Map<string, number>();
+  addSuffixes(known, qname, 12);
+  const all = [reply.answer, reply.authority, reply.additional];
+  const n = reply.answer.length + reply.authority.length + reply.additional.length;
+  const chunks: Uint8Array[] = [];
+  const rrEnds = new Uint32Array(n);
+  const ttlOffsets = new Uint32Array(n);
+  let pos = 0;
+  let i = 0;
+  for (const section of all) {
+    for (const r of section) {
+      const owner = compressName(r.name, known, base + pos);
+      chunks.push(owner);
+      pos += owner.length;
+      const fixed = new Uint8Array(10);
+      const v = new DataView(fixed.buffer);
+      v.setUint16(0, r.type); v.setUint16(2, r.class); v.setUint32(4, Math.max(0, r.ttl) >>> 0); v.setUint16(8, r.data.length);
+      ttlOffsets[i] = pos + 4;
+      chunks.push(fixed);
+      pos += 10;
+      const at = rdataNameAt.get(r.type);
+      if (at !== undefined && base + pos + at < 0x3fff) addWireSuffixes(known, r.data, at, base + pos + at);
+      chunks.push(r.data);
+      pos += r.data.length;
+      rrEnds[i++] = pos;
+    }
+  }
+  const body = new Uint8Array(pos);
+  let p = 0;
+  for (const c of chunks) { body.set(c, p); p += c.length; }
+  return {
+    qname, qnameWireLength: qnameWire.length, body,
+    counts: [reply.answer.length, reply.authority.length, reply.additional.length], rrEnds, ttlOffsets,
+  };
+}
+
+/** Wire form of `name`, ending in a pointer to the longest suffix already written; records its own new suffixes. */
+function compressName(name: string, known: Map<string, number>, at: number): Uint8Array {
+  const labels = nameToLabels(name);
+  const out: number[] = [];
+  let suffix = name;
+  for (let i = 0; i <= labels.length; i++) {
+    if (i === labels.length) { out.push(0); break; }
+    const ptr = known.get(suffix);
+    if (ptr !== undefined) { out.push(0xc0 | (ptr >> 8), ptr & 0xff); break; }
+    if (at + out.length < 0x3fff) known.set(suffix, at + out.length);
+    const l = labels[i]!;
+    out.push(l.length, ...l);
+    suffix = nextSuffix(suffix);
+  }
+  return Uint8Array.from(out);
+}
+
+function nextSuffix(name: string): string {
+  // skip one label, honouring "\." escapes
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x5c) { i++; continue; }
+    if (c === 0x2e) return i + 1 >= name.length ? '.' : name.slice(i + 1);
+  }
+  return '.';
+}
+
+function addSuffixes(known: Map<string, number>, name: string, at: number): void {
+  const labels = nameToLabels(name);
+  let suffix = name;
+  let off = at;
+  for (const l of labels) {
+    if (off >= 0x3fff) return;
+    if (!known.has(suffix)) known.set(suffix, off);
+    off += l.length + 1;
+    suffix = nextSuffix(suffix);
+  }
+}
+
+/** Records the suffixes of an uncompressed wire name found at data[start] (written at message offset `at`). */
+function addWireSuffixes(known: Map<string, number>, data: Uint8Array, start: number, at: number): void {
+  const labels: string[] = [];
+  const offs: number[] = [];
+  for (let p = start; p < data.length && data[p] !== 0;) {
+    const len = data[p]!;
+    offs.push(at + p - start);
+    labels.push(Buffer.from(data.subarray(p + 1, p + 1 + len)).toString('latin1').toLowerCase());
+    p += len + 1;
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const suffix = labels.slice(i).join('.') + '.';
+    if (offs[i]! < 0x3fff && !known.has(suffix)) known.set(suffix, offs[i]!);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * @module dns/response
+ * The writer: turns a Reply into the bytes sent back for one request. It
+ * copies the request's question (so the answer echoes the question's case),
+ * copies the packed sections, patches ID/flags/TTL age, appends our OPT when
+ * the client sent one, and cuts cleanly at a record boundary with TC=1 when
+ * the answer does not fit. No re-encoding on this path.
+ */
+import { EDNS_DO, Flag, Rcode, Type } from './constants.ts';
+import { readName } from './name.ts';
+import type { DnsRequest } from './request.ts';
+import type { Reply } from './reply.ts';
+
+const OPT_LENGTH = 11;
+
+export interface WriteOptions {
+  /** Our own maximum UDP payload (EDNS bufsize we advertise and honour), default 1232. */
+  readonly maxUdpSize: number;
+}
+
+/** The size limit for this request's reply: 65535 over TCP; over UDP the client's size, capped by ours. */
+export function replyLimit(req: DnsRequest, maxUdpSize: number): number {
+  if (req.transport === 'tcp') return 65535;
+  if (!req.edns) return 512;
+  return req.udpSize < maxUdpSize ? req.udpSize : maxUdpSize;
+}
+
+export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): Buffer {
+  const packed = reply.packedFor(req.qname);
+  const qEnd = req.questionEnd;
+  const opt = req.edns ? OPT_LENGTH : 0;
+  const limit = replyLimit(req, opts.maxUdpSize);
+  let [an, ns, ar] = packed.counts;
+  let bodyLen = packed.body.length;
+  let tc = 0;
+  if (qEnd + bodyLen + opt > limit) {
+    // Keep the longest prefix of whole records that fits; TC when answer or authority lost any.
+    const room = limit - qEnd - opt;
+    const ends = packed.rrEnds;
+    let kept = 0;
+    while (kept < ends.length && ends[kept]! <= room) kept++;
+    bodyLen = kept === 0 ? 0 : ends[kept - 1]!;
+    if (kept < an + ns) tc = Flag.TC;
+    an = Math.min(an, kept);
+    ns = Math.min(ns, kept - an);
+    ar = kept - an - ns;
+  }
+  const out = Buffer.allocUnsafe(qEnd + bodyLen + opt);
+  const rcode = reply.rcode;
+  out[0] = req.raw[0]!;
+  out[1] = req.raw[1]!;
+  const flags = Flag.QR | (req.opcode << 11) | (req.flags & (Flag.RD | Flag.CD)) | reply.flagBits | tc | (rcode & 0xf);
+  out[2] = flags >> 8;
+  out[3] = flags & 0xff;
+  out[4] = 0; out[5] = 1;
+  out[6] = an >> 8; out[7] = an & 0xff;
+  out[8] = ns >> 8; out[9] = ns & 0xff;
+  const arTotal = ar + (opt ? 1 : 0);
+  out[10] = arTotal >> 8; out[11] = arTotal & 0xff;
+  out.set(req.raw.subarray(12, qEnd), 12);
+  if (bodyLen > 0) {
+    out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
+    if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);
+  }
+  if (opt) writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);
+  return out;
+}
+
+function ageTtls(out: Buffer, base: number, offsets: Uint32Array, count: number, age: number): void {
+  for (let i = 0; i < count; i++) {
+    const at = base + offsets[i]!;
+    if (out.readUInt16BE(at - 4) === Type.OPT) continue;
+    const ttl = out.readUInt32BE(at);
+    out.writeUInt32BE(ttl > age ? ttl - age : 0, at);
+  }
+}
+
+function writeOpt(out: Buffer, at: number, udpSize: number, rcode: number, dnssecOk: boolean): void {
+  out[at] = 0;
+  out.writeUInt16BE(Type.OPT, at + 1);
+  out.writeUInt16BE(udpSize, at + 3);
+  out[at + 5] = rcode >> 4; // extended rcode, upper 8 bits
+  out[at + 6] = 0; // version
+  out.writeUInt16BE(dnssecOk ? EDNS_DO : 0, at + 7);
+  out.writeUInt16BE(0, at + 9);
+}
+
+/**
+ * A reply for a packet that never became a request (FORMERR, NOTIMP,
+ * BADVERS): the header echoed with the rcode, the question when it can be
+ * read, and an OPT when asked (always for BADVERS, which lives in it).
+ */
+export function writeErrorReply(msg: Uint8Array, rcode: number, withOpt: boolean, maxUdpSize: number): Buffer {
+  let qEnd = 12;
+  try {
+    if (((msg[4]! << 8) | msg[5]!) === 1) {
+      const { end } = readName(msg, 12);
+      if (end + 4 <= msg.length) qEnd = end + 4;
+    }
+  } catch {
+    qEnd = 12;
+  }
+  const opt = withOpt || rcode > 15 ? OPT_LENGTH : 0;
+  const out = Buffer.alloc(qEnd + opt);
+  out[0] = msg[0]!; out[1] = msg[1]!;
+  const flags = Flag.QR | (msg[2]! & 0x78) << 8 | (((msg[2]! << 8) | msg[3]!) & Flag.RD) | (rcode & 0xf);
+  out[2] = flags >> 8; out[3] = flags & 0xff;
+  out[5] = qEnd > 12 ? 1 : 0;
+  out[11] = opt ? 1 : 0;
+  if (qEnd > 12) out.set(msg.subarray(12, qEnd), 12);
+  if (opt) writeOpt(out, qEnd, maxUdpSize, rcode, false);
+  return out;
+}
+
+export { Rcode };

@@ -1,0 +1,101 @@
+/**
+ * @module main
+ * The clusterdns command. `clusterdns [serve] [flags]` runs the server as
+ * CoreDNS would; `clusterdns demo` serves the demo cluster in examples/.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { App } from './app/app.ts';
+import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './cli/args.ts';
+import { CorefileError } from './corefile/errors.ts';
+import { createLogger } from './log/logger.ts';
+import { builtinRegistry } from './plugins/index.ts';
+import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
+
+/** CoreDNS's built-in default when no Corefile exists. */
+const DEFAULT_COREFILE = '. {\n  whoami\n  log\n}\n';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'demo') {
+    const conf = fileURLToPath(new URL('../examples/Corefile', import.meta.url));
+    return serve({ ...parseOrExit(rest), conf }, true);
+  }
+  if (cmd === 'serve') return serve(parseOrExit(rest), false);
+  return serve(parseOrExit(argv), false);
+}
+
+function parseOrExit(argv: readonly string[]): ServeArgs {
+  try {
+    return parseServeArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      if (e.message) process.stderr.write(`${e.message}\n`);
+      process.stderr.write(USAGE);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+async function serve(args: ServeArgs, demo: boolean): Promise<number> {
+  if (args.version) {
+    process.stdout.write(`clusterdns-${VERSION} (CoreDNS-${COREDNS_COMPAT_VERSION} compatible)\n${process.platform}/${process.arch}, node ${process.version}\n`);
+    return 0;
+  }
+  if (args.plugins) {
+    process.stdout.write('Server types:\n  dns\n\nCaddyfile loaders:\n  flag\n  default\n\nOther plugins:\n');
+    for (const n of builtinRegistry().names()) process.stdout.write(`  dns.${n}\n`);
+    return 0;
+  }
+  const logger = createLogger({ format: args.logFormat, quiet: args.quiet });
+  const conf = args.conf ?? (existsSync('Corefile') ? 'Corefile' : null);
+  const app = new App({
+    corefilePath: conf ?? 'Corefile', corefileText: conf === null ? DEFAULT_COREFILE : undefined,
+    dnsPort: args.dnsPort, logger,
+  });
+  try {
+    await app.start();
+  } catch (e) {
+    if (e instanceof CorefileError) process.stderr.write(`${e.message}\n`);
+    else process.stderr.write(`clusterdns: ${(e as Error).message}\n`);
+    await app.stop(0).catch(() => {});
+    return 1;
+  }
+  if (args.pidfile) writeFileSync(args.pidfile, `${process.pid}\n`);
+  if (!args.quiet) {
+    for (const b of app.server.boundPorts()) process.stdout.write(`${b.address === '' ? '.' : b.address}:${b.port}\n`);
+    process.stdout.write(`clusterdns-${VERSION}\n${process.platform}/${process.arch}, node ${process.version}\n`);
+  }
+  if (demo) printDemoHints(app.port());
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`received ${signal}, shutting down`);
+    app.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGUSR1', () => {
+    app.reload(true).then(
+      (changed) => logger.info(changed ? 'reloaded configuration on SIGUSR1' : 'configuration unchanged'),
+      (e: Error) => logger.error(`reload failed, keeping the running configuration: ${e.message}`),
+    );
+  });
+  return -1; // keep running
+}
+
+function printDemoHints(port: number): void {
+  process.stdout.write(`\nServing the demo cluster on 127.0.0.1:${port} (UDP and TCP). Try:\n`);
+  process.stdout.write(`  dig @127.0.0.1 -p ${port} nginx.default.svc.cluster.local\n`);
+  process.stdout.write(`  dig @127.0.0.1 -p ${port} redis-ha.shared.svc.cluster.local\n`);
+  process.stdout.write(`  dig @127.0.0.1 -p ${port} SRV _http._tcp.nginx.default.svc.cluster.local\n\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (e: unknown) => {
+    process.stderr.write(`clusterdns: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * @module plugin/plugin
+ * The plugin contract. A handler gets the request and either answers or
+ * passes it to `next` (set once when the chain is built: no closure per
+ * query), and may look at or replace what comes back. Answers are returned
+ * synchronously when they can be; only real I/O (forward, etcd) returns a
+ * Promise. A thrown error becomes SERVFAIL and is reported by `errors`.
+ */
+import type { Directive } from '../corefile/parser.ts';
+import type { DnsRequest } from '../dns/request.ts';
+import type { Reply } from '../dns/reply.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ProcessServices } from './process-services.ts';
+
+export type Answer = Reply | Promise<Reply>;
+
+export interface Handler {
+  serveDNS(req: DnsRequest): Answer;
+}
+
+/** A handler in a server block's chain. */
+export interface ChainHandler extends Handler {
+  readonly name: string;
+  /** Set by the chain builder; the last plugin's next answers SERVFAIL ("no next plugin"). */
+  next: Handler;
+}
+
+/** What a plugin's setup sees: its server block, and hooks into the block's and the process's lifecycle. */
+export interface BlockContext {
+  /** Canonical zones of the server block ("." for root). */
+  readonly zones: readonly string[];
+  /** The block's port. */
+  readonly port: number;
+  /** Server label for metrics and logs: "dns://:53". */
+  readonly server: string;
+  readonly logger: Logger;
+  readonly services: ProcessServices;
+  /** Directory of the Corefile (relative paths in options resolve against it). */
+  readonly configDir: string;
+  /** Addresses from `bind`; empty means all interfaces. */
+  readonly bindAddresses: string[];
+  /** Block-wide settings plugins may change at setup (bufsize). */
+  readonly settings: { maxUdpSize: number };
+  /** Report readiness for the `ready` plugin. */
+  readyCheck(name: string, check: () => boolean): void;
+  /** Run before the listeners open (e.g. wait for the first cluster sync). */
+  onStartup(fn: () => Promise<void> | void): void;
+  /** Run when this configuration stops serving (shutdown, or replaced by a reload). */
+  onShutdown(fn: () => Promise<void> | void): void;
+  /** Called with every reply after it was written (metrics); cheap, synchronous. */
+  onReply(fn: ReplyObserver): void;
+  /** Other handlers of this block by plugin name, available after the chain is built (autopath, loop). */
+  handlersNamed(name: string): readonly ChainHandler[];
+  /** The head of this block's chain, available after it is built (plugins that query their own server block). */
+  chainHead(): Handler;
+}
+
+export type ReplyObserver = (req: DnsRequest, reply: Reply, size: number) => void;
+
+/** A directive name and how to set it up. */
+export interface PluginDefinition {
+  readonly name: string;
+  /** Parse one directive (with its block) and return its handler, or null for plugins outside the chain. */
+  setup(d: Directive, ctx: BlockContext): ChainHandler | null;
+  /** Allowed once per server block. */
+  readonly once?: boolean;
+}

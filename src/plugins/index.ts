@@ -1,0 +1,21 @@
+/**
+ * @module plugins
+ * Every built-in plugin. Adding a plugin: a folder here with its setup,
+ * handler, README and tests, a place in plugin/order.ts, and a line below.
+ */
+import type { PluginDefinition } from '../plugin/plugin.ts';
+import { PluginRegistry } from '../plugin/registry.ts';
+import { bind } from './bind/bind.ts';
+import { bufsize } from './bufsize/bufsize.ts';
+import { chaos } from './chaos/chaos.ts';
+import { errors } from './errors/errors.ts';
+import { log } from './log/log.ts';
+import { whoami } from './whoami/whoami.ts';
+
+export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
+  bind, bufsize, chaos, errors, log, whoami,
+];
+
+export function builtinRegistry(): PluginRegistry {
+  return new PluginRegistry(BUILTIN_PLUGINS);
+}

@@ -1,0 +1,138 @@
+/**
+ * @module server/dns-server
+ * Owns the listeners and the running configuration generation. Starting a
+ * generation runs its startup hooks, then opens what it needs; a reload
+ * builds and starts the new generation completely, keeps every listener
+ * whose address and port are unchanged (only their routes are swapped, in
+ * one synchronous step), opens new ones, closes dropped ones, and only then
+ * stops the old generation. If anything fails the old one keeps serving.
+ */
+import type { ConfigGeneration, ListenerSpec } from '../config/build.ts';
+import type { Logger } from '../log/logger.ts';
+import { ServeStats } from './serve.ts';
+import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listener.ts';
+import { UdpListener } from './udp-listener.ts';
+
+interface ListenerPair {
+  readonly key: string;
+  readonly spec: ListenerSpec;
+  readonly udp: UdpListener;
+  readonly tcp: TcpListener;
+  readonly port: number;
+}
+
+export interface DnsServerOptions {
+  readonly logger: Logger;
+  readonly tcp?: TcpOptions;
+  /** SO_REUSEPORT on UDP sockets, for one socket per worker on the same port. */
+  readonly reusePort?: boolean;
+}
+
+export class DnsServer {
+  readonly stats = new ServeStats();
+  readonly #opts: DnsServerOptions;
+  readonly #listeners = new Map<string, ListenerPair>();
+  #generation: ConfigGeneration | null = null;
+
+  constructor(opts: DnsServerOptions) {
+    this.#opts = opts;
+  }
+
+  get generation(): ConfigGeneration | null {
+    return this.#generation;
+  }
+
+  /** Start `gen` (first start or reload). Throws, leaving the running generation in place, when it cannot start. */
+  async apply(gen: ConfigGeneration): Promise<void> {
+    try {
+      await Promise.all(gen.startup.map((fn) => fn()));
+    } catch (e) {
+      await runAll(gen.shutdown, this.#opts.logger);
+      throw e;
+    }
+    const wanted = new Map(gen.listeners.map((l) => [keyOf(l), l]));
+    const opened: ListenerPair[] = [];
+    try {
+      for (const [key, spec] of wanted) {
+        if (!this.#listeners.has(key)) opened.push(await this.#open(key, spec));
+      }
+    } catch (e) {
+      await Promise.all(opened.map((p) => closePair(p)));
+      await runAll(gen.shutdown, this.#opts.logger);
+      throw e;
+    }
+    // The swap: synchronous, so no query sees half of it.
+    for (const [key, spec] of wanted) {
+      const pair = this.#listeners.get(key);
+      if (pair) {
+        pair.udp.routes = spec.routes;
+        pair.tcp.routes = spec.routes;
+        this.#listeners.set(key, { ...pair, spec });
+      }
+    }
+    for (const p of opened) this.#listeners.set(p.key, p);
+    const dropped = [...this.#listeners.values()].filter((p) => !wanted.has(p.key));
+    for (const p of dropped) this.#listeners.delete(p.key);
+    const old = this.#generation;
+    this.#generation = gen;
+    await Promise.all(dropped.map((p) => closePair(p)));
+    if (old) await runAll(old.shutdown, this.#opts.logger);
+  }
+
+  async #open(key: string, spec: ListenerSpec): Promise<ListenerPair> {
+    // UDP and TCP share one port number; with port 0 the kernel picks it for UDP and TCP follows.
+    for (let attempt = 0; ; attempt++) {
+      const udp = new UdpListener(spec.routes, this.stats);
+      const port = await udp.listen(spec.address, spec.port, this.#opts.reusePort ?? false);
+      const tcp = new TcpListener(spec.routes, this.stats, this.#opts.tcp ?? DEFAULT_TCP_OPTIONS);
+      try {
+        await tcp.listen(spec.address, port);
+        return { key, spec, udp, tcp, port };
+      } catch (e) {
+        await udp.close();
+        if (spec.port !== 0 || attempt >= 10) throw e;
+      }
+    }
+  }
+
+  /** Bound ports, by "address|port" as configured; for tests and the startup banner. */
+  boundPorts(): { address: string; configuredPort: number; port: number }[] {
+    return [...this.#listeners.values()].map((p) => ({ address: p.spec.address, configuredPort: p.spec.port, port: p.port }));
+  }
+
+  /** Stop accepting, let in-flight queries finish (up to graceMs), close everything. */
+  async shutdown(graceMs = 5000): Promise<void> {
+    const pairs = [...this.#listeners.values()];
+    this.#listeners.clear();
+    for (const p of pairs) p.udp.drain();
+    const tcpClosed = Promise.all(pairs.map((p) => p.tcp.close()));
+    const deadline = Date.now() + graceMs;
+    while (this.stats.inflight > 0 && Date.now() < deadline) await sleep(10);
+    await Promise.race([tcpClosed, sleep(Math.max(0, deadline - Date.now()))]);
+    for (const p of pairs) p.tcp.destroyAll();
+    await Promise.all(pairs.map((p) => p.udp.close()));
+    const gen = this.#generation;
+    this.#generation = null;
+    if (gen) await runAll(gen.shutdown, this.#opts.logger);
+  }
+}
+
+function keyOf(l: ListenerSpec): string {
+  return `${l.address}|${l.port}`;
+}
+
+async function closePair(p: ListenerPair): Promise<void> {
+  await p.udp.close();
+  await p.tcp.close();
+  p.tcp.destroyAll();
+}
+
+async function runAll(fns: readonly (() => Promise<void> | void)[], logger: Logger): Promise<void> {
+  await Promise.all(fns.map(async (fn) => {
+    try { await fn(); } catch (e) { logger.error(`shutdown hook failed: ${(e as Error).message}`); }
+  }));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

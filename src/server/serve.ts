@@ -1,0 +1,85 @@
+/**
+ * @module server/serve
+ * The hot path: one packet in, one reply out. Parse the question, pick the
+ * server block by longest zone, run its chain, write the reply. Synchronous
+ * whenever the chain is; no closure is created per query unless a plugin
+ * really waits on I/O.
+ */
+import { Rcode } from '../dns/constants.ts';
+import { isSubdomain } from '../dns/name.ts';
+import { Reply } from '../dns/reply.ts';
+import { DnsRequest, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
+import { writeErrorReply, writeReply } from '../dns/response.ts';
+import type { Route } from '../config/build.ts';
+import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
+
+/** Where replies go: a UDP socket (to the request's client) or a TCP connection. */
+export interface Responder {
+  send(buf: Buffer, port: number, address: string): void;
+}
+
+/** Counters the server keeps itself, read by metrics and shutdown. */
+export class ServeStats {
+  /** Queries whose reply is still being produced asynchronously. */
+  inflight = 0;
+  /** Handlers that threw (coredns_panics_total). */
+  panics = 0;
+  /** Packets dropped before parsing (short header, QR=1). */
+  dropped = 0;
+}
+
+const refused = Reply.error(Rcode.REFUSED);
+
+/** The longest zone of `routes` containing `qname`, or null. Routes are sorted longest first. */
+export function routeFor(routes: readonly Route[], qname: string): Route | null {
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i]!;
+    if (isSubdomain(qname, r.zone)) return r;
+  }
+  return null;
+}
+
+export function serveQuery(
+  msg: Buffer, transport: Transport, remoteAddress: string, remotePort: number,
+  localAddress: string, localPort: number, routes: readonly Route[], out: Responder, stats: ServeStats,
+): void {
+  const q = parseQuery(msg);
+  if (typeof q === 'number') {
+    if (q === ParseOutcome.DROP) { stats.dropped++; return; }
+    const rcode = q === ParseOutcome.FORMERR ? Rcode.FORMERR : q === ParseOutcome.NOTIMP ? Rcode.NOTIMP : Rcode.BADVERS;
+    out.send(writeErrorReply(msg, rcode, q === ParseOutcome.BADVERS, DEFAULT_MAX_UDP_SIZE), remotePort, remoteAddress);
+    return;
+  }
+  const req = new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, performance.now());
+  const route = routeFor(routes, req.qname);
+  if (route === null) {
+    out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }), remotePort, remoteAddress);
+    return;
+  }
+  req.server = route.server;
+  req.zone = route.zone;
+  let answer;
+  try {
+    answer = route.block.head.serveDNS(req);
+  } catch (e) {
+    stats.panics++;
+    answer = Reply.error(Rcode.SERVFAIL, '', e as Error);
+  }
+  if (answer instanceof Promise) {
+    stats.inflight++;
+    answer.then(
+      (r) => { stats.inflight--; finish(req, r, route, out); },
+      (e: unknown) => { stats.inflight--; stats.panics++; finish(req, Reply.error(Rcode.SERVFAIL, '', e as Error), route, out); },
+    );
+    return;
+  }
+  finish(req, answer, route, out);
+}
+
+function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder): void {
+  const block = route.block;
+  const buf = writeReply(req, reply, block);
+  out.send(buf, req.remotePort, req.remoteAddress);
+  const obs = block.observers;
+  for (let i = 0; i < obs.length; i++) obs[i]!(req, reply, buf.length);
+}
