@@ -1,0 +1,102 @@
+/**
+ * @module corefile/reverse-zones
+ * Turns a CIDR written as a zone (`10.0.0.0/24`, `1234:abcd::/64`) into the
+ * reverse zones it covers. Reverse names only exist on label boundaries (an
+ * octet for in-addr.arpa, a nibble for ip6.arpa), so a prefix that is not on
+ * one is rounded up and split: `10.0.0.0/17` gives 128 `/24` zones, while
+ * `10.0.0.0/8` is just `10.in-addr.arpa.`. Host bits in the address are
+ * ignored, as Go's net.ParseCIDR (and so CoreDNS) does. Used for server block
+ * keys and by plugins taking zones as arguments (kubernetes).
+ */
+
+/** Parses dotted-quad IPv4 text into 4 octets, or null. Leading zeros are rejected (as Go does). */
+export function parseIPv4(s: string): number[] | null {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
+    const v = Number(p);
+    if (v > 255) return null;
+    out.push(v);
+  }
+  return out;
+}
+
+/** Parses IPv6 text (with `::` and an optional dotted IPv4 tail) into 16 bytes, or null. */
+export function parseIPv6(s: string): number[] | null {
+  if (s.includes('%')) return null; // zone ids make no sense in a reverse zone
+  let tail: number[] = [];
+  let text = s;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon !== -1 && text.slice(lastColon + 1).includes('.')) {
+    const v4 = parseIPv4(text.slice(lastColon + 1));
+    if (!v4) return null;
+    tail = v4;
+    // Keep the colon when it is part of '::' so the split below still sees it.
+    text = text.endsWith('::' + text.slice(lastColon + 1)) ? text.slice(0, lastColon + 1) : text.slice(0, lastColon);
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (h: string): number[] | null => {
+    if (h === '') return [];
+    const out: number[] = [];
+    for (const g of h.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+      const v = parseInt(g, 16);
+      out.push(v >> 8, v & 0xff);
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const rest = halves.length === 2 ? groups(halves[1]) : [];
+  if (!head || !rest) return null;
+  const known = head.length + rest.length + tail.length;
+  if (halves.length === 1) {
+    return known === 16 ? [...head, ...tail] : null;
+  }
+  if (known > 14) return null; // '::' stands for at least one zero group
+  return [...head, ...new Array<number>(16 - known).fill(0), ...rest, ...tail];
+}
+
+/**
+ * The reverse zones (lower-case FQDNs) covering `cidr`, in address order.
+ * Throws a plain Error with a readable message when `cidr` is not a valid CIDR.
+ */
+export function reverseZonesOfCidr(cidr: string): string[] {
+  const slash = cidr.indexOf('/');
+  if (slash === -1) throw new Error(`'${cidr}' is not a CIDR: missing '/prefix'`);
+  const addr = cidr.slice(0, slash);
+  const prefixText = cidr.slice(slash + 1);
+  const v4 = parseIPv4(addr);
+  const bytes = v4 ?? parseIPv6(addr);
+  if (!bytes) throw new Error(`'${cidr}' is not a CIDR: '${addr}' is not an IP address`);
+  const bits = bytes.length * 8;
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
+    throw new Error(`'${cidr}' is not a CIDR: prefix length must be 0..${bits}`);
+  }
+  const prefix = Number(prefixText);
+
+  // Work in label units: octets for IPv4, nibbles for IPv6.
+  const unitBits = v4 ? 8 : 4;
+  const units: number[] = v4 ? [...bytes] : bytes.flatMap((b) => [b >> 4, b & 0xf]);
+  const suffix = v4 ? 'in-addr.arpa.' : 'ip6.arpa.';
+  const count = Math.ceil(prefix / unitBits); // labels in each zone
+  const spare = count * unitBits - prefix; // bits rounded up, 0..unitBits-1
+  if (count === 0) return [suffix];
+
+  // Clear host bits, so 10.1.2.3/16 means 10.1.0.0/16.
+  for (let k = 0; k < units.length; k++) {
+    const keep = Math.min(Math.max(prefix - k * unitBits, 0), unitBits);
+    const mask = ((1 << keep) - 1) << (unitBits - keep);
+    units[k] &= mask;
+  }
+  const label = (v: number): string => (v4 ? String(v) : v.toString(16));
+  const fixed = units.slice(0, count - 1).reverse().map(label).join('.');
+  const zones: string[] = [];
+  for (let i = 0; i < 1 << spare; i++) {
+    const last = label(units[count - 1] + i);
+    zones.push(fixed === '' ? `${last}.${suffix}` : `${last}.${fixed}.${suffix}`);
+  }
+  return zones;
+}
