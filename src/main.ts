@@ -22,6 +22,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return serve({ ...parseOrExit(rest), conf }, true);
   }
   if (cmd === 'serve') return serve(parseOrExit(rest), false);
+  if (cmd === 'deploy') {
+    const { deployCommand } = await import('./deploy/cli.ts');
+    return deployCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   return serve(parseOrExit(argv), false);
 }
 

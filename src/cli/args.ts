@@ -59,6 +59,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
 
 export const USAGE = `Usage: clusterdns [serve] [flags]
        clusterdns demo
+       clusterdns deploy render [-i IP] [-d DOMAIN] [-r CIDR]... [-s]
 Flags (CoreDNS-compatible):
   -conf PATH        Corefile to load (default: ./Corefile if present)
   -dns.port N       port for server blocks that name none (default 53)
