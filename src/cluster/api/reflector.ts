@@ -1,0 +1,440 @@
+/**
+ * @module cluster/api/reflector
+ * Keeps one Kubernetes resource kind mirrored into a ClusterStateSink:
+ * paginated list -> replace + markSynced -> watch from the list's
+ * resourceVersion (bookmarks on) -> apply each event. A watch that ends is
+ * resumed from the last resourceVersion seen; 410 Expired (HTTP or ERROR
+ * event) triggers a full relist replaced atomically; any other failure is
+ * retried forever with capped exponential backoff and jitter, logging at most
+ * one error line per log interval. Objects are converted to slim records as
+ * they arrive; whole API objects are never retained.
+ */
+
+import type { ClusterKind, ClusterRecord, ClusterStateSink } from '../types.ts';
+import { ApiError, readBody } from './client.ts';
+import type { ApiTransport } from './client.ts';
+import { convertObject, objectMeta, placeholderRecord } from './convert.ts';
+
+export interface Logger {
+  warn(msg: string): void;
+  error(msg: string): void;
+  info(msg: string): void;
+}
+
+export interface BackoffOptions {
+  /** First retry delay (default 250 ms). */
+  readonly initialMs?: number;
+  /** Largest delay (default 30 000 ms). */
+  readonly maxMs?: number;
+  /** Growth per failed attempt (default 2). */
+  readonly factor?: number;
+  /** Fraction 0..1 of each delay removed at random (default 0.5). */
+  readonly jitter?: number;
+}
+
+/** Delay before retry number `attempt` (0-based): min(max, initial*factor^attempt) minus jitter. */
+export function backoffDelay(attempt: number, backoff: BackoffOptions = {}, random: () => number = Math.random): number {
+  const initial = backoff.initialMs ?? 250;
+  const max = backoff.maxMs ?? 30_000;
+  const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0.5));
+  const raw = Math.min(max, initial * (backoff.factor ?? 2) ** Math.min(attempt, 64));
+  return Math.max(0, Math.round(raw * (1 - jitter * random())));
+}
+
+export interface ResourceSpec {
+  readonly kind: ClusterKind;
+  /** Cluster-wide list path, e.g. /api/v1/services. */
+  readonly path: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface ReflectorOptions {
+  readonly transport: ApiTransport;
+  readonly resource: ResourceSpec;
+  readonly sink: ClusterStateSink;
+  readonly logger: Logger;
+  /** Items per list page (default 500). */
+  readonly pageSize?: number;
+  /** Server-side watch timeout (default 300 s); the stream is then resumed. */
+  readonly watchTimeoutSeconds?: number;
+  /** Idle timeout of one list request (default 60 s). */
+  readonly listTimeoutMs?: number;
+  /** A watch silent for watchTimeoutSeconds plus this is presumed dead (default 30 s). */
+  readonly watchIdleGraceMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** At most one error line per this period (default: backoff.maxMs). */
+  readonly errorLogIntervalMs?: number;
+  readonly random?: () => number;
+}
+
+export interface ReflectorStatus {
+  readonly kind: ClusterKind;
+  /** The first full list has been delivered. */
+  readonly synced: boolean;
+  /** The last request to the API server succeeded (a watch is open or being opened). */
+  readonly connected: boolean;
+  readonly lastError: string | null;
+  /** Epoch ms of the last error, the last completed list. */
+  readonly lastErrorTime: number | null;
+  readonly lastSyncTime: number | null;
+  /** Last resourceVersion seen (list, event or bookmark). */
+  readonly resourceVersion: string | null;
+  /** Completed full lists; relists are those after the first (410 Expired). */
+  readonly lists: number;
+  readonly relists: number;
+  readonly watches: number;
+  /** Retries after an error or a dropped stream. */
+  readonly reconnects: number;
+  readonly errors: number;
+  readonly events: number;
+  readonly bookmarks: number;
+  /** Objects that failed conversion and were skipped. */
+  readonly skipped: number;
+}
+
+type WatchOutcome = 'expired' | 'ended' | 'short';
+
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
+const MAX_PAGES = 100_000;
+const HEALTHY_WATCH_MS = 500;
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    return `${typeof code === 'string' && !err.message.includes(code) ? `${code}: ` : ''}${err.message}${cause}`;
+  }
+  return String(err);
+}
+
+export class Reflector {
+  /** Resolves when the first list has been delivered (never rejects). */
+  readonly whenSynced: Promise<void>;
+  private readonly opts: ReflectorOptions;
+  private readonly kind: ClusterKind;
+  private readonly abort = new AbortController();
+  private resolveSynced: () => void = () => {};
+  private loop: Promise<void> | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private attempt = 0;
+  private failuresSinceSuccess = 0;
+  private reportedSinceSuccess = false;
+  private lastErrorLog: number | null = null;
+  private suppressedErrors = 0;
+  private lastSkipLog: number | null = null;
+  private phase: 'list' | 'watch' = 'list';
+  private rv: string | null = null;
+  private s = {
+    synced: false, connected: false, lastError: null as string | null, lastErrorTime: null as number | null,
+    lastSyncTime: null as number | null, lists: 0, relists: 0, watches: 0, reconnects: 0, errors: 0,
+    events: 0, bookmarks: 0, skipped: 0,
+  };
+
+  constructor(opts: ReflectorOptions) {
+    this.opts = opts;
+    this.kind = opts.resource.kind;
+    this.whenSynced = new Promise((resolve) => {
+      this.resolveSynced = resolve;
+    });
+  }
+
+  get synced(): boolean {
+    return this.s.synced;
+  }
+
+  get connected(): boolean {
+    return this.s.connected;
+  }
+
+  get lastError(): string | null {
+    return this.s.lastError;
+  }
+
+  get lastSyncTime(): number | null {
+    return this.s.lastSyncTime;
+  }
+
+  status(): ReflectorStatus {
+    return { kind: this.kind, resourceVersion: this.rv, ...this.s };
+  }
+
+  /** Starts the list/watch loop (idempotent). */
+  start(): void {
+    if (this.loop !== null || this.stopped) return;
+    this.loop = this.run();
+  }
+
+  /** Stops the loop, aborting any request in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Logs without ever throwing into the loop. */
+  private log(level: 'info' | 'warn' | 'error', msg: string): void {
+    try {
+      this.opts.logger[level](msg);
+    } catch {
+      // a failing logger must not stop the reflector
+    }
+  }
+
+  private get prefix(): string {
+    return `kubernetes ${this.kind}`;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    let expiredInARow = 0;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+        }
+        const outcome = await this.watch();
+        if (outcome === 'expired') {
+          needList = true;
+          expiredInARow++;
+          this.log('info', `${this.prefix}: watch from resourceVersion ${this.rv} expired (410), relisting`);
+          if (expiredInARow > 1) await this.sleep(this.nextDelay());
+          continue;
+        }
+        expiredInARow = 0;
+        if (outcome === 'short') {
+          this.s.reconnects++;
+          await this.sleep(this.nextDelay());
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        this.failed(err);
+        this.s.reconnects++;
+        await this.sleep(this.nextDelay());
+      }
+    }
+    this.s.connected = false;
+  }
+
+  private nextDelay(): number {
+    return backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private query(extra: Record<string, string>): string {
+    const q = new URLSearchParams(extra);
+    const { labelSelector, fieldSelector } = this.opts.resource;
+    if (labelSelector) q.set('labelSelector', labelSelector);
+    if (fieldSelector) q.set('fieldSelector', fieldSelector);
+    return `${this.opts.resource.path}?${q.toString()}`;
+  }
+
+  private failed(err: unknown): void {
+    const now = Date.now();
+    const msg = messageOf(err);
+    this.s.errors++;
+    this.s.connected = false;
+    this.s.lastError = `${this.phase}: ${msg}`;
+    this.s.lastErrorTime = now;
+    this.failuresSinceSuccess++;
+    const interval = this.opts.errorLogIntervalMs ?? this.opts.backoff?.maxMs ?? 30_000;
+    if (this.lastErrorLog !== null && now - this.lastErrorLog < interval) {
+      this.suppressedErrors++;
+      return;
+    }
+    const extra = this.suppressedErrors > 0 ? ` (${this.suppressedErrors} failures suppressed since the last report)` : '';
+    this.log('error', `${this.prefix}: ${this.phase} failed: ${msg}; retrying with backoff${extra}`);
+    this.lastErrorLog = now;
+    this.suppressedErrors = 0;
+    this.reportedSinceSuccess = true;
+  }
+
+  /** A request succeeded: connected again (reported once if the outage was). */
+  private markConnected(): void {
+    this.s.connected = true;
+    if (this.failuresSinceSuccess > 0 && this.reportedSinceSuccess) {
+      this.log('info', `${this.prefix}: connection restored after ${this.failuresSinceSuccess} failed attempts`);
+    }
+    this.failuresSinceSuccess = 0;
+    this.reportedSinceSuccess = false;
+  }
+
+  private skip(error: string, inList: boolean): void {
+    this.s.skipped++;
+    if (inList) return;
+    const now = Date.now();
+    const interval = this.opts.errorLogIntervalMs ?? this.opts.backoff?.maxMs ?? 30_000;
+    if (this.lastSkipLog !== null && now - this.lastSkipLog < interval) return;
+    this.lastSkipLog = now;
+    this.log('warn', `${this.prefix}: ignoring invalid object: ${error}`);
+  }
+
+  private async list(): Promise<void> {
+    this.phase = 'list';
+    const pageSize = this.opts.pageSize ?? 500;
+    const records: ClusterRecord[] = [];
+    let cont = '';
+    let rv = '';
+    let restarts = 0;
+    let skipped = 0;
+    let firstSkip = '';
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const params: Record<string, string> = { limit: String(pageSize) };
+      if (cont !== '') params.continue = cont;
+      let body: { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
+      try {
+        const res = await this.opts.transport.open(this.query(params), {
+          signal: this.abort.signal,
+          idleTimeoutMs: this.opts.listTimeoutMs ?? 60_000,
+        });
+        body = JSON.parse(await readBody(res)) as typeof body;
+      } catch (err) {
+        // The continue token outlived etcd compaction: start the list over (client-go does the same).
+        if (cont !== '' && err instanceof ApiError && err.status === 410 && restarts < 3) {
+          restarts++;
+          cont = '';
+          records.length = 0;
+          skipped = 0;
+          this.log('info', `${this.prefix}: list continue token expired, restarting the list`);
+          continue;
+        }
+        throw err;
+      }
+      this.markConnected();
+      if (!Array.isArray(body.items)) throw new Error('list response without items');
+      for (const item of body.items) {
+        const r = convertObject(this.kind, item);
+        if (r.record !== undefined) {
+          records.push(r.record);
+        } else {
+          skipped++;
+          if (firstSkip === '') firstSkip = r.error;
+          this.skip(r.error, true);
+        }
+      }
+      rv = typeof body.metadata?.resourceVersion === 'string' ? body.metadata.resourceVersion : '';
+      cont = typeof body.metadata?.continue === 'string' ? body.metadata.continue : '';
+      if (cont === '') break;
+    }
+    if (cont !== '') throw new Error(`list did not finish within ${MAX_PAGES} pages`);
+    if (rv === '') throw new Error('list response without metadata.resourceVersion');
+    this.opts.sink.replace([this.kind], records);
+    if (!this.s.synced) {
+      this.opts.sink.markSynced(this.kind);
+      this.s.synced = true;
+      this.resolveSynced();
+    }
+    this.rv = rv;
+    this.s.lastSyncTime = Date.now();
+    if (this.s.lists++ > 0) this.s.relists++;
+    this.attempt = 0;
+    if (skipped > 0) this.log('warn', `${this.prefix}: list skipped ${skipped} invalid objects, first: ${firstSkip}`);
+  }
+
+  private async watch(): Promise<WatchOutcome> {
+    this.phase = 'watch';
+    const timeout = Math.max(1, Math.round(this.opts.watchTimeoutSeconds ?? 300));
+    const started = Date.now();
+    let received = 0;
+    this.s.watches++;
+    const path = this.query({
+      watch: 'true', resourceVersion: this.rv ?? '', allowWatchBookmarks: 'true', timeoutSeconds: String(timeout),
+    });
+    let res;
+    try {
+      res = await this.opts.transport.open(path, {
+        signal: this.abort.signal,
+        idleTimeoutMs: timeout * 1000 + (this.opts.watchIdleGraceMs ?? 30_000),
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 410) return 'expired';
+      throw err;
+    }
+    this.markConnected();
+    res.setEncoding('utf8');
+    let buf = '';
+    try {
+      for await (const chunk of res as AsyncIterable<string>) {
+        buf += chunk;
+        if (!buf.includes('\n')) {
+          if (buf.length > MAX_LINE_CHARS) throw new Error(`watch event longer than ${MAX_LINE_CHARS} characters`);
+          continue;
+        }
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          received++;
+          if (this.handleLine(line) === 'expired') {
+            res.destroy();
+            return 'expired';
+          }
+        }
+      }
+      if (buf.trim() !== '' && res.complete) {
+        received++;
+        if (this.handleLine(buf) === 'expired') return 'expired';
+      }
+    } finally {
+      if (received > 0 || Date.now() - started >= HEALTHY_WATCH_MS) this.attempt = 0;
+    }
+    if (!res.complete) throw new Error('watch stream closed before its end');
+    return received === 0 && Date.now() - started < HEALTHY_WATCH_MS ? 'short' : 'ended';
+  }
+
+  /** Applies one watch event line; 'expired' for a 410 ERROR event; throws on anything malformed. */
+  private handleLine(line: string): 'expired' | 'ok' {
+    let ev: { type?: unknown; object?: unknown };
+    try {
+      ev = JSON.parse(line) as typeof ev;
+    } catch (err) {
+      throw new Error(`malformed watch event (${(err as Error).message}): ${line.slice(0, 80)}`);
+    }
+    const type = ev.type;
+    if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+      const r = convertObject(this.kind, ev.object);
+      const meta = objectMeta(ev.object);
+      if (r.record !== undefined) {
+        this.opts.sink.apply({ type, object: r.record });
+      } else {
+        this.skip(r.error, false);
+        // A version we cannot use replaces one we may hold: drop the old one.
+        if (type !== 'ADDED' && meta.name !== '') {
+          this.opts.sink.apply({ type: 'DELETED', object: placeholderRecord(this.kind, meta.namespace, meta.name) });
+        }
+      }
+      if (meta.resourceVersion !== null) this.rv = meta.resourceVersion;
+      this.s.events++;
+      return 'ok';
+    }
+    if (type === 'BOOKMARK') {
+      const rv = objectMeta(ev.object).resourceVersion;
+      if (rv !== null) this.rv = rv;
+      this.s.bookmarks++;
+      return 'ok';
+    }
+    if (type === 'ERROR') {
+      const st = (typeof ev.object === 'object' && ev.object !== null ? ev.object : {}) as Record<string, unknown>;
+      const code = typeof st.code === 'number' ? st.code : 0;
+      if (code === 410) return 'expired';
+      const reason = typeof st.reason === 'string' ? st.reason : 'Unknown';
+      throw new ApiError(code, reason, `watch ERROR event ${code} ${reason}: ${typeof st.message === 'string' ? st.message : ''}`);
+    }
+    throw new Error(`unexpected watch event type ${JSON.stringify(type)}`);
+  }
+}
