@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  process.stderr.write(`clusterdns needs Node.js 24 or newer (this is ${process.version}).\n` +
+  process.stderr.write(`clusterdns needs Node.js 24 or newer (this is v${process.versions.node}).\n` +
     `In a checkout, run it through npm after 'npm ci' (npx clusterdns ..., npm start), which uses the node@24 dev dependency.\n`);
   process.exit(1);
 }

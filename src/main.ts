@@ -10,6 +10,7 @@ import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './cli/args.ts
 import { CorefileError } from './corefile/errors.ts';
 import { createLogger } from './log/logger.ts';
 import { builtinRegistry } from './plugins/index.ts';
+import { reloadOnSignal } from './plugins/reload/reload-watcher.ts';
 import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
 
 /** CoreDNS's built-in default when no Corefile exists. */
@@ -36,7 +37,8 @@ function parseOrExit(argv: readonly string[]): ServeArgs {
     if (e instanceof UsageError) {
       if (e.message) process.stderr.write(`${e.message}\n`);
       process.stderr.write(USAGE);
-      process.exit(2);
+      // Like Go's flag package: -h/-help is not an error, a bad flag is.
+      process.exit(e.message ? 2 : 0);
     }
     throw e;
   }
@@ -81,12 +83,8 @@ async function serve(args: ServeArgs, demo: boolean): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGUSR1', () => {
-    app.reload(true).then(
-      (changed) => logger.info(changed ? 'reloaded configuration on SIGUSR1' : 'configuration unchanged'),
-      (e: Error) => logger.error(`reload failed, keeping the running configuration: ${e.message}`),
-    );
-  });
+  // Logged and counted (coredns_reload_failed_total) like the reload plugin's polls.
+  process.on('SIGUSR1', () => { void reloadOnSignal(app.services, 'SIGUSR1'); });
   return -1; // keep running
 }
 

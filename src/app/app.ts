@@ -2,7 +2,9 @@
  * @module app/app
  * The running server: reads the Corefile, builds a configuration generation,
  * hands it to the DNS server, and rebuilds it on reload. A Corefile that
- * fails to parse or set up never replaces a running one.
+ * fails to parse or set up never replaces a running one, and readiness is
+ * swapped only once the new configuration serves (a reload never flips it).
+ * Stopping honours lameduck: keep serving for a while, then close.
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -10,7 +12,7 @@ import { parseCorefile, type ServerBlock } from '../corefile/parser.ts';
 import { readFileSync } from 'node:fs';
 import { buildConfig, type ConfigGeneration } from '../config/build.ts';
 import type { Logger } from '../log/logger.ts';
-import { ProcessServices } from '../plugin/process-services.ts';
+import { ProcessServices, type ServerControl } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
 import { builtinRegistry } from '../plugins/index.ts';
 import { DnsServer } from '../server/dns-server.ts';
@@ -27,6 +29,8 @@ export interface AppOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly tcp?: TcpOptions;
   readonly reusePort?: boolean;
+  /** Replaces the default fatal handler (print "[FATAL] ..." and exit 1); tests pass one so a detected loop does not end the run. */
+  readonly fatal?: (message: string) => void;
 }
 
 export interface LoadedConfig {
@@ -35,7 +39,7 @@ export interface LoadedConfig {
   readonly hash: string;
 }
 
-export class App {
+export class App implements ServerControl {
   readonly services: ProcessServices;
   readonly server: DnsServer;
   readonly #opts: AppOptions;
@@ -45,13 +49,18 @@ export class App {
   constructor(opts: AppOptions) {
     this.#opts = opts;
     this.#registry = opts.registry ?? builtinRegistry();
-    this.services = new ProcessServices({ logger: opts.logger });
+    this.services = new ProcessServices({ logger: opts.logger, fatal: opts.fatal });
     this.server = new DnsServer({ logger: opts.logger, tcp: opts.tcp, reusePort: opts.reusePort });
     this.services.shared.set('app', this);
+    this.services.control = this;
   }
 
   get configHash(): string {
     return this.#hash;
+  }
+
+  get panics(): number {
+    return this.server.stats.panics;
   }
 
   /** Parse the Corefile as it is now (file on disk unless text was given). Throws CorefileError. */
@@ -66,7 +75,7 @@ export class App {
   build(cfg: LoadedConfig): ConfigGeneration {
     const gen = buildConfig(cfg.blocks, {
       registry: this.#registry, services: this.services,
-      dnsPort: this.#opts.dnsPort ?? 53, configPath: resolve(this.#opts.corefilePath),
+      dnsPort: this.#opts.dnsPort ?? 53, configPath: resolve(this.#opts.corefilePath), configHash: cfg.hash,
     });
     return gen;
   }
@@ -78,6 +87,7 @@ export class App {
     this.services.readiness = gen.readiness;
     await this.server.apply(gen);
     this.#hash = cfg.hash;
+    this.services.phase = 'serving';
   }
 
   /**
@@ -89,19 +99,25 @@ export class App {
     const cfg = this.load();
     if (!force && cfg.hash === this.#hash) return false;
     const gen = this.build(cfg);
-    const previous = this.services.readiness;
+    // The old readiness answers until the new configuration serves: its startup (a first sync) must not flip /ready.
+    await this.server.apply(gen);
     this.services.readiness = gen.readiness;
-    try {
-      await this.server.apply(gen);
-    } catch (e) {
-      this.services.readiness = previous;
-      throw e;
-    }
     this.#hash = cfg.hash;
     return true;
   }
 
+  /**
+   * Stop: /ready turns 503 at once; with a lameduck request (health) DNS and
+   * /health keep answering for its duration; then in-flight queries get up
+   * to graceMs and everything closes.
+   */
   async stop(graceMs = 5000): Promise<void> {
+    this.services.phase = 'stopping';
+    const lameduck = this.services.lameduck.longest();
+    if (lameduck && lameduck.ms > 0 && this.server.generation) {
+      lameduck.begin?.();
+      await new Promise((r) => setTimeout(r, lameduck.ms));
+    }
     await this.server.shutdown(graceMs);
     await this.services.http.closeAll();
   }

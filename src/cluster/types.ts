@@ -60,6 +60,11 @@ export interface EndpointSliceRecord {
   readonly endpoints: readonly EndpointRecord[];
   readonly ports: readonly PortRecord[];
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The endpoints.kubernetes.io/last-change-trigger-time annotation in ms since
+   * the epoch, when present (coredns_kubernetes_dns_programming_duration_seconds).
+   */
+  readonly triggerTime?: number | null;
 }
 
 export interface PodRecord {

@@ -11,8 +11,7 @@ import { CorefileError } from '../corefile/errors.ts';
 import { Rcode } from '../dns/constants.ts';
 import { Reply } from '../dns/reply.ts';
 import type { Logger } from '../log/logger.ts';
-import { pluginRank } from '../plugin/order.ts';
-import type { BlockContext, ChainHandler, Handler, ReplyObserver } from '../plugin/plugin.ts';
+import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver } from '../plugin/plugin.ts';
 import { Readiness, type ProcessServices } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
 
@@ -25,6 +24,8 @@ export interface BlockConfig {
   readonly head: Handler;
   readonly handlers: readonly ChainHandler[];
   readonly observers: readonly ReplyObserver[];
+  /** Hooks to run once the block's listeners are open. */
+  readonly listening: readonly ListeningHook[];
   readonly maxUdpSize: number;
   readonly file: string;
   readonly line: number;
@@ -61,6 +62,8 @@ export interface BuildOptions {
   readonly dnsPort: number;
   /** Path of the Corefile, for resolving relative paths. */
   readonly configPath: string;
+  /** SHA-512 of the parsed Corefile (BlockContext.configHash). */
+  readonly configHash?: string;
 }
 
 /** The handler after the last plugin: nobody answered. */
@@ -88,12 +91,14 @@ function buildBlock(
   if (ports.size > 1) throw new CorefileError(block.file, block.line, 'all zones of a server block must use the same port');
   const port = [...ports][0]!;
   const observers: ReplyObserver[] = [];
+  const listening: ListeningHook[] = [];
   const handlers: ChainHandler[] = [];
   const settings = { maxUdpSize: DEFAULT_MAX_UDP_SIZE };
   const bindAddresses: string[] = [];
   let head: Handler = noNextPlugin;
+  const plugins = [...new Set(block.directives.map((d) => d.name))].sort((a, b) => opts.registry.rank(a) - opts.registry.rank(b));
   const ctx: BlockContext = {
-    zones, port,
+    zones, port, plugins, configHash: opts.configHash ?? '',
     server: `dns://:${port}`,
     logger: opts.services.logger,
     services: opts.services,
@@ -102,6 +107,7 @@ function buildBlock(
     onStartup: (fn) => { startup.push(fn); },
     onShutdown: (fn) => { shutdown.push(fn); },
     onReply: (fn) => { observers.push(fn); },
+    onListening: (fn) => { listening.push(fn); },
     readyCheck: (name, check) => { readiness.register(name, check); },
     handlersNamed: (name) => handlers.filter((h) => h.name === name),
     chainHead: () => head,
@@ -121,13 +127,13 @@ function buildBlock(
       if (e instanceof CorefileError) throw e;
       throw new CorefileError(d.file, d.line, `plugin/${d.name}: ${(e as Error).message}`);
     }
-    if (h) made.push({ rank: pluginRank(d.name), seq, handler: h });
+    if (h) made.push({ rank: opts.registry.rank(d.name), seq, handler: h });
   });
   made.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
   for (const m of made) handlers.push(m.handler);
   for (let i = 0; i < handlers.length; i++) handlers[i]!.next = handlers[i + 1] ?? noNextPlugin;
   head = handlers[0] ?? noNextPlugin;
-  return { zones, port, bindAddresses, head, handlers, observers, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
+  return { zones, port, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
 }
 
 /** Groups blocks into listeners by (address, port); a port is either bound to addresses by every block on it, or by none. */

@@ -114,7 +114,7 @@ test('errors inside an imported file report that file and line', () => {
   const corefile = write('bad/Corefile', '. {\n}\nimport zones/*.server\n');
   throwsExactly(
     () => parseCorefileFile(corefile),
-    `${bad}:2: invalid port 'xx' in 'example.org:xx': must be a number from 1 to 65535`,
+    `${bad}:2: invalid port 'xx' in 'example.org:xx': must be a number from 0 to 65535`,
   );
   const unclosed = write('bad2/part.conf', 'log\ncache {\n  success 1\n');
   const c2 = write('bad2/Corefile', '. {\n  import part.conf\n}\n');

@@ -16,7 +16,7 @@ export interface ZoneKey {
   readonly scheme: 'dns';
   /** Canonical lower-case FQDN with trailing dot; `.` for the root. */
   readonly zone: string;
-  /** 1..65535, or null when the key has no port (the server's default applies). */
+  /** 0..65535 (0: any free port), or null when the key has no port (the server's default applies). */
   readonly port: number | null;
   readonly file: string;
   readonly line: number;
@@ -41,8 +41,9 @@ export function normalizeZoneName(name: string): string | null {
 
 function parsePort(text: string, raw: string, at: SourcePosition): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    throw CorefileError.at(at, `invalid port '${text}' in '${raw}': must be a number from 1 to 65535`);
+  // 0 asks the kernel for a free port, as in CoreDNS's own tests (`.:0`).
+  if (!(port >= 0 && port <= 65535)) {
+    throw CorefileError.at(at, `invalid port '${text}' in '${raw}': must be a number from 0 to 65535`);
   }
   return port;
 }

@@ -13,27 +13,30 @@ export class NameError extends Error {}
  * Reads the name at `offset` of `msg`. Returns the lower-case presentation
  * form and the offset just after the name in the original position. Rejects
  * labels over 63, names over 255 octets, forward or self pointers (a valid
- * pointer always points to an earlier name), and running off the end.
+ * pointer always points to an earlier name), pointers into the header, and
+ * running off the end.
  * Hand-written because it sits on the hot path of every query.
  */
 export function readName(msg: Uint8Array, offset: number): { name: string; end: number } {
   let pos = offset;
   let end = -1;
   let wireLen = 0;
-  let out = '';
+  let n = 0; // characters of the presentation form written to `scratch`
   let minPtr = offset; // every pointer must land strictly before the last one
   for (let hops = 0; hops < 128; hops++) {
     if (pos >= msg.length) throw new NameError('name runs past the end of the message');
     const len = msg[pos]!;
     if (len === 0) {
       if (end < 0) end = pos + 1;
-      return { name: out === '' ? '.' : out, end };
+      return { name: n === 0 ? '.' : scratch.toString('latin1', 0, n), end };
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
       if (pos + 1 >= msg.length) throw new NameError('truncated compression pointer');
       const target = ((len & 0x3f) << 8) | msg[pos + 1]!;
       if (target >= minPtr) throw new NameError('compression pointer does not point backwards');
+      // Names start after the 12-byte header; a pointer into it (possible from the question) is never valid.
+      if (target < 12) throw new NameError('compression pointer into the header');
       if (end < 0) end = pos + 2;
       minPtr = target;
       pos = target;
@@ -43,14 +46,39 @@ export function readName(msg: Uint8Array, offset: number): { name: string; end: 
     if (pos + 1 + len > msg.length) throw new NameError('label runs past the end of the message');
     wireLen += len + 1;
     if (wireLen + 1 > 255) throw new NameError('name longer than 255 octets');
-    out += labelText(msg, pos + 1, len) + '.';
+    n = writeLabelText(msg, pos + 1, len, n);
+    scratch[n++] = 0x2e;
     pos += len + 1;
   }
   throw new NameError('too many labels or pointers');
 }
 
-/** Lower-cased label text; bytes that are not printable or are dots are \DDD-escaped. */
-function labelText(msg: Uint8Array, start: number, len: number): string {
+/**
+ * Where readName builds the text: one buffer decoded once per name is much
+ * faster than growing a string a character at a time. 255 octets escaped as
+ * \DDD at worst take 4 characters each.
+ */
+const scratch = Buffer.allocUnsafe(1024);
+
+/** Writes a label's lower-cased, escaped text into `scratch` at `n`; returns the new length. */
+function writeLabelText(msg: Uint8Array, start: number, len: number, n: number): number {
+  for (let i = start; i < start + len; i++) {
+    let c = msg[i]!;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) {
+      scratch[n++] = c;
+    } else {
+      scratch[n++] = 0x5c;
+      scratch[n++] = 0x30 + ((c / 100) | 0);
+      scratch[n++] = 0x30 + (((c / 10) | 0) % 10);
+      scratch[n++] = 0x30 + (c % 10);
+    }
+  }
+  return n;
+}
+
+/** Lower-cased label text; bytes that are not printable or are dots are \DDD-escaped (the form names have everywhere here). */
+export function labelText(msg: Uint8Array, start: number, len: number): string {
   let s = '';
   for (let i = start; i < start + len; i++) {
     let c = msg[i]!;
@@ -80,6 +108,7 @@ export function skipName(msg: Uint8Array, offset: number): number {
 /** Splits a presentation name into raw label byte arrays, honouring \DDD and \X escapes. */
 export function nameToLabels(name: string): Uint8Array[] {
   if (name === '.' || name === '') return [];
+  if (name.indexOf('\\') < 0) return plainLabels(name);
   const labels: Uint8Array[] = [];
   let cur: number[] = [];
   for (let i = 0; i < name.length; i++) {
@@ -96,6 +125,22 @@ export function nameToLabels(name: string): Uint8Array[] {
     }
   }
   if (cur.length > 0) labels.push(Uint8Array.from(cur));
+  return labels;
+}
+
+/** nameToLabels for the usual name without escapes: no intermediate arrays. */
+function plainLabels(name: string): Uint8Array[] {
+  const labels: Uint8Array[] = [];
+  const n = name.length;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && name.charCodeAt(i) !== 0x2e) continue;
+    if (i === n && start === n) break; // the trailing dot
+    const l = new Uint8Array(i - start);
+    for (let j = start; j < i; j++) l[j - start] = name.charCodeAt(j) & 0xff;
+    labels.push(l);
+    start = i + 1;
+  }
   return labels;
 }
 

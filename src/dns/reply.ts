@@ -6,7 +6,7 @@
  * patching only the ID, flags and the question's case.
  */
 import { Flag, Rcode, Type } from './constants.ts';
-import { encodeName, nameToLabels } from './name.ts';
+import { labelText, nameToLabels, NameError } from './name.ts';
 import type { RR } from './rr.ts';
 
 /**
@@ -117,61 +117,75 @@ const rdataNameAt = new Map<number, number>([[Type.CNAME, 0], [Type.PTR, 0], [Ty
  * Encodes the sections of `reply` as they follow a question for `qname`.
  * Owner names are compressed against names already written (question and
  * earlier owners, and names at the start of CNAME/PTR/NS/SRV/MX rdata).
+ * Writes into one buffer sized for the worst case (no compression).
  */
 export function packSections(reply: Reply, qname: string): PackedSections {
-  const qnameWire = encodeName(qname);
-  const base = 12 + qnameWire.length + 4;
   const known = new Map<string, number>();
-  addSuffixes(known, qname, 12);
+  const qnameWireLength = addSuffixes(known, qname, 12);
+  const base = 12 + qnameWireLength + 4;
   const all = [reply.answer, reply.authority, reply.additional];
   const n = reply.answer.length + reply.authority.length + reply.additional.length;
-  const chunks: Uint8Array[] = [];
+  let capacity = 0;
+  for (const section of all) for (const r of section) capacity += r.name.length + 2 + 10 + r.data.length;
+  const out = new Uint8Array(capacity);
   const rrEnds = new Uint32Array(n);
   const ttlOffsets = new Uint32Array(n);
   let pos = 0;
   let i = 0;
   for (const section of all) {
     for (const r of section) {
-      const owner = compressName(r.name, known, base + pos);
-      chunks.push(owner);
-      pos += owner.length;
-      const fixed = new Uint8Array(10);
-      const v = new DataView(fixed.buffer);
-      v.setUint16(0, r.type); v.setUint16(2, r.class); v.setUint32(4, Math.max(0, r.ttl) >>> 0); v.setUint16(8, r.data.length);
+      pos = writeCompressedName(out, pos, r.name, known, base);
+      const ttl = Math.max(0, r.ttl) >>> 0;
+      out[pos] = r.type >> 8; out[pos + 1] = r.type & 0xff;
+      out[pos + 2] = r.class >> 8; out[pos + 3] = r.class & 0xff;
+      out[pos + 4] = ttl >>> 24; out[pos + 5] = (ttl >> 16) & 0xff; out[pos + 6] = (ttl >> 8) & 0xff; out[pos + 7] = ttl & 0xff;
+      out[pos + 8] = r.data.length >> 8; out[pos + 9] = r.data.length & 0xff;
       ttlOffsets[i] = pos + 4;
-      chunks.push(fixed);
       pos += 10;
       const at = rdataNameAt.get(r.type);
       if (at !== undefined && base + pos + at < 0x3fff) addWireSuffixes(known, r.data, at, base + pos + at);
-      chunks.push(r.data);
+      out.set(r.data, pos);
       pos += r.data.length;
       rrEnds[i++] = pos;
     }
   }
-  const body = new Uint8Array(pos);
-  let p = 0;
-  for (const c of chunks) { body.set(c, p); p += c.length; }
   return {
-    qname, qnameWireLength: qnameWire.length, body,
+    qname, qnameWireLength, body: out.subarray(0, pos),
     counts: [reply.answer.length, reply.authority.length, reply.additional.length], rrEnds, ttlOffsets,
   };
 }
 
-/** Wire form of `name`, ending in a pointer to the longest suffix already written; records its own new suffixes. */
-function compressName(name: string, known: Map<string, number>, at: number): Uint8Array {
+/**
+ * Writes `name` at out[pos], ending in a pointer to the longest suffix
+ * already written, and records its own new suffixes (message offset =
+ * `base` + body offset). Returns the position after it. Throws NameError for
+ * a name no message may carry (label over 63, name over 255 octets), so a
+ * plugin bug becomes SERVFAIL instead of a corrupt reply.
+ */
+function writeCompressedName(out: Uint8Array, pos: number, name: string, known: Map<string, number>, base: number): number {
   const labels = nameToLabels(name);
-  const out: number[] = [];
+  let wire = 1;
+  for (const l of labels) {
+    if (l.length === 0 || l.length > 63) throw new NameError(`bad label length ${l.length} in '${name}'`);
+    wire += l.length + 1;
+  }
+  if (wire > 255) throw new NameError(`name longer than 255 octets: '${name}'`);
   let suffix = name;
-  for (let i = 0; i <= labels.length; i++) {
-    if (i === labels.length) { out.push(0); break; }
+  for (let i = 0; i < labels.length; i++) {
     const ptr = known.get(suffix);
-    if (ptr !== undefined) { out.push(0xc0 | (ptr >> 8), ptr & 0xff); break; }
-    if (at + out.length < 0x3fff) known.set(suffix, at + out.length);
+    if (ptr !== undefined) {
+      out[pos] = 0xc0 | (ptr >> 8); out[pos + 1] = ptr & 0xff;
+      return pos + 2;
+    }
+    if (base + pos < 0x3fff) known.set(suffix, base + pos);
     const l = labels[i]!;
-    out.push(l.length, ...l);
+    out[pos] = l.length;
+    out.set(l, pos + 1);
+    pos += l.length + 1;
     suffix = nextSuffix(suffix);
   }
-  return Uint8Array.from(out);
+  out[pos] = 0;
+  return pos + 1;
 }
 
 function nextSuffix(name: string): string {
@@ -184,16 +198,17 @@ function nextSuffix(name: string): string {
   return '.';
 }
 
-function addSuffixes(known: Map<string, number>, name: string, at: number): void {
+/** Records the suffixes of the question name written at `at`; returns its wire length. */
+function addSuffixes(known: Map<string, number>, name: string, at: number): number {
   const labels = nameToLabels(name);
   let suffix = name;
   let off = at;
   for (const l of labels) {
-    if (off >= 0x3fff) return;
-    if (!known.has(suffix)) known.set(suffix, off);
+    if (off < 0x3fff && !known.has(suffix)) known.set(suffix, off);
     off += l.length + 1;
     suffix = nextSuffix(suffix);
   }
+  return off - at + 1;
 }
 
 /** Records the suffixes of an uncompressed wire name found at data[start] (written at message offset `at`). */
@@ -203,7 +218,8 @@ function addWireSuffixes(known: Map<string, number>, data: Uint8Array, start: nu
   for (let p = start; p < data.length && data[p] !== 0;) {
     const len = data[p]!;
     offs.push(at + p - start);
-    labels.push(Buffer.from(data.subarray(p + 1, p + 1 + len)).toString('latin1').toLowerCase());
+    // The same escaped, lower-case text as names read from the wire, so a dot inside a label never matches a label boundary.
+    labels.push(labelText(data, p + 1, len));
     p += len + 1;
   }
   for (let i = 0; i < labels.length; i++) {

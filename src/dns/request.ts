@@ -155,6 +155,41 @@ export function parseQuery(msg: Uint8Array): ParsedQuestion | ParseOutcome {
   return q;
 }
 
+/**
+ * For a packet that gets an error reply: true when it carries exactly one
+ * readable OPT record at the root, so the reply must carry ours (RFC 6891
+ * 7). False when any part cannot be read, or the OPT is the problem.
+ */
+export function hasSingleOpt(msg: Uint8Array): boolean {
+  if (msg.length < 12) return false;
+  const qd = (msg[4]! << 8) | msg[5]!;
+  const an = (msg[6]! << 8) | msg[7]!;
+  const ns = (msg[8]! << 8) | msg[9]!;
+  const ar = (msg[10]! << 8) | msg[11]!;
+  let opts = 0;
+  try {
+    let pos = 12;
+    for (let i = 0; i < qd; i++) {
+      pos = skipName(msg, pos) + 4;
+      if (pos > msg.length) return false;
+    }
+    for (let i = 0; i < an + ns; i++) pos = skipRecord(msg, pos);
+    for (let i = 0; i < ar; i++) {
+      const start = pos;
+      pos = skipRecord(msg, pos);
+      const typeAt = skipName(msg, start);
+      if (((msg[typeAt]! << 8) | msg[typeAt + 1]!) === Type.OPT) {
+        if (msg[start] !== 0) return false;
+        opts++;
+      }
+    }
+  } catch (e) {
+    if (e instanceof NameError) return false;
+    throw e;
+  }
+  return opts === 1;
+}
+
 function skipRecord(msg: Uint8Array, pos: number): number {
   const p = skipName(msg, pos);
   if (p + 10 > msg.length) throw new NameError('record runs past the end of the message');

@@ -91,3 +91,10 @@ export class Fallthrough {
     return false;
   }
 }
+
+/** An HTTP listen address "HOST:PORT", ":PORT" or "[V6]:PORT" (health, ready, prometheus); returns it unchanged. */
+export function listenAddress(d: Directive, plugin: string, text: string): string {
+  const m = /^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[1]) > 65535) fail(d, plugin, `'${text}' is not an address with a port (HOST:PORT or :PORT)`);
+  return text;
+}

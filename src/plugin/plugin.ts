@@ -39,6 +39,10 @@ export interface BlockContext {
   readonly configDir: string;
   /** Addresses from `bind`; empty means all interfaces. */
   readonly bindAddresses: string[];
+  /** Names of the plugins this block uses, in chain order, once each (coredns_plugin_enabled). */
+  readonly plugins: readonly string[];
+  /** SHA-512 of the parsed Corefile this configuration is built from ('' when built without one). */
+  readonly configHash: string;
   /** Block-wide settings plugins may change at setup (bufsize). */
   readonly settings: { maxUdpSize: number };
   /** Report readiness for the `ready` plugin. */
@@ -47,6 +51,8 @@ export interface BlockContext {
   onStartup(fn: () => Promise<void> | void): void;
   /** Run when this configuration stops serving (shutdown, or replaced by a reload). */
   onShutdown(fn: () => Promise<void> | void): void;
+  /** Run once this block's listeners are open, with their real addresses and ports (loop sends its probe there). */
+  onListening(fn: ListeningHook): void;
   /** Called with every reply after it was written (metrics); cheap, synchronous. */
   onReply(fn: ReplyObserver): void;
   /** Other handlers of this block by plugin name, available after the chain is built (autopath, loop). */
@@ -55,7 +61,19 @@ export interface BlockContext {
   chainHead(): Handler;
 }
 
-export type ReplyObserver = (req: DnsRequest, reply: Reply, size: number) => void;
+/**
+ * Sees each reply after it was written: `size` is its length on the wire and
+ * `packet` the bytes sent (header flags such as TC are only known there).
+ * Observers must not keep or change `packet`.
+ */
+export type ReplyObserver = (req: DnsRequest, reply: Reply, size: number, packet: Uint8Array) => void;
+
+/** A listener a block is served on: address as bound ('' = every interface) and the real port (never 0). */
+export interface BoundAddress {
+  readonly address: string;
+  readonly port: number;
+}
+export type ListeningHook = (listeners: readonly BoundAddress[]) => void;
 
 /** A directive name and how to set it up. */
 export interface PluginDefinition {

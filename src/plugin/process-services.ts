@@ -2,26 +2,49 @@
  * @module plugin/process-services
  * Things that outlive one configuration and are shared by every server block:
  * the logger, the HTTP listeners (health, ready, metrics: kept open across
- * reloads so a reload never closes /metrics), and the readiness registry.
+ * reloads so a reload never closes /metrics), the readiness registry, the
+ * process's lifecycle phase and lameduck requests, and a handle on the
+ * running server for the plugins that steer it (reload).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void;
 
+interface HttpEntry {
+  readonly server: Server;
+  /** Routes by path; the last one mounted answers, so a reload can mount its route before the old one is removed. */
+  readonly routes: Map<string, HttpRoute[]>;
+  readonly port: number;
+}
+
 /** One HTTP listener per address, shared by the plugins that mount paths on it. */
 export class HttpListeners {
-  readonly #servers = new Map<string, { server: Server; routes: Map<string, HttpRoute>; port: number }>();
+  readonly #servers = new Map<string, HttpEntry>();
+  /** Listeners being opened, so two mounts on a new address at once share one listener. */
+  readonly #opening = new Map<string, Promise<HttpEntry>>();
 
-  /** Mount `path` on the listener for `address` ("host:port", ":port"), opening it if needed. Returns the bound port. */
+  /**
+   * Mount `path` on the listener for `address` ("host:port", ":port"), opening it if needed. Returns the bound port.
+   * Mounting a path that is already mounted stacks the new route on top; unmounting it uncovers the previous one.
+   */
   async mount(address: string, path: string, route: HttpRoute): Promise<number> {
-    let entry = this.#servers.get(address);
-    if (!entry) {
-      const routes = new Map<string, HttpRoute>();
+    const entry = this.#servers.get(address) ?? await this.#open(address);
+    const stack = entry.routes.get(path);
+    if (stack) stack.push(route);
+    else entry.routes.set(path, [route]);
+    return entry.port;
+  }
+
+  #open(address: string): Promise<HttpEntry> {
+    let opening = this.#opening.get(address);
+    if (opening) return opening;
+    opening = (async () => {
+      const routes = new Map<string, HttpRoute[]>();
       const server = createServer((req, res) => {
         const url = (req.url ?? '/').split('?')[0]!;
-        const r = routes.get(url);
-        if (r) r(req, res);
+        const stack = routes.get(url);
+        if (stack && stack.length > 0) stack[stack.length - 1]!(req, res);
         else { res.statusCode = 404; res.end('404 page not found\n'); }
       });
       const { host, port } = splitHostPort(address);
@@ -29,23 +52,29 @@ export class HttpListeners {
         server.once('error', reject);
         server.listen({ host: host || undefined, port }, () => { server.off('error', reject); resolve(); });
       });
-      const bound = (server.address() as { port: number }).port;
-      entry = { server, routes, port: bound };
+      const entry: HttpEntry = { server, routes, port: (server.address() as { port: number }).port };
       this.#servers.set(address, entry);
-    }
-    entry.routes.set(path, route);
-    return entry.port;
+      return entry;
+    })().finally(() => { this.#opening.delete(address); });
+    this.#opening.set(address, opening);
+    return opening;
   }
 
-  /** Remove a path; close the listener when nothing is mounted on it any more. */
+  /** Remove `route` from `path` (every route of it when none is given); close the listener when nothing is mounted on it any more. */
   async unmount(address: string, path: string, route?: HttpRoute): Promise<void> {
     const entry = this.#servers.get(address);
     if (!entry) return;
-    if (route && entry.routes.get(path) !== route) return;
-    entry.routes.delete(path);
+    const stack = entry.routes.get(path);
+    if (!stack) return;
+    if (route) {
+      const i = stack.lastIndexOf(route);
+      if (i < 0) return;
+      stack.splice(i, 1);
+    }
+    if (!route || stack.length === 0) entry.routes.delete(path);
     if (entry.routes.size === 0) {
       this.#servers.delete(address);
-      await new Promise<void>((r) => { entry.server.close(() => r()); entry.server.closeAllConnections(); });
+      await closeServer(entry.server);
     }
   }
 
@@ -56,8 +85,12 @@ export class HttpListeners {
   async closeAll(): Promise<void> {
     const all = [...this.#servers.values()];
     this.#servers.clear();
-    await Promise.all(all.map((e) => new Promise<void>((r) => { e.server.close(() => r()); e.server.closeAllConnections(); })));
+    await Promise.all(all.map((e) => closeServer(e.server)));
   }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
 }
 
 export function splitHostPort(address: string): { host: string; port: number } {
@@ -72,6 +105,10 @@ export class Readiness {
   register(name: string, check: () => boolean): void {
     this.#checks.set(name, check);
   }
+  /** Names of every plugin that registered a check, sorted. */
+  names(): string[] {
+    return [...this.#checks.keys()].sort();
+  }
   /** Names of the plugins that are not ready, sorted; empty when all are. */
   notReady(): string[] {
     const out: string[] = [];
@@ -80,20 +117,70 @@ export class Readiness {
   }
 }
 
+/** What plugins may ask of the running server (reload polls and reloads it; prometheus reads panics). App implements it. */
+export interface ServerControl {
+  /** SHA-512 of the parsed Corefile now serving. */
+  readonly configHash: string;
+  /** Parse the Corefile as it is now; throws CorefileError. */
+  load(): { readonly hash: string };
+  /** Re-read the Corefile and swap it in when it changed (always with force); throws, keeping the old one, when it is bad. */
+  reload(force?: boolean): Promise<boolean>;
+  /** Handlers that threw so far (coredns_panics_total). */
+  readonly panics: number;
+}
+
+/** Where the process is in its life: `ready` answers 200 only while serving. */
+export type ServerPhase = 'starting' | 'serving' | 'stopping';
+
+/** A plugin's wish to keep serving for a while after a stop signal (health's lameduck). */
+export interface LameduckRequest {
+  readonly ms: number;
+  /** Called when the lameduck period begins (to log it). */
+  readonly begin?: () => void;
+}
+
+/**
+ * Lameduck requests of the configurations alive now. A generation adds its
+ * request at startup and removes it at shutdown, so after a reload (new one
+ * added before the old one is removed) or a failed reload the right one is left.
+ */
+export class Lameduck {
+  readonly #requests = new Set<LameduckRequest>();
+  add(r: LameduckRequest): void { this.#requests.add(r); }
+  delete(r: LameduckRequest): void { this.#requests.delete(r); }
+  /** The longest request, or null. */
+  longest(): LameduckRequest | null {
+    let best: LameduckRequest | null = null;
+    for (const r of this.#requests) if (best === null || r.ms > best.ms) best = r;
+    return best;
+  }
+}
+
 export interface ProcessServicesInit {
   logger: Logger;
+  /** What an unrecoverable condition does (loop detected); default: print "[FATAL] message" and exit with code 1, like CoreDNS. */
+  fatal?: (message: string) => void;
 }
 
 export class ProcessServices {
   readonly logger: Logger;
   readonly http = new HttpListeners();
-  /** Replaced with each configuration generation. */
+  /** Replaced with each configuration generation, when it has started serving. */
   readiness = new Readiness();
+  /** Set by App: 'serving' once the first configuration serves, 'stopping' from the stop signal on. */
+  phase: ServerPhase = 'starting';
+  readonly lameduck = new Lameduck();
+  /** The running server; set by App (null for setups built without one, e.g. option-parser tests). */
+  control: ServerControl | null = null;
   /** Extension slots for process-wide state owned by plugins (metrics registry, reload watcher), by name. */
   readonly shared = new Map<string, unknown>();
 
+  /** Called by plugins on an unrecoverable condition; tests replace it so the test runner survives. */
+  fatal: (message: string) => void;
+
   constructor(init: ProcessServicesInit) {
     this.logger = init.logger;
+    this.fatal = init.fatal ?? ((message) => { process.stderr.write(`[FATAL] ${message}\n`); process.exit(1); });
   }
 
   /** The shared value under `key`, created on first use. */

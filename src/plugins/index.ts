@@ -11,9 +11,22 @@ import { chaos } from './chaos/chaos.ts';
 import { errors } from './errors/errors.ts';
 import { log } from './log/log.ts';
 import { whoami } from './whoami/whoami.ts';
+import { forward } from './forward/setup.ts';
+import { cache } from './cache/setup.ts';
+import { hosts } from './hosts/setup.ts';
+import { loop } from './loop/loop.ts';
+import { loadbalance } from './loadbalance/loadbalance.ts';
+import { prometheus } from './prometheus/prometheus.ts';
+import { reload } from './reload/reload.ts';
+import { health } from './health/health.ts';
+import { ready } from './ready/ready.ts';
+import { kubernetes } from './kubernetes/setup.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
+  forward, cache, hosts, loop, loadbalance,
+  prometheus, reload, health, ready,
+  kubernetes,
 ];
 
 export function builtinRegistry(): PluginRegistry {

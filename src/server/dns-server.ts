@@ -9,6 +9,7 @@
  */
 import type { ConfigGeneration, ListenerSpec } from '../config/build.ts';
 import type { Logger } from '../log/logger.ts';
+import type { BoundAddress } from '../plugin/plugin.ts';
 import { ServeStats } from './serve.ts';
 import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
@@ -77,6 +78,21 @@ export class DnsServer {
     this.#generation = gen;
     await Promise.all(dropped.map((p) => closePair(p)));
     if (old) await runAll(old.shutdown, this.#opts.logger);
+    this.#announceListening(gen);
+  }
+
+  /** Tell each block of `gen` where it is being served now (its listening hooks). */
+  #announceListening(gen: ConfigGeneration): void {
+    for (const block of gen.blocks) {
+      if (block.listening.length === 0) continue;
+      const bound: BoundAddress[] = [];
+      for (const p of this.#listeners.values()) {
+        if (p.spec.routes.some((r) => r.block === block)) bound.push({ address: p.spec.address, port: p.port });
+      }
+      for (const fn of block.listening) {
+        try { fn(bound); } catch (e) { this.#opts.logger.error(`listening hook failed: ${(e as Error).message}`); }
+      }
+    }
   }
 
   async #open(key: string, spec: ListenerSpec): Promise<ListenerPair> {
@@ -95,6 +111,13 @@ export class DnsServer {
     }
   }
 
+  /** Open TCP connections over every listener (the connection limit applies per listener). */
+  get tcpConnectionCount(): number {
+    let n = 0;
+    for (const p of this.#listeners.values()) n += p.tcp.connectionCount;
+    return n;
+  }
+
   /** Bound ports, by "address|port" as configured; for tests and the startup banner. */
   boundPorts(): { address: string; configuredPort: number; port: number }[] {
     return [...this.#listeners.values()].map((p) => ({ address: p.spec.address, configuredPort: p.spec.port, port: p.port }));
@@ -108,7 +131,7 @@ export class DnsServer {
     const tcpClosed = Promise.all(pairs.map((p) => p.tcp.close()));
     const deadline = Date.now() + graceMs;
     while (this.stats.inflight > 0 && Date.now() < deadline) await sleep(10);
-    await Promise.race([tcpClosed, sleep(Math.max(0, deadline - Date.now()))]);
+    await settledWithin(tcpClosed, deadline - Date.now());
     for (const p of pairs) p.tcp.destroyAll();
     await Promise.all(pairs.map((p) => p.udp.close()));
     const gen = this.#generation;
@@ -131,6 +154,14 @@ async function runAll(fns: readonly (() => Promise<void> | void)[], logger: Logg
   await Promise.all(fns.map(async (fn) => {
     try { await fn(); } catch (e) { logger.error(`shutdown hook failed: ${(e as Error).message}`); }
   }));
+}
+
+/** Waits for `p` but at most `ms`; the timer is cleared when `p` wins, so nothing is left to hold the process open. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, Math.max(0, ms));
+    p.then(() => { clearTimeout(t); resolve(); }, () => { clearTimeout(t); resolve(); });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

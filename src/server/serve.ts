@@ -8,7 +8,7 @@
 import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
 import { Reply } from '../dns/reply.ts';
-import { DnsRequest, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
+import { DnsRequest, hasSingleOpt, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
 import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
@@ -39,22 +39,29 @@ export function routeFor(routes: readonly Route[], qname: string): Route | null 
   return null;
 }
 
+/**
+ * Serves one message. Returns false when it was dropped (no reply will ever
+ * be sent: unreadable header, or a response), true when a reply was sent or
+ * will be once an asynchronous plugin finishes.
+ */
 export function serveQuery(
   msg: Buffer, transport: Transport, remoteAddress: string, remotePort: number,
   localAddress: string, localPort: number, routes: readonly Route[], out: Responder, stats: ServeStats,
-): void {
+): boolean {
   const q = parseQuery(msg);
   if (typeof q === 'number') {
-    if (q === ParseOutcome.DROP) { stats.dropped++; return; }
+    if (q === ParseOutcome.DROP) { stats.dropped++; return false; }
     const rcode = q === ParseOutcome.FORMERR ? Rcode.FORMERR : q === ParseOutcome.NOTIMP ? Rcode.NOTIMP : Rcode.BADVERS;
-    out.send(writeErrorReply(msg, rcode, q === ParseOutcome.BADVERS, DEFAULT_MAX_UDP_SIZE), remotePort, remoteAddress);
-    return;
+    // Our OPT goes back whenever the client sent one we could read (RFC 6891 7); BADVERS lives in it.
+    const withOpt = q === ParseOutcome.BADVERS || hasSingleOpt(msg);
+    out.send(writeErrorReply(msg, rcode, withOpt, DEFAULT_MAX_UDP_SIZE), remotePort, remoteAddress);
+    return true;
   }
   const req = new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, performance.now());
   const route = routeFor(routes, req.qname);
   if (route === null) {
     out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }), remotePort, remoteAddress);
-    return;
+    return true;
   }
   req.server = route.server;
   req.zone = route.zone;
@@ -63,23 +70,46 @@ export function serveQuery(
     answer = route.block.head.serveDNS(req);
   } catch (e) {
     stats.panics++;
-    answer = Reply.error(Rcode.SERVFAIL, '', e as Error);
+    answer = Reply.error(Rcode.SERVFAIL, '', asError(e));
   }
   if (answer instanceof Promise) {
     stats.inflight++;
     answer.then(
-      (r) => { stats.inflight--; finish(req, r, route, out); },
-      (e: unknown) => { stats.inflight--; stats.panics++; finish(req, Reply.error(Rcode.SERVFAIL, '', e as Error), route, out); },
+      (r) => { stats.inflight--; finish(req, r, route, out, stats); },
+      (e: unknown) => { stats.inflight--; stats.panics++; finish(req, Reply.error(Rcode.SERVFAIL, '', asError(e)), route, out, stats); },
     );
-    return;
+    return true;
   }
-  finish(req, answer, route, out);
+  finish(req, answer, route, out, stats);
+  return true;
 }
 
-function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder): void {
+/**
+ * Writes and sends the reply, then tells the observers. Nothing here may
+ * throw: it runs inside a socket event (an exception would end the process)
+ * or a promise callback (an unhandled rejection would too).
+ */
+function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, stats: ServeStats): void {
   const block = route.block;
-  const buf = writeReply(req, reply, block);
+  let sent = reply;
+  let buf: Buffer;
+  try {
+    buf = writeReply(req, reply, block);
+  } catch (e) {
+    // A record that cannot be encoded (a plugin bug): answer SERVFAIL rather than nothing.
+    stats.panics++;
+    sent = Reply.error(Rcode.SERVFAIL, (reply as Reply | undefined)?.plugin ?? '', asError(e));
+    buf = writeReply(req, sent, block);
+  }
   out.send(buf, req.remotePort, req.remoteAddress);
   const obs = block.observers;
-  for (let i = 0; i < obs.length; i++) obs[i]!(req, reply, buf.length);
+  try {
+    for (let i = 0; i < obs.length; i++) obs[i]!(req, sent, buf.length, buf);
+  } catch {
+    stats.panics++;
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }

@@ -3,11 +3,15 @@
  * DNS over TCP (RFC 1035 4.2.2, RFC 7766): two-byte length-prefixed
  * messages, several queries pipelined on one connection and answered as each
  * is ready, an idle timeout, and a cap on open connections. Each connection
- * is parsed on its own, so a slow or partial frame stalls only itself.
+ * is parsed on its own, so a slow or partial frame stalls only itself; a
+ * frame still incomplete after the idle timeout closes its connection even if
+ * bytes keep trickling in. A client that does not read its replies stops
+ * being read from (backpressure) instead of growing our write buffer.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Route } from '../config/build.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
+import { unmapV4 } from './udp-listener.ts';
 
 export interface TcpOptions {
   /** Close a connection with no complete query for this long (ms). */
@@ -21,17 +25,29 @@ export const DEFAULT_TCP_OPTIONS: TcpOptions = { idleTimeoutMs: 10_000, maxConne
 class TcpConnection implements Responder {
   readonly #socket: Socket;
   readonly #listener: TcpListener;
+  readonly #remoteAddress: string;
+  readonly #remotePort: number;
+  readonly #localAddress: string;
+  readonly #localPort: number;
   #pending: Buffer | null = null;
+  /** When the frame now pending started to arrive (performance.now()), 0 when none is. */
+  #partialSince = 0;
+  #paused = false;
   /** Replies still owed on this connection; at shutdown it closes once they are sent. */
   owed = 0;
 
   constructor(socket: Socket, listener: TcpListener) {
     this.#socket = socket;
     this.#listener = listener;
+    this.#remoteAddress = unmapV4(socket.remoteAddress ?? '');
+    this.#remotePort = socket.remotePort ?? 0;
+    this.#localAddress = unmapV4(socket.localAddress ?? '');
+    this.#localPort = socket.localPort ?? 0;
   }
 
   onData(chunk: Buffer): void {
     const buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
+    const listener = this.#listener;
     let off = 0;
     while (buf.length - off >= 2) {
       const len = buf.readUInt16BE(off);
@@ -40,24 +56,50 @@ class TcpConnection implements Responder {
       off += 2 + len;
       if (len === 0) continue;
       this.owed++;
-      const s = this.#socket;
-      serveQuery(msg, 'tcp', s.remoteAddress ?? '', s.remotePort ?? 0, s.localAddress ?? '', s.localPort ?? 0,
-        this.#listener.routes, this, this.#listener.stats);
+      const replying = serveQuery(msg, 'tcp', this.#remoteAddress, this.#remotePort, this.#localAddress, this.#localPort,
+        listener.routes, this, listener.stats);
+      if (!replying) this.#settle();
+      if (this.#socket.destroyed) return;
     }
-    this.#pending = off === buf.length ? null : buf.subarray(off);
-    if (this.#pending !== null && off > 0) this.#pending = Buffer.from(this.#pending); // do not pin the old chunk
+    if (off === buf.length) {
+      this.#pending = null;
+      this.#partialSince = 0;
+    } else {
+      // Copy the rest so the pending bytes do not pin the whole chunk.
+      this.#pending = off > 0 ? Buffer.from(buf.subarray(off)) : buf;
+      const now = performance.now();
+      if (off > 0 || this.#partialSince === 0) this.#partialSince = now;
+      else if (now - this.#partialSince > listener.idleTimeoutMs) this.#socket.destroy();
+    }
   }
 
   send(reply: Buffer): void {
+    const s = this.#socket;
+    if (!s.destroyed) {
+      const head = Buffer.allocUnsafe(2);
+      head.writeUInt16BE(reply.length, 0);
+      s.cork();
+      s.write(head);
+      s.write(reply);
+      s.uncork();
+      if (!this.#paused && s.writableNeedDrain) {
+        this.#paused = true;
+        s.pause();
+        s.once('drain', this.#resume);
+      }
+    }
+    this.#settle();
+  }
+
+  readonly #resume = (): void => {
+    this.#paused = false;
+    if (!this.#socket.destroyed) this.#socket.resume();
+  };
+
+  /** One owed reply is done (sent, or never coming); at shutdown, close once nothing is owed. */
+  #settle(): void {
     this.owed--;
-    if (this.#socket.destroyed) return;
-    const head = Buffer.allocUnsafe(2);
-    head.writeUInt16BE(reply.length, 0);
-    this.#socket.cork();
-    this.#socket.write(head);
-    this.#socket.write(reply);
-    this.#socket.uncork();
-    if (this.#listener.closing && this.owed <= 0) this.#socket.end();
+    if (this.#listener.closing && this.owed <= 0 && !this.#socket.destroyed) this.#socket.end();
   }
 }
 
@@ -75,11 +117,16 @@ export class TcpListener {
     this.#opts = opts;
   }
 
+  get idleTimeoutMs(): number {
+    return this.#opts.idleTimeoutMs;
+  }
+
   async listen(address: string, port: number): Promise<number> {
     const hosts = address === '' ? ['::', '0.0.0.0'] : [address];
     let lastError: unknown;
     for (const host of hosts) {
       const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
+      // Beyond this, node closes new connections at once; the ones open are not disturbed.
       server.maxConnections = this.#opts.maxConnections;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -99,6 +146,7 @@ export class TcpListener {
   }
 
   #accept(socket: Socket): void {
+    if (this.closing) { socket.destroy(); return; }
     const conn = new TcpConnection(socket, this);
     this.#connections.set(socket, conn);
     socket.setTimeout(this.#opts.idleTimeoutMs, () => socket.destroy());

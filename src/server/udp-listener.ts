@@ -1,7 +1,10 @@
 /**
  * @module server/udp-listener
  * One UDP socket on one address and port. Its routes are swapped in place on
- * reload, so the socket (and every query in flight on it) stays.
+ * reload, so the socket (and every query in flight on it) stays. On a
+ * dual-stack socket (no `bind`), IPv4 clients arrive as "::ffff:a.b.c.d";
+ * the request sees the plain IPv4 address (logs, acl, whoami, metrics family)
+ * and the reply is sent back to the mapped form.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Route } from '../config/build.ts';
@@ -11,6 +14,11 @@ function ignoreSendError(): void {
   // A reply that cannot be sent (client gone, EMSGSIZE) is dropped; the client retries.
 }
 
+/** "::ffff:10.0.0.1" -> "10.0.0.1"; any other address unchanged. */
+export function unmapV4(address: string): string {
+  return address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
+}
+
 export class UdpListener implements Responder {
   routes: readonly Route[];
   readonly #stats: ServeStats;
@@ -18,6 +26,8 @@ export class UdpListener implements Responder {
   #localAddress = '';
   #localPort = 0;
   #draining = false;
+  /** Bound to '::' with IPv4 mapped in: client addresses need mapping both ways. */
+  #dualStack = false;
 
   constructor(routes: readonly Route[], stats: ServeStats) {
     this.routes = routes;
@@ -45,9 +55,11 @@ export class UdpListener implements Responder {
       socket.on('error', () => { /* per-packet errors (ICMP unreachable) are not fatal */ });
       socket.on('message', (msg, rinfo) => {
         if (this.#draining) return;
-        serveQuery(msg, 'udp', rinfo.address, rinfo.port, this.#localAddress, this.#localPort, this.routes, this, this.#stats);
+        const from = this.#dualStack ? unmapV4(rinfo.address) : rinfo.address;
+        serveQuery(msg, 'udp', from, rinfo.port, this.#localAddress, this.#localPort, this.routes, this, this.#stats);
       });
       const a = socket.address();
+      this.#dualStack = type === 'udp6' && host === '::';
       this.#socket = socket;
       this.#localAddress = a.address;
       this.#localPort = a.port;
@@ -57,7 +69,9 @@ export class UdpListener implements Responder {
   }
 
   send(buf: Buffer, port: number, address: string): void {
-    this.#socket?.send(buf, port, address, ignoreSendError);
+    // A dual-stack socket cannot send to a plain IPv4 address (EINVAL): map it back.
+    const to = this.#dualStack && address.indexOf(':') < 0 ? '::ffff:' + address : address;
+    this.#socket?.send(buf, port, to, ignoreSendError);
   }
 
   get port(): number {

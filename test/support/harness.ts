@@ -72,7 +72,9 @@ export interface DigResult {
 /** Run a real client (`dig` or `kdig`) against 127.0.0.1:port. */
 export function runClient(client: 'dig' | 'kdig', port: number, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(client, ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
+    // dig and kdig spell the timeout and retry options differently (kdig rejects +time/+tries).
+    const patience = client === 'kdig' ? ['+timeout=2', '+retry=0'] : ['+time=2', '+tries=1'];
+    execFile(client, ['@127.0.0.1', '-p', String(port), ...patience, ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
       if (err && !stdout) reject(new Error(`${client} failed: ${err.message} ${stderr}`));
       else resolve(stdout);
     });

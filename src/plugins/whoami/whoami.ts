@@ -1,34 +1,33 @@
 /**
  * @module plugins/whoami
- * Answers every query with the client's address and port: the A or AAAA of
- * the client in the additional section and `_udp`/`_tcp` SRV with its port.
- * The usual first smoke test of a new server.
+ * Answers every query with the client's address and port, as CoreDNS's
+ * whoami: the A or AAAA of the client in the additional section and a
+ * `_udp`/`_tcp` SRV with its port, in the question's class. The usual first
+ * smoke test of a new server.
  */
 import { Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
-import { rrs } from '../../dns/rr.ts';
+import { rr, rdata } from '../../dns/rr.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { argCount, noBlock } from '../../plugin/options.ts';
 import type { ChainHandler, Handler, PluginDefinition } from '../../plugin/plugin.ts';
 
-class Whoami implements ChainHandler {
+export class Whoami implements ChainHandler {
   readonly name = 'whoami';
   next!: Handler;
 
   serveDNS(req: DnsRequest): Reply {
     const name = req.qname;
-    const addr = stripV4Mapped(req.remoteAddress);
+    const addr = req.remoteAddress;
+    const v6 = addr.includes(':');
+    const address = rr(name, v6 ? Type.AAAA : Type.A, 0, v6 ? rdata.aaaa(addr) : rdata.a(addr), req.qclass);
+    // "_udp." adds 5 octets; for a question name near the 255-octet limit the SRV cannot exist, so it is left out.
+    const qnameWire = req.questionEnd - 16;
+    if (qnameWire + 5 > 255) return new Reply({ authoritative: true, additional: [address], plugin: 'whoami' });
     const srvName = `_${req.transport}.${name === '.' ? '' : name}`;
-    return new Reply({
-      authoritative: true,
-      additional: [rrs.addr(name, 0, addr), rrs.srv(srvName, 0, 0, 0, req.remotePort, '.')],
-      plugin: 'whoami',
-    });
+    const srv = rr(srvName, Type.SRV, 0, rdata.srv(0, 0, req.remotePort, '.'), req.qclass);
+    return new Reply({ authoritative: true, additional: [address, srv], plugin: 'whoami' });
   }
-}
-
-function stripV4Mapped(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
 export const whoami: PluginDefinition = {
@@ -40,5 +39,3 @@ export const whoami: PluginDefinition = {
     return new Whoami();
   },
 };
-
-export { Type };

@@ -1,0 +1,18 @@
+/**
+ * @module bench/peers/index
+ * Every peer the harness knows, in report order. clusterdns first: the
+ * ratios are clusterdns ÷ each other peer.
+ */
+
+import type { Peer } from './types.ts';
+import { clusterdns, clusterdnsNoMetrics } from './clusterdns.ts';
+import { knot } from './knot.ts';
+import { nsd } from './nsd.ts';
+import { unbound } from './unbound.ts';
+import { dnsmasq } from './dnsmasq.ts';
+import { goMap } from './go-map.ts';
+
+export const ALL_PEERS: readonly Peer[] = [clusterdns, clusterdnsNoMetrics, knot, nsd, unbound, dnsmasq, goMap];
+
+/** The peer the ratios are computed for. */
+export const SUBJECT = clusterdns.name;

@@ -1,0 +1,206 @@
+/**
+ * @module bench/peers/process
+ * Shared plumbing for peers: free ports, finding binaries, launching a server
+ * pinned to CPU 0 (`taskset -c 0`) in its own process group, waiting until it
+ * answers `dns-version.cluster.local TXT`, and stopping it. Every launched
+ * server is tracked so the harness can stop them all if it is interrupted.
+ */
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, existsSync, readFileSync, mkdirSync } from 'node:fs';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import path from 'node:path';
+import { DnsClient } from '../dns-wire.ts';
+import type { RunningPeer } from './types.ts';
+
+/** CPU the servers are pinned to; the load generator gets the other one. */
+export const SERVER_CPU = '0';
+export const LOADGEN_CPU = '1';
+
+const live = new Set<ChildProcess>();
+
+/**
+ * `nice -n N` prefix for the servers and dnsperf when BENCH_NICE is set (run.ts
+ * sets it from --nice): a negative N keeps other jobs on a shared machine from
+ * disturbing the measurement, at their expense. Empty by default.
+ */
+export function niceArgs(): string[] {
+  const n = process.env.BENCH_NICE;
+  return n && n !== '0' ? ['nice', '-n', n] : [];
+}
+
+/** Kills (process group, SIGKILL) every server still running. Synchronous: safe in 'exit'. */
+export function killAllLaunched(): void {
+  for (const child of live) {
+    if (child.pid !== undefined) {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+  live.clear();
+}
+
+/** Absolute path of an executable on PATH or in the sbin dirs, or null. */
+export function findBinary(name: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = path.join(d, name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function requireBinary(name: string): string {
+  const p = findBinary(name);
+  if (!p) throw new Error(`${name} not installed (run bench/install.sh)`);
+  return p;
+}
+
+/** First line of a command's output (stdout or stderr), or null. */
+export function versionOf(bin: string | null, args: string[], pattern?: RegExp): Promise<string | null> {
+  if (!bin) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    execFile(bin, args, { timeout: 5000 }, (_err, stdout, stderr) => {
+      const text = `${stdout}\n${stderr}`;
+      if (pattern) {
+        const m = pattern.exec(text);
+        resolve(m ? (m[1] ?? m[0]) : null);
+        return;
+      }
+      const line = text.split('\n').map((l) => l.trim()).find((l) => l.length > 0);
+      resolve(line ?? null);
+    });
+  });
+}
+
+function portFreeOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 (as far as can be told before the server binds it). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = dgram.createSocket('udp4');
+      s.once('error', reject);
+      s.bind(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    if (port >= 1024 && (await portFreeOn(port))) return port;
+  }
+  throw new Error('no free port found');
+}
+
+/** Last lines of the server's log, on one line, for an error message. */
+function tail(file: string, lines = 4): string {
+  try {
+    const text = readFileSync(file, 'utf8').trim().split('\n').slice(-lines).map((l) => l.trim()).filter(Boolean).join(' / ');
+    return text.length > 0 ? `log: ${text}` : 'log empty';
+  } catch {
+    return 'no log';
+  }
+}
+
+/** The server ran but never answered the readiness probe in time. */
+export class StartTimeoutError extends Error {
+  override readonly name = 'StartTimeoutError';
+}
+
+export interface LaunchOptions {
+  readonly name: string;
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly port: number;
+  readonly workDir: string;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Bound on the time from spawn to first answer. */
+  readonly readyTimeoutMs?: number;
+  /** Signal that asks the server to exit cleanly. */
+  readonly stopSignal?: NodeJS.Signals;
+}
+
+/** Answered `dns-version.cluster.local TXT` with a TXT record? */
+async function probe(client: DnsClient): Promise<boolean> {
+  const a = await client.query('dns-version.cluster.local', 'TXT', 250);
+  return a !== null && a.rcode === 'NOERROR' && a.matching > 0;
+}
+
+/**
+ * Spawns `[nice -n N] taskset -c 0 cmd args` (both exec, so the pid is the server's),
+ * and resolves once the server answers the readiness probe.
+ */
+export async function launch(opts: LaunchOptions): Promise<RunningPeer> {
+  mkdirSync(opts.workDir, { recursive: true });
+  const logFile = path.join(opts.workDir, `${opts.name}.log`);
+  const fd = openSync(logFile, 'w');
+  const taskset = requireBinary('taskset');
+  const t0 = performance.now();
+  const [cmd0, ...argv] = [...niceArgs(), taskset, '-c', SERVER_CPU, opts.cmd, ...opts.args];
+  const child = spawn(cmd0, argv, {
+    cwd: opts.cwd ?? opts.workDir,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', fd, fd],
+    detached: true, // own process group: stop() takes forked helpers along
+  });
+  closeSync(fd);
+  live.add(child);
+  let exited: string | null = null;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      live.delete(child);
+      resolve();
+    });
+    child.once('error', (err) => {
+      exited = `failed to spawn: ${err.message}`;
+      live.delete(child);
+      resolve();
+    });
+  });
+
+  const stop = async (): Promise<void> => {
+    if (exited !== null || child.pid === undefined) return;
+    try { process.kill(-child.pid, opts.stopSignal ?? 'SIGTERM'); } catch { /* gone */ }
+    const timer = setTimeout(() => {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }, 5000);
+    await exitPromise;
+    clearTimeout(timer);
+    // Helpers of a forking server may outlive the leader briefly.
+    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* group empty */ }
+  };
+
+  // Probes go out every 10 ms without waiting for earlier ones to time out
+  // (a UDP probe to a port nobody listens on yet is silently lost), so the
+  // startup time is exact to ~10 ms.
+  const client = new DnsClient(opts.port);
+  const limitMs = opts.readyTimeoutMs ?? 60_000;
+  let readyAt: number | null = null;
+  try {
+    while (readyAt === null) {
+      if (exited !== null) {
+        throw new Error(`${opts.name} ${exited} before answering (${tail(logFile)})`);
+      }
+      if (performance.now() - t0 > limitMs) {
+        throw new StartTimeoutError(`${opts.name} gave no answer to dns-version.cluster.local TXT within ${Math.round(limitMs / 1000)} s (${tail(logFile)})`);
+      }
+      void probe(client).then((ok) => { if (ok && readyAt === null) readyAt = performance.now(); });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    client.close();
+  }
+  const startupMs = (readyAt as number) - t0;
+  return { port: opts.port, pid: child.pid!, startupMs, logFile, stop };
+}

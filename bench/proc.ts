@@ -1,0 +1,106 @@
+/**
+ * @module bench/proc
+ * Linux /proc readings for a peer's process tree: CPU time (to tell whether a
+ * saturation run saturated the server or the load generator) and peak RSS.
+ */
+
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Other processes took more than this share of a core (%) during a run: the
+ * run counts as disturbed (retried when the time budget allows, marked † in
+ * the report).
+ */
+export const NOISY_CPU_PCT = 15;
+
+/** Kernel clock ticks per second (USER_HZ); 100 on every Linux ABI Node runs on. */
+const CLK_TCK = 100;
+
+function statFields(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may contain spaces and parens: fields start after the last ')'.
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** pid and all its live descendants. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(Number(entry));
+    if (!f) continue;
+    const ppid = Number(f[1]);
+    let l = children.get(ppid);
+    if (!l) { l = []; children.set(ppid, l); }
+    l.push(Number(entry));
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    out.push(p);
+    for (const c of children.get(p) ?? []) stack.push(c);
+  }
+  return out;
+}
+
+/** User+system CPU seconds consumed so far by the tree (all threads). */
+export function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    const f = statFields(p);
+    if (f) ticks += Number(f[11]) + Number(f[12]); // utime, stime
+  }
+  return ticks / CLK_TCK;
+}
+
+function statusKiB(pid: number, key: string): number {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface PeakRss {
+  /** VmHWM of the largest process in the tree, KiB. */
+  readonly maxKiB: number;
+  /** Sum of VmHWM over the tree, KiB (over-counts pages shared after fork). */
+  readonly sumKiB: number;
+  readonly processes: number;
+}
+
+export function peakRss(pid: number): PeakRss {
+  const tree = processTree(pid);
+  let max = 0;
+  let sum = 0;
+  for (const p of tree) {
+    const v = statusKiB(p, 'VmHWM');
+    sum += v;
+    if (v > max) max = v;
+  }
+  return { maxKiB: max, sumKiB: sum, processes: tree.length };
+}
+
+/**
+ * Seconds of non-idle time (user, nice, system, irq, softirq, steal) summed
+ * over all CPUs since boot, from /proc/stat. Compared with the server's and
+ * dnsperf's own CPU time over a run, it tells how much other processes on the
+ * machine took while we measured.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
+    if (!line) return NaN;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0)) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}

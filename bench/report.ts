@@ -1,0 +1,173 @@
+/**
+ * @module bench/report
+ * Renders the harness's results as a markdown report: per cluster size, the
+ * peers' status and footprint, saturation QPS, clusterdns ÷ peer ratios,
+ * latency at half of each peer's own saturation rate, and a detail table;
+ * then any extra sections.
+ */
+
+import type { Mix } from './cluster-gen.ts';
+import { NOISY_CPU_PCT } from './proc.ts';
+import type { BenchEnvironment, BenchSettings, MixResult, PeerResult, SizeResult } from './types.ts';
+
+export interface RenderedSection {
+  readonly title: string;
+  readonly markdown: string;
+}
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const us = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : n >= 10_000 ? `${(n / 1000).toFixed(1)} ms` : `${Math.round(n)}`);
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+const ms = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+const pct = (n: number): string => `${n >= 99.95 ? '100' : n.toFixed(1)}%`;
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' / ').replace(/\|/g, '\\|').slice(0, 300);
+
+function table(head: readonly string[], align: readonly ('l' | 'r')[], rows: readonly (readonly string[])[]): string {
+  const sep = align.map((a) => (a === 'r' ? '---:' : '---'));
+  return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function mixOf(p: PeerResult, mix: Mix): MixResult | undefined {
+  return p.mixes.find((m) => m.mix === mix);
+}
+
+function qpsOf(p: PeerResult | undefined, mix: Mix): number | null {
+  const s = p ? mixOf(p, mix)?.saturation : undefined;
+  return s ? s.qps : null;
+}
+
+/** Saturation was limited by dnsperf rather than the server when the server had CPU to spare. */
+const CLIENT_BOUND_CPU = 85;
+const NOISY_CPU = NOISY_CPU_PCT;
+
+function renderSize(size: SizeResult, settings: BenchSettings, subject: string): string {
+  const out: string[] = [];
+  const s = size.stats;
+  out.push(`## ${int(size.services)} services`);
+  out.push(`${s.namespaces} namespaces · ${int(s.clusterIP)} ClusterIP · ${int(s.headless)} headless (${int(s.endpoints)} endpoints) · ${int(s.records)} DNS records · query files of ${int(size.queryLines)} lines · generated in ${ms(size.generateMs)}`);
+  if (size.notRun.length > 0) out.push(`Not run at this size (time budget): ${size.notRun.join(', ')}.`);
+
+  out.push('', '### Peers', '');
+  out.push(table(['peer', 'status', 'version', 'start → first answer', 'peak RSS', 'sanity'], ['l', 'l', 'l', 'r', 'r', 'l'],
+    size.peers.map((p) => [
+      p.peer,
+      p.status === 'ok' ? 'ok' : `**${p.status}**: ${oneLine(p.reason ?? '')}`,
+      p.version ?? '–',
+      p.startupMs !== undefined ? ms(p.startupMs) : '–',
+      p.peakRss ? mib(p.peakRss.maxKiB) + (p.peakRss.processes > 1 ? ` (${p.peakRss.processes} procs, Σ ${mib(p.peakRss.sumKiB)})` : '') : '–',
+      p.sanity ? (p.sanity.failed === 0 ? `${p.sanity.checked}/${p.sanity.checked} ok` : `**${p.sanity.failed}/${p.sanity.checked} wrong**: ${oneLine(p.sanity.examples.join('; '))}`) : '–',
+    ])));
+
+  const ok = size.peers.filter((p) => p.status === 'ok');
+  if (ok.length === 0) return out.join('\n');
+  const mixes = settings.mixes;
+
+  out.push('', `### Saturation throughput (queries/s; server CPU in parentheses; * = server under ${CLIENT_BOUND_CPU}% CPU, so dnsperf, not the server, was the limit; † = other processes took over ${NOISY_CPU}% of a core meanwhile)`, '');
+  out.push(table(['peer', ...mixes], ['l', ...mixes.map(() => 'r' as const)], ok.map((p) => [p.peer, ...mixes.map((m) => {
+    const r = mixOf(p, m);
+    if (!r?.saturation) return r?.error ? 'error' : '–';
+    const cpu = r.saturation.serverCpuPct;
+    return `${int(r.saturation.qps)} (${Math.round(cpu)}%${cpu < CLIENT_BOUND_CPU ? '*' : ''})${r.saturation.othersCpuPct > NOISY_CPU ? '†' : ''}`;
+  })])));
+
+  const subj = ok.find((p) => p.peer === subject);
+  out.push('', `### ${subject} ÷ peer, saturation QPS (above 1 = ${subject} faster)`, '');
+  if (!subj) {
+    const why = size.peers.find((p) => p.peer === subject);
+    out.push(`Not available: ${subject} was ${why ? `${why.status} (${oneLine(why.reason ?? '')})` : 'not run'}.`);
+  } else {
+    const others = ok.filter((p) => p !== subj && !p.peer.startsWith(`${subject}-`));
+    out.push(table(['peer', ...mixes], ['l', ...mixes.map(() => 'r' as const)], others.map((p) => [p.peer, ...mixes.map((m) => {
+      const a = qpsOf(subj, m);
+      const b = qpsOf(p, m);
+      return a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '–';
+    })])));
+    const nom = ok.find((p) => p.peer === `${subject}-nometrics`);
+    if (nom) {
+      const cells = mixes.map((m) => {
+        const a = qpsOf(subj, m);
+        const b = qpsOf(nom, m);
+        return a !== null && b !== null && b > 0 ? `${m} ${(a / b).toFixed(2)}×` : `${m} –`;
+      });
+      out.push('', `Metrics overhead (${subject} ÷ ${subject}-nometrics): ${cells.join(', ')}.`);
+    }
+  }
+
+  const latMixes = settings.latency.mixes;
+  const frac = Math.round(settings.latency.fraction * 100);
+  out.push('', `### Latency at ${frac}% of each peer's own saturation rate (avg / p99, µs; from dnsperf -v per-query times)`, '');
+  out.push(table(['peer', ...latMixes], ['l', ...latMixes.map(() => 'r' as const)], ok.map((p) => [p.peer, ...latMixes.map((m) => {
+    const l = mixOf(p, m)?.latency;
+    return l ? `${us(l.avgUs)} / ${us(l.p99Us)}${l.othersCpuPct > NOISY_CPU ? '†' : ''}` : '–';
+  })])));
+
+  out.push('', '### Details', '');
+  const rows: string[][] = [];
+  for (const m of mixes) {
+    for (const p of ok) {
+      const r = mixOf(p, m);
+      if (!r) continue;
+      const sat = r.saturation;
+      const lat = r.latency;
+      rows.push([
+        m, p.peer,
+        sat ? int(sat.qps) : `error: ${oneLine(r.error ?? '')}`,
+        sat ? us(sat.avgLatencyUs) : '–',
+        sat ? `${Math.round(sat.serverCpuPct)}%` : '–',
+        sat ? `${Math.round(sat.othersCpuPct)}%` : '–',
+        sat ? pct((100 * sat.lost) / Math.max(1, sat.sent)) : '–',
+        sat ? (sat.rcodeMatchPct < 98 ? `**${pct(sat.rcodeMatchPct)}**` : pct(sat.rcodeMatchPct)) : '–',
+        lat ? int(lat.targetQps) : '–',
+        lat ? us(lat.avgUs) : '–',
+        lat ? us(lat.p50Us) : '–',
+        lat ? us(lat.p99Us) : '–',
+        lat ? us(lat.p999Us) : '–',
+        lat ? pct((100 * lat.lost) / Math.max(1, lat.samples + lat.lost)) : '–',
+        lat ? `${Math.round(lat.othersCpuPct)}%` : '–',
+      ]);
+    }
+  }
+  out.push(table(
+    ['mix', 'peer', 'QPS @sat', 'avg µs @sat', 'server CPU', 'others CPU', 'lost @sat', 'rcodes as expected', `rate @${frac}%`, 'avg µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'lost', 'others CPU'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows));
+  return out.join('\n');
+}
+
+export function renderReport(settings: BenchSettings, env: BenchEnvironment, results: readonly SizeResult[], sections: readonly RenderedSection[], subject: string): string {
+  const sat = settings.saturation;
+  const out: string[] = [
+    `# clusterdns benchmark (${settings.mode}), ${env.date}`,
+    '',
+    `Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}; Node ${env.node}; dnsperf ${env.dnsperf ?? '?'}.`,
+    `Each server pinned to CPU 0 (\`taskset -c 0\`), one worker/thread where configurable; dnsperf pinned to CPU 1. All traffic on 127.0.0.1, UDP.` +
+      (settings.nice !== 0 ? ` Servers and dnsperf ran at nice ${settings.nice}.` : ''),
+    `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, best of ${sat.repeats}` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
+      `Latency: \`dnsperf -Q <${Math.round(settings.latency.fraction * 100)}% of that peer's saturation QPS> -l ${settings.latency.durationS} -v\`, percentiles over every answered query.`,
+    `Mixes: hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, aaaa-nodata (AAAA of IPv4-only services), blend (45% hit-a, 25% aaaa-nodata, 20% nxdomain-search, 5% srv, 5% ptr).`,
+    '',
+  ];
+  const skipped = new Map<string, string>();
+  for (const size of results) {
+    for (const p of size.peers) if (p.status !== 'ok' && !skipped.has(p.peer)) skipped.set(p.peer, `${p.status} at ${int(size.services)} services: ${oneLine(p.reason ?? '')}`);
+  }
+  const noise: number[] = [];
+  for (const size of results) {
+    for (const p of size.peers) {
+      for (const m of p.mixes) {
+        if (m.saturation) noise.push(m.saturation.othersCpuPct);
+        if (m.latency) noise.push(m.latency.othersCpuPct);
+      }
+    }
+  }
+  if (noise.length > 0) {
+    const mean = noise.reduce((a, b) => a + b, 0) / noise.length;
+    const noisy = noise.filter((n) => n > NOISY_CPU).length;
+    out.push(`Noise: other processes on the machine used ${Math.round(mean)}% of a core on average during the kept runs (max ${Math.round(Math.max(...noise))}%); ${noisy} of ${noise.length} kept runs over ${NOISY_CPU}% (marked †) after up to ${settings.retriesWhenNoisy} retr${settings.retriesWhenNoisy === 1 ? 'y' : 'ies'} of a disturbed run${settings.retryWindowS !== null ? ` (only in the first ${settings.retryWindowS} s of the run)` : ''}. Disturbed figures are low for throughput and high for latency.`, '');
+  }
+  if (skipped.size > 0) {
+    out.push('Peers not measured:', ...[...skipped].map(([k, v]) => `- **${k}**: ${v}`), '');
+  }
+  for (const size of results) out.push(renderSize(size, settings, subject), '');
+  for (const s of sections) out.push(`## ${s.title}`, '', s.markdown.trim(), '');
+  return out.join('\n');
+}

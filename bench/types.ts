@@ -1,0 +1,106 @@
+/**
+ * @module bench/types
+ * Shapes of the harness's results (also written as JSON next to the markdown
+ * report) and the contract for extra report sections such as a memory bench.
+ */
+
+import type { Mix, ZoneData } from './cluster-gen.ts';
+import type { DnsperfResult } from './dnsperf.ts';
+import type { LatencyResult } from './latency.ts';
+import type { PeakRss } from './proc.ts';
+import type { SanityResult } from './check.ts';
+import type { Peer } from './peers/types.ts';
+
+export interface SaturationResult extends DnsperfResult {
+  /** Server process tree CPU use during the run, % of one core (it is pinned to one). */
+  readonly serverCpuPct: number;
+  /** How far the answer rcodes match the query file's expected shares (100 = exactly). */
+  readonly rcodeMatchPct: number;
+  /** CPU other processes on the machine used meanwhile, % of one core (0-200 on 2 cores): noise. */
+  readonly othersCpuPct: number;
+  /** Runs made (repeats plus retries of disturbed runs); the one with the highest QPS is kept. */
+  readonly attempts: number;
+}
+
+export interface MixResult {
+  readonly mix: Mix;
+  readonly saturation: SaturationResult | null;
+  /** The least disturbed of its attempts. */
+  readonly latency: (LatencyResult & { readonly othersCpuPct: number; readonly attempts: number }) | null;
+  readonly error?: string;
+}
+
+export interface PeerResult {
+  readonly peer: string;
+  readonly description: string;
+  readonly version: string | null;
+  readonly status: 'ok' | 'skipped' | 'failed';
+  /** Why it was skipped or failed. */
+  readonly reason?: string;
+  readonly startupMs?: number;
+  readonly peakRss?: PeakRss;
+  readonly sanity?: SanityResult;
+  readonly mixes: MixResult[];
+}
+
+export interface SizeResult {
+  readonly services: number;
+  readonly stats: ZoneData['stats'];
+  readonly queryLines: number;
+  readonly generateMs: number;
+  readonly peers: PeerResult[];
+  /** Peers left out at this size on purpose (time budget), not failures. */
+  readonly notRun: readonly string[];
+}
+
+export interface BenchSettings {
+  readonly mode: 'quick' | 'full';
+  readonly sizes: readonly number[];
+  readonly mixes: readonly Mix[];
+  readonly saturation: { readonly durationS: number; readonly repeats: number; readonly warmupS: number; readonly clients: number; readonly outstanding: number };
+  /** Extra attempts allowed for a run disturbed by other processes (quick mode: only within its time budget). */
+  readonly retriesWhenNoisy: number;
+  /** Retries only happen this many seconds into the run (null: always). */
+  readonly retryWindowS: number | null;
+  /** Before each peer, wait up to this long for the machine to be quiet (0: don't). */
+  readonly waitQuietS: number;
+  readonly latency: { readonly durationS: number; readonly fraction: number; readonly mixes: readonly Mix[] };
+  /** nice value the servers and dnsperf ran at (0 = not reniced). */
+  readonly nice: number;
+}
+
+export interface BenchEnvironment {
+  readonly date: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly dnsperf: string | null;
+}
+
+/** What an extra section gets to work with. */
+export interface SectionContext {
+  readonly settings: BenchSettings;
+  readonly environment: BenchEnvironment;
+  /** Results of the throughput/latency part, already measured. */
+  readonly results: readonly SizeResult[];
+  /** The generated cluster for n services (cached on disk; regenerated in memory, ~4 s at 100k). */
+  zoneData(services: number): ZoneData;
+  /** Peers selected for this run (after --peers). */
+  readonly peers: readonly Peer[];
+  /** Scratch directory for the section (under bench/work/). */
+  readonly workDir: string;
+}
+
+/**
+ * A further part of the report (e.g. the memory bench): runs after the
+ * throughput/latency part and returns markdown placed under `## title`.
+ * A section that throws is reported as failed; the rest of the report stands.
+ */
+export interface ExtraSection {
+  readonly title: string;
+  /** Also run in --quick mode? */
+  readonly quick: boolean;
+  run(ctx: SectionContext): Promise<string>;
+}

@@ -1,0 +1,230 @@
+/**
+ * @module plugins/cache/cache
+ * The cache handler. A hit is the hot path of the whole server: one Map
+ * lookup (keyed by the request's own name string), an age in whole seconds,
+ * and the stored reply returned as is or `aged()` (the writer takes the age
+ * off every TTL while copying the prepacked bytes). A miss asks the next
+ * plugin and stores what is cacheable with every TTL set to the entry's
+ * lifetime (CoreDNS: one TTL for the whole reply, capped). Expired entries
+ * may be served stale while the next plugin fails (serve_stale), and
+ * popular entries are refreshed before they expire (prefetch).
+ */
+import { Rcode } from '../../dns/constants.ts';
+import { isSubdomain } from '../../dns/name.ts';
+import { Reply } from '../../dns/reply.ts';
+import type { DnsRequest } from '../../dns/request.ts';
+import { withTtl, type RR } from '../../dns/rr.ts';
+import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
+import { classify, clampTtl, minimalTtl, ReplyType } from './classify.ts';
+import { CacheCounters, type CacheStatsSource } from './metrics.ts';
+import { CacheEntry, CacheStore, KeyFlag, Kind } from './store.ts';
+
+/** RFC 8767: TTL of a stale answer given because the source failed. */
+export const STALE_TTL = 30;
+/** Age that takes every TTL of an entry to 0 (a stale answer served while it is refreshed). */
+const ZERO_TTL_AGE = 0x7fffffff;
+
+export interface CacheOptions {
+  readonly zones: readonly string[];
+  readonly successCapacity: number;
+  readonly successMaxTtl: number;
+  readonly successMinTtl: number;
+  readonly denialCapacity: number;
+  readonly denialMaxTtl: number;
+  readonly denialMinTtl: number;
+  /** Hits within prefetchWindowMs that make an entry worth refreshing early; 0: no prefetch. */
+  readonly prefetchAmount: number;
+  readonly prefetchWindowMs: number;
+  /** Refresh once the remaining TTL is at most this percentage of the TTL. */
+  readonly prefetchPercentage: number;
+  /** How long past expiry an entry may still be served; 0: never. */
+  readonly staleMs: number;
+  /** serve_stale verify: ask the next plugin first, serve stale only when it fails. */
+  readonly verifyStale: boolean;
+  /** Seconds to cache SERVFAIL; 0: not at all. */
+  readonly servfailTtl: number;
+  /** Zones where success (denial) answers are not cached; null: none. */
+  readonly disableSuccess: readonly string[] | null;
+  readonly disableDenial: readonly string[] | null;
+  readonly keepTtl: boolean;
+}
+
+export class Cache implements ChainHandler, CacheStatsSource {
+  readonly name = 'cache';
+  next!: Handler;
+  readonly store: CacheStore;
+  readonly zones: string;
+  readonly #opts: CacheOptions;
+  readonly #allZones: boolean;
+  readonly #counters = new Map<string, CacheCounters>();
+  #last: CacheCounters;
+  entriesServer: string;
+  /** Clock, replaceable in tests (ms). */
+  now: () => number = Date.now;
+
+  constructor(opts: CacheOptions, server: string) {
+    this.#opts = opts;
+    this.store = new CacheStore(opts.successCapacity, opts.denialCapacity);
+    this.zones = opts.zones.join(',');
+    this.#allZones = opts.zones.includes('.');
+    this.#last = new CacheCounters(server);
+    this.#counters.set(server, this.#last);
+    this.entriesServer = server;
+  }
+
+  serveDNS(req: DnsRequest): Answer {
+    if (!this.#allZones && !inZones(req.qname, this.#opts.zones)) return this.next.serveDNS(req);
+    const c = this.#countersFor(req.server);
+    c.requests++;
+    const flags = (req.do ? KeyFlag.DO : 0) | ((req.flags & 0x10) !== 0 ? KeyFlag.CD : 0);
+    const e = this.store.get(req.qname, req.qtype, req.qclass, flags);
+    if (e !== null) {
+      const now = this.now();
+      if (now < e.expiresMs) {
+        if (e.kind === Kind.SUCCESS) c.hitsSuccess++; else c.hitsDenial++;
+        e.referenced = true;
+        if (this.#opts.prefetchAmount > 0) this.#maybePrefetch(e, req, now, c);
+        if (this.#opts.keepTtl) return e.reply;
+        const age = ((now - e.storedMs) / 1000) | 0;
+        return age === 0 ? e.reply : e.reply.aged(age);
+      }
+      if (now < e.expiresMs + this.#opts.staleMs) return this.#serveStale(e, req, c);
+      this.store.delete(e);
+    }
+    c.misses++;
+    const a = this.next.serveDNS(req);
+    if (a instanceof Promise) return a.then((r) => this.#stored(req, r, flags, c));
+    return this.#stored(req, a, flags, c);
+  }
+
+  #countersFor(server: string): CacheCounters {
+    const last = this.#last;
+    if (last.server === server) return last;
+    let c = this.#counters.get(server);
+    if (c === undefined) { c = new CacheCounters(server); this.#counters.set(server, c); }
+    this.#last = c;
+    return c;
+  }
+
+  #serveStale(e: CacheEntry, req: DnsRequest, c: CacheCounters): Answer {
+    if (!this.#opts.verifyStale) {
+      // immediate: the stale answer now (TTL 0, so clients ask again soon), a refresh behind it.
+      this.#countStale(e, c);
+      if (!e.refreshing) this.#refresh(e, req, c);
+      return e.reply.aged(ZERO_TTL_AGE);
+    }
+    // verify: the source first; the stale answer only when it fails.
+    const done = (r: Reply): Reply => {
+      if (r.rcode === Rcode.NOERROR || r.rcode === Rcode.NXDOMAIN) return this.#stored(req, r, e.flags, c);
+      this.#countStale(e, c);
+      return this.#staleReply(e);
+    };
+    const a = this.next.serveDNS(req);
+    if (a instanceof Promise) return a.then(done, () => done(Reply.error(Rcode.SERVFAIL)));
+    return done(a);
+  }
+
+  #countStale(e: CacheEntry, c: CacheCounters): void {
+    c.stale++;
+    if (e.kind === Kind.SUCCESS) c.hitsSuccess++; else c.hitsDenial++;
+  }
+
+  /** The entry with TTLs of at most STALE_TTL (RFC 8767). */
+  #staleReply(e: CacheEntry): Reply {
+    if (this.#opts.keepTtl) return e.reply;
+    return e.reply.aged(e.ttl > STALE_TTL ? e.ttl - STALE_TTL : 0);
+  }
+
+  #maybePrefetch(e: CacheEntry, req: DnsRequest, now: number, c: CacheCounters): void {
+    const o = this.#opts;
+    if (now - e.windowStart > o.prefetchWindowMs) { e.windowStart = now; e.hits = 0; }
+    e.hits++;
+    if (e.refreshing || e.hits < o.prefetchAmount) return;
+    const threshold = Math.ceil((o.prefetchPercentage / 100) * e.ttl) * 1000;
+    if (e.expiresMs - now > threshold) return;
+    c.prefetch++;
+    this.#refresh(e, req, c);
+  }
+
+  /** Ask the next plugin again in the background; a failure keeps the old entry. */
+  #refresh(e: CacheEntry, req: DnsRequest, c: CacheCounters): void {
+    e.refreshing = true;
+    const done = (r: Reply): void => {
+      e.refreshing = false;
+      if (r.rcode !== Rcode.NOERROR && r.rcode !== Rcode.NXDOMAIN) return;
+      this.#stored(req, r, e.flags, c);
+      const n = this.store.get(e.qname, e.qtype, e.qclass, e.flags);
+      if (n !== null && n !== e) { n.hits = e.hits; n.windowStart = e.windowStart; }
+    };
+    let a: Answer;
+    try {
+      a = this.next.serveDNS(req);
+    } catch {
+      e.refreshing = false;
+      return;
+    }
+    if (a instanceof Promise) a.then(done, () => { e.refreshing = false; });
+    else done(a);
+  }
+
+  /** Stores a reply from the next plugin when it is cacheable; returns what to send now. */
+  #stored(req: DnsRequest, r: Reply, flags: number, c: CacheCounters): Reply {
+    const o = this.#opts;
+    const type = classify(r);
+    let kind: Kind;
+    let ttl: number;
+    switch (type) {
+      case ReplyType.NO_ERROR: case ReplyType.DELEGATION:
+        if (o.disableSuccess !== null && inZones(req.qname, o.disableSuccess)) return r;
+        kind = Kind.SUCCESS;
+        ttl = clampTtl(minimalTtl(r, type), o.successMinTtl, o.successMaxTtl);
+        break;
+      case ReplyType.NAME_ERROR: case ReplyType.NO_DATA:
+        if (o.disableDenial !== null && inZones(req.qname, o.disableDenial)) return r;
+        kind = Kind.DENIAL;
+        ttl = clampTtl(minimalTtl(r, type), o.denialMinTtl, o.denialMaxTtl);
+        break;
+      case ReplyType.SERVER_ERROR: {
+        if (o.servfailTtl <= 0) return r;
+        // Never let a failure push out an answer that may still be served stale.
+        const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
+        if (old !== null && this.now() < old.expiresMs + o.staleMs) return r;
+        kind = Kind.DENIAL;
+        ttl = o.servfailTtl;
+        break;
+      }
+      default:
+        return r;
+    }
+    if (ttl <= 0) return r;
+    const served = new Reply({
+      rcode: r.rcode, authoritative: true, recursionAvailable: r.recursionAvailable, plugin: 'cache',
+      answer: o.keepTtl ? r.answer : setTtl(r.answer, ttl),
+      authority: o.keepTtl ? r.authority : setTtl(r.authority, ttl),
+      additional: o.keepTtl ? r.additional : setTtl(r.additional, ttl),
+    }).prepack(req.qname);
+    const evicted = this.store.put(new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.now()));
+    if (evicted > 0) { if (kind === Kind.SUCCESS) c.evictionsSuccess += evicted; else c.evictionsDenial += evicted; }
+    this.entriesServer = c.server;
+    // This reply still belongs to the plugin that made it (coredns_dns_responses_total{plugin}), error included.
+    const now = served.with({ plugin: r.plugin });
+    return r.error ? now.withError(r.error) : now;
+  }
+
+  counters(): Iterable<CacheCounters> {
+    return this.#counters.values();
+  }
+
+  entries(kind: 'success' | 'denial'): number {
+    return this.store.size(kind === 'success' ? Kind.SUCCESS : Kind.DENIAL);
+  }
+}
+
+function setTtl(rrs: readonly RR[], ttl: number): RR[] {
+  return rrs.map((r) => (r.ttl === ttl ? r : withTtl(r, ttl)));
+}
+
+function inZones(qname: string, zones: readonly string[]): boolean {
+  for (let i = 0; i < zones.length; i++) if (isSubdomain(qname, zones[i]!)) return true;
+  return false;
+}

@@ -1,0 +1,71 @@
+/**
+ * @module plugins/cache/classify
+ * What kind of answer a reply is, and how long it may be cached, as
+ * CoreDNS's response.Typify and dnsutil.MinimalTTL decide: positive answers
+ * and delegations go to the success cache, NXDOMAIN and NODATA to the denial
+ * cache, SERVFAIL briefly (servfail), anything else is not cached. A
+ * negative answer lives for its SOA's minimum (RFC 2308: the lower of the
+ * SOA's TTL and its MINIMUM field).
+ */
+import { Rcode, Type } from '../../dns/constants.ts';
+import type { Reply } from '../../dns/reply.ts';
+import type { RR } from '../../dns/rr.ts';
+
+export const ReplyType = {
+  NO_ERROR: 0, DELEGATION: 1, NAME_ERROR: 2, NO_DATA: 3, SERVER_ERROR: 4, OTHER_ERROR: 5,
+} as const;
+export type ReplyType = (typeof ReplyType)[keyof typeof ReplyType];
+
+/** CoreDNS MinimalDefaultTTL / MaximumDefaulTTL. */
+export const MINIMAL_DEFAULT_TTL = 5;
+const MAXIMUM_DEFAULT_TTL = 3600;
+
+export function classify(r: Reply): ReplyType {
+  switch (r.rcode) {
+    case Rcode.NOERROR:
+      if (r.answer.length > 0) return ReplyType.NO_ERROR;
+      if (has(r.authority, Type.SOA)) return ReplyType.NO_DATA;
+      if (has(r.authority, Type.NS)) return ReplyType.DELEGATION;
+      return ReplyType.NO_DATA;
+    case Rcode.NXDOMAIN: return ReplyType.NAME_ERROR;
+    case Rcode.SERVFAIL: return ReplyType.SERVER_ERROR;
+    default: return ReplyType.OTHER_ERROR;
+  }
+}
+
+function has(rrs: readonly RR[], type: number): boolean {
+  for (let i = 0; i < rrs.length; i++) if (rrs[i]!.type === type) return true;
+  return false;
+}
+
+/** The SOA's MINIMUM field (last 4 bytes of its rdata). */
+function soaMinimum(r: RR): number {
+  const d = r.data;
+  if (d.length < 20) return r.ttl;
+  return ((d[d.length - 4]! << 24) | (d[d.length - 3]! << 16) | (d[d.length - 2]! << 8) | d[d.length - 1]!) >>> 0;
+}
+
+/** Lowest TTL among the records (SOA in a negative answer: min of TTL and MINIMUM), in seconds. */
+export function minimalTtl(r: Reply, type: ReplyType): number {
+  if (type !== ReplyType.NO_ERROR && type !== ReplyType.NAME_ERROR && type !== ReplyType.NO_DATA && type !== ReplyType.DELEGATION) {
+    return MINIMAL_DEFAULT_TTL;
+  }
+  if (r.answer.length + r.authority.length === 0) return MINIMAL_DEFAULT_TTL;
+  const negative = type === ReplyType.NAME_ERROR || type === ReplyType.NO_DATA;
+  let min = MAXIMUM_DEFAULT_TTL;
+  for (const section of [r.answer, r.authority, r.additional]) {
+    for (const rr of section) {
+      let t = rr.ttl;
+      if (negative && rr.type === Type.SOA) t = Math.min(t, soaMinimum(rr));
+      if (t < min) min = t;
+    }
+  }
+  return min;
+}
+
+/** CoreDNS computeTTL: at least `min`, then at most `max`. */
+export function clampTtl(ttl: number, min: number, max: number): number {
+  let t = ttl < min ? min : ttl;
+  if (t > max) t = max;
+  return t;
+}

@@ -1,0 +1,176 @@
+/**
+ * @module plugins/forward/tcp-pool
+ * Pooled TCP connections to one upstream. A connection carries several
+ * queries at once (RFC 7766 pipelining), told apart by message ID; a query
+ * goes to the least busy open connection, and a new one is dialled when all
+ * carry PIPELINE_DEPTH queries already (upstreams such as dnsmasq answer one
+ * connection's queries one at a time). A connection idle for `expire` is
+ * closed. Replies that match no in-flight query, or whose question differs
+ * from it, are dropped.
+ */
+import { connect, type Socket } from 'node:net';
+import { answersQuery, idOf, randomId, setId, UpstreamError, type UpstreamQuery } from './wire.ts';
+
+/** In-flight queries per connection before another connection is dialled. */
+export const PIPELINE_DEPTH = 8;
+/** Connections per upstream at most; beyond it queries queue on the least busy one. */
+export const MAX_CONNECTIONS = 64;
+
+export interface TcpTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly label: string;
+}
+
+/** Told about each query: reused an open connection (hit) or dialled one (miss). */
+export interface ConnCacheCounter {
+  hit(): void;
+  miss(): void;
+}
+
+interface Pending {
+  readonly query: UpstreamQuery;
+  readonly resolve: (b: Buffer) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+class TcpConnection {
+  readonly #pool: TcpPool;
+  readonly socket: Socket;
+  readonly pending = new Map<number, Pending>();
+  connected = false;
+  closed = false;
+  #buffer: Buffer | null = null;
+  #idle: NodeJS.Timeout | null = null;
+
+  constructor(pool: TcpPool, target: TcpTarget) {
+    this.#pool = pool;
+    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
+    this.socket.on('connect', () => { this.connected = true; });
+    this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.socket.on('error', (e) => this.close(UpstreamError.from(e, target.label, 'tcp')));
+    this.socket.on('close', () => this.close(new UpstreamError('ECLOSED', target.label, `tcp ${target.label}: connection closed`)));
+  }
+
+  /** Sends `query` (its ID made unique on this connection) and waits for the matching reply. */
+  send(query: UpstreamQuery, timeoutMs: number): Promise<Buffer> {
+    let id = idOf(query.bytes);
+    for (let i = 0; this.pending.has(id) && i < 64; i++) id = randomId();
+    if (this.pending.has(id)) return Promise.reject(new UpstreamError('EBUSY', this.#pool.target.label, 'no free message ID'));
+    setId(query.bytes, id);
+    if (this.#idle) { clearTimeout(this.#idle); this.#idle = null; }
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => this.#timeout(id), timeoutMs);
+      this.pending.set(id, { query, resolve, reject, timer });
+      const frame = Buffer.allocUnsafe(2 + query.bytes.length);
+      frame.writeUInt16BE(query.bytes.length, 0);
+      frame.set(query.bytes, 2);
+      this.socket.write(frame);
+    });
+  }
+
+  #timeout(id: number): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    const label = this.#pool.target.label;
+    p.reject(new UpstreamError('ETIMEDOUT', label, `read tcp ${label}: i/o timeout`));
+    // A connection that never came up is no use to anyone.
+    if (!this.connected) this.close(new UpstreamError('ETIMEDOUT', label, `dial tcp ${label}: i/o timeout`));
+    else this.#idleCheck();
+  }
+
+  #onData(chunk: Buffer): void {
+    const buf = this.#buffer === null ? chunk : Buffer.concat([this.#buffer, chunk]);
+    let off = 0;
+    while (buf.length - off >= 2) {
+      const len = buf.readUInt16BE(off);
+      if (buf.length - off - 2 < len) break;
+      const msg = buf.subarray(off + 2, off + 2 + len);
+      off += 2 + len;
+      if (len < 12) continue;
+      const p = this.pending.get(idOf(msg));
+      if (!p || !answersQuery(p.query.bytes, p.query.questionEnd, msg)) continue;
+      this.pending.delete(idOf(msg));
+      clearTimeout(p.timer);
+      p.resolve(Buffer.from(msg));
+    }
+    this.#buffer = off === buf.length ? null : Buffer.from(buf.subarray(off));
+    this.#idleCheck();
+  }
+
+  #idleCheck(): void {
+    if (this.pending.size > 0 || this.closed || this.#idle) return;
+    if (this.#pool.closing) { this.close(null); return; }
+    this.#idle = setTimeout(() => this.close(null), this.#pool.expireMs);
+    this.#idle.unref();
+  }
+
+  /** Closes the connection; in-flight queries fail with `reason` (ECLOSED lets forward retry on a new one). */
+  close(reason: UpstreamError | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.#idle) clearTimeout(this.#idle);
+    this.socket.destroy();
+    this.#pool.forget(this);
+    const err = reason ?? new UpstreamError('ECLOSED', this.#pool.target.label, `tcp ${this.#pool.target.label}: connection closed`);
+    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(err); }
+    this.pending.clear();
+  }
+}
+
+export class TcpPool {
+  readonly target: TcpTarget;
+  readonly expireMs: number;
+  readonly #counter: ConnCacheCounter | null;
+  readonly #conns = new Set<TcpConnection>();
+  closing = false;
+
+  constructor(target: TcpTarget, expireMs: number, counter: ConnCacheCounter | null = null) {
+    this.target = target;
+    this.expireMs = expireMs;
+    this.#counter = counter;
+  }
+
+  /** Open connections (tests). */
+  get size(): number {
+    return this.#conns.size;
+  }
+
+  /** Sends `query` over a pooled connection; resolves with the matching reply. */
+  exchange(query: UpstreamQuery, timeoutMs: number): Promise<Buffer> {
+    if (this.closing) return Promise.reject(new UpstreamError('ECLOSED', this.target.label, 'forwarder is shutting down'));
+    let best: TcpConnection | null = null;
+    for (const c of this.#conns) if (best === null || c.pending.size < best.pending.size) best = c;
+    if (best !== null && (best.pending.size < PIPELINE_DEPTH || this.#conns.size >= MAX_CONNECTIONS)) {
+      this.#counter?.hit();
+      return best.send(query, timeoutMs);
+    }
+    this.#counter?.miss();
+    const conn = new TcpConnection(this, this.target);
+    this.#conns.add(conn);
+    return conn.send(query, timeoutMs);
+  }
+
+  /** Whether this query would reuse an open connection: a retry after ECLOSED on a reused one is worth it. */
+  hasOpen(): boolean {
+    return this.#conns.size > 0;
+  }
+
+  forget(conn: TcpConnection): void {
+    this.#conns.delete(conn);
+  }
+
+  /** Close idle connections now and busy ones once their queries are answered (or time out). */
+  close(): void {
+    this.closing = true;
+    for (const c of [...this.#conns]) if (c.pending.size === 0) c.close(null);
+  }
+
+  /** Close everything now. */
+  destroy(): void {
+    this.closing = true;
+    for (const c of [...this.#conns]) c.close(null);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * @module plugins/kubernetes/index.test
+ * The DNS index on its own: nothing is built before a query, a repeated query
+ * returns the very same prepacked reply, and a change invalidates only what
+ * depends on it (that service, that namespace, that address), while negative
+ * answers follow service creation and the SOA serial. Also the programming
+ * latency metric (name, label, buckets).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClusterStore } from '../../cluster/store.ts';
+import type { EndpointSliceRecord, NamespaceRecord, ServiceRecord } from '../../cluster/types.ts';
+import { Rcode, Type } from '../../dns/constants.ts';
+import { Reply } from '../../dns/reply.ts';
+import { memoryLogger } from '../../log/logger.ts';
+import { metricsRegistry } from '../../metrics/registry.ts';
+import { ProcessServices } from '../../plugin/process-services.ts';
+import { DnsIndex, type IndexOptions } from './index.ts';
+import { observeProgramming, programmingLatency } from './metrics.ts';
+
+const Z = 'cluster.local.';
+
+function nsRec(name: string, labels: Record<string, string> = {}): NamespaceRecord {
+  return { kind: 'Namespace', name, labels };
+}
+function svcRec(namespace: string, name: string, ip: string | null): ServiceRecord {
+  return {
+    kind: 'Service', namespace, name, type: 'ClusterIP', clusterIPs: ip === null ? [] : [ip], headless: ip === null, externalName: null,
+    ports: [{ name: 'http', port: 80, protocol: 'tcp' }], publishNotReadyAddresses: false, labels: {},
+  };
+}
+function sliceRec(namespace: string, name: string, service: string, ips: string[], triggerTime?: number): EndpointSliceRecord {
+  return {
+    kind: 'EndpointSlice', namespace, name, serviceName: service, addressType: 'IPv4', labels: {}, triggerTime,
+    ports: [{ name: 'http', port: 8080, protocol: 'tcp' }],
+    endpoints: ips.map((ip) => ({ addresses: [ip], ready: true, serving: true, terminating: false, hostname: null, nodeName: null, zone: null, targetRef: null })),
+  };
+}
+
+function setup(extra: Partial<IndexOptions> = {}): { store: ClusterStore; index: DnsIndex } {
+  const store = new ClusterStore();
+  store.replace(['Namespace', 'Service', 'EndpointSlice'], [
+    nsRec('a'), nsRec('b'),
+    svcRec('a', 'web', '10.96.0.1'), svcRec('a', 'db', '10.96.0.2'), svcRec('b', 'api', '10.96.0.3'), svcRec('a', 'hl', null),
+    sliceRec('a', 'hl-1', 'hl', ['10.1.0.1', '10.1.0.2']),
+  ]);
+  const index = new DnsIndex(store, {
+    zones: [Z, 'in-addr.arpa.'], primaryZone: Z, ttl: 5, pods: 'disabled', endpointPodNames: false, endpoints: true,
+    ignoreEmptyService: false, zonal: false, namespaces: null, namespaceLabels: null, localAddresses: () => [], ...extra,
+  });
+  return { store, index };
+}
+
+function reply(index: DnsIndex, name: string, type: number = Type.A): Reply {
+  const zone = name.endsWith('in-addr.arpa.') ? 'in-addr.arpa.' : Z;
+  const r = index.answer(name, type, zone);
+  assert.ok(r instanceof Reply);
+  return r;
+}
+const ips = (r: Reply): string[] => r.answer.map((x) => x.data.join('.'));
+
+describe('DnsIndex', () => {
+  it('builds nothing before the first query, and answers repeated queries with the same prepacked reply', () => {
+    const { index } = setup();
+    assert.deepEqual([index.stats.cachedNames, index.stats.views], [0, 0]);
+    const first = reply(index, `web.a.svc.${Z}`);
+    assert.deepEqual(ips(first), ['10.96.0.1']);
+    assert.equal(reply(index, `web.a.svc.${Z}`), first, 'same object: a Map hit, no rebuild');
+    assert.equal(first.packedFor(`web.a.svc.${Z}`), first.packedFor(`web.a.svc.${Z}`), 'packed once');
+  });
+
+  it('a service change invalidates that service only', () => {
+    const { store, index } = setup();
+    const web = reply(index, `web.a.svc.${Z}`);
+    const db = reply(index, `db.a.svc.${Z}`);
+    store.apply({ type: 'MODIFIED', object: svcRec('a', 'web', '10.96.0.9') });
+    assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.9']);
+    assert.equal(reply(index, `db.a.svc.${Z}`), db, 'other service untouched');
+    assert.notEqual(reply(index, `web.a.svc.${Z}`), web);
+  });
+
+  it('a slice change invalidates its service\'s names and the PTRs of its addresses', () => {
+    const { store, index } = setup();
+    assert.deepEqual(ips(reply(index, `hl.a.svc.${Z}`)).sort(), ['10.1.0.1', '10.1.0.2']);
+    const ptr = reply(index, '1.0.1.10.in-addr.arpa.', Type.PTR);
+    assert.equal(ptr.answer.length, 1);
+    const web = reply(index, `web.a.svc.${Z}`);
+    store.apply({ type: 'MODIFIED', object: sliceRec('a', 'hl-1', 'hl', ['10.1.0.2', '10.1.0.3']) });
+    assert.deepEqual(ips(reply(index, `hl.a.svc.${Z}`)).sort(), ['10.1.0.2', '10.1.0.3']);
+    assert.equal(reply(index, '1.0.1.10.in-addr.arpa.', Type.PTR).rcode, Rcode.NXDOMAIN);
+    assert.equal(reply(index, '3.0.1.10.in-addr.arpa.', Type.PTR).answer.length, 1);
+    assert.equal(reply(index, `web.a.svc.${Z}`), web);
+  });
+
+  it('negative answers follow service creation in their namespace', () => {
+    const { store, index } = setup();
+    assert.equal(reply(index, `new.a.svc.${Z}`).rcode, Rcode.NXDOMAIN);
+    const api = reply(index, `api.b.svc.${Z}`);
+    store.apply({ type: 'ADDED', object: svcRec('a', 'new', '10.96.0.7') });
+    assert.deepEqual(ips(reply(index, `new.a.svc.${Z}`)), ['10.96.0.7']);
+    assert.equal(reply(index, `api.b.svc.${Z}`), api, 'another namespace untouched');
+  });
+
+  it('namespace changes: deletion hides its names, creation makes a missing one appear', () => {
+    const { store, index } = setup();
+    assert.equal(reply(index, `x.c.svc.${Z}`).rcode, Rcode.NXDOMAIN);
+    assert.equal(reply(index, `c.svc.${Z}`).rcode, Rcode.NXDOMAIN);
+    const api = reply(index, `api.b.svc.${Z}`);
+    store.apply({ type: 'ADDED', object: nsRec('c') });
+    assert.equal(reply(index, `c.svc.${Z}`).rcode, Rcode.NOERROR);
+    store.apply({ type: 'DELETED', object: nsRec('a') });
+    assert.equal(reply(index, `web.a.svc.${Z}`).rcode, Rcode.NXDOMAIN);
+    assert.equal(reply(index, `api.b.svc.${Z}`), api);
+  });
+
+  it('negative answers carry the current SOA serial', () => {
+    const { store, index } = setup();
+    const serialOf = (r: Reply): number => new DataView(r.authority[0]!.data.buffer, r.authority[0]!.data.byteOffset).getUint32(r.authority[0]!.data.length - 20);
+    const before = reply(index, `nope.a.svc.${Z}`);
+    store.lastChange = (index.serial + 10) * 1000;
+    const after = reply(index, `nope.a.svc.${Z}`);
+    assert.equal(serialOf(after), serialOf(before) + 10);
+  });
+
+  it('the answer cache and the views are bounded', () => {
+    const { index } = setup({ maxCachedNames: 3, maxViews: 2 });
+    for (const n of ['web', 'db', 'hl', 'x', 'y']) reply(index, `${n}.a.svc.${Z}`);
+    assert.ok(index.stats.cachedNames <= 3);
+    assert.ok(index.stats.views <= 2);
+    assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.1'], 'evicted names are rebuilt');
+  });
+
+  it('closing stops following the store', () => {
+    const { store, index } = setup();
+    const web = reply(index, `web.a.svc.${Z}`);
+    index.close();
+    store.apply({ type: 'MODIFIED', object: svcRec('b', 'api', '10.96.0.8') });
+    assert.equal(reply(index, `web.a.svc.${Z}`), web);
+  });
+});
+
+describe('coredns_kubernetes_dns_programming_duration_seconds', () => {
+  it('observes slices with a trigger time, by service kind, with CoreDNS buckets', async () => {
+    const services = new ProcessServices({ logger: memoryLogger() });
+    const m = programmingLatency(services);
+    const { store, index } = setup();
+    index.observeSlices((s, svc) => observeProgramming(m, s, svc));
+    store.apply({ type: 'MODIFIED', object: sliceRec('a', 'hl-1', 'hl', ['10.1.0.9'], Date.now() - 1500) });
+    store.apply({ type: 'ADDED', object: sliceRec('a', 'web-1', 'web', ['10.1.0.8'], Date.now() - 10) });
+    store.apply({ type: 'ADDED', object: sliceRec('a', 'db-1', 'db', ['10.1.0.7']) }); // no trigger time: not observed
+    const text = await metricsRegistry(services).metrics();
+    assert.match(text, /coredns_kubernetes_dns_programming_duration_seconds_count\{service_kind="headless_with_selector"\} 1/);
+    assert.match(text, /coredns_kubernetes_dns_programming_duration_seconds_count\{service_kind="cluster_ip"\} 1/);
+    const les = [...text.matchAll(/_bucket\{le="([^"]+)",service_kind="cluster_ip"\}/g)].map((x) => x[1]);
+    assert.equal(les.length, 21);
+    assert.deepEqual([les[0], les[1], les[19], les[20]], ['0.001', '0.002', '524.288', '+Inf']);
+  });
+});

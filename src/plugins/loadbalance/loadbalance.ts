@@ -1,0 +1,92 @@
+/**
+ * @module plugins/loadbalance
+ * Spreads clients over a name's addresses: in NOERROR replies with two or
+ * more A/AAAA (or MX) records in the answer, those records are rotated by a
+ * random offset, so each comes first equally often; CNAMEs and other
+ * records keep their place in front. A reply with fewer than two is passed
+ * through untouched, without allocating. Rotated replies are built and
+ * packed once per (answer, offset) and kept beside the answer they came from
+ * (a WeakMap keyed by the answer array, which cached copies of a reply
+ * share), so a cache hit with loadbalance packs nothing.
+ */
+import { Rcode, Type } from '../../dns/constants.ts';
+import { Reply } from '../../dns/reply.ts';
+import type { DnsRequest } from '../../dns/request.ts';
+import type { RR } from '../../dns/rr.ts';
+import { argCount, fail, noBlock } from '../../plugin/options.ts';
+import type { Answer, ChainHandler, Handler, PluginDefinition } from '../../plugin/plugin.ts';
+
+/** Answers with more records than this are rotated without keeping the variants. */
+const MAX_MEMO_RECORDS = 64;
+
+function isAddress(t: number): boolean {
+  return t === Type.A || t === Type.AAAA;
+}
+
+export class LoadBalance implements ChainHandler {
+  readonly name = 'loadbalance';
+  next!: Handler;
+  readonly #rotations = new WeakMap<readonly RR[], (Reply | undefined)[]>();
+  /** Random source in [0, 1); replaceable in tests. */
+  random: () => number = Math.random;
+
+  serveDNS(req: DnsRequest): Answer {
+    const a = this.next.serveDNS(req);
+    if (a instanceof Promise) return a.then((r) => this.balance(r, req.qname));
+    return this.balance(a, req.qname);
+  }
+
+  /** `r` with its address (and MX) records rotated by a random offset; `r` itself when there is nothing to spread. */
+  balance(r: Reply, qname: string): Reply {
+    if (r.rcode !== Rcode.NOERROR) return r;
+    const ans = r.answer;
+    if (ans.length < 2) return r;
+    let addrs = 0, mx = 0;
+    for (let i = 0; i < ans.length; i++) {
+      const t = ans[i]!.type;
+      if (isAddress(t)) addrs++; else if (t === Type.MX) mx++;
+    }
+    const span = addrs > mx ? addrs : mx;
+    if (span < 2) return r;
+    const k = (this.random() * span) | 0;
+    if (k === 0) return r;
+    let variants = this.#rotations.get(ans);
+    let v = variants?.[k];
+    if (v === undefined || v.plugin !== r.plugin || v.authoritative !== r.authoritative || v.error !== r.error) {
+      v = rotated(r, k, addrs, mx, qname);
+      if (ans.length <= MAX_MEMO_RECORDS) {
+        if (variants === undefined) { variants = []; this.#rotations.set(ans, variants); }
+        variants[k] = v;
+      }
+    }
+    return r.ttlAge > 0 ? v.aged(r.ttlAge) : v;
+  }
+}
+
+/** Other records first (CNAMEs stay in front), then the addresses and the MX records each rotated by k. */
+function rotated(r: Reply, k: number, addrs: number, mx: number, qname: string): Reply {
+  const rest: RR[] = [], a: RR[] = [], m: RR[] = [];
+  for (const x of r.answer) {
+    if (isAddress(x.type)) a.push(x); else if (x.type === Type.MX) m.push(x); else rest.push(x);
+  }
+  const ka = addrs > 0 ? k % addrs : 0, km = mx > 0 ? k % mx : 0;
+  const answer = [...rest, ...a.slice(ka), ...a.slice(0, ka), ...m.slice(km), ...m.slice(0, km)];
+  const out = new Reply({
+    rcode: r.rcode, authoritative: r.authoritative, recursionAvailable: r.recursionAvailable, plugin: r.plugin,
+    answer, authority: r.authority, additional: r.additional,
+  }, 0, r.error).prepack(qname);
+  return out;
+}
+
+export const loadbalance: PluginDefinition = {
+  name: 'loadbalance',
+  once: true,
+  setup(d) {
+    argCount(d, 'loadbalance', 0, 1);
+    const policy = d.args[0] ?? 'round_robin';
+    if (policy === 'weighted') fail(d, 'loadbalance', "the 'weighted' policy is not supported; use round_robin");
+    if (policy !== 'round_robin') fail(d, 'loadbalance', `unknown policy '${policy}'`);
+    noBlock(d, 'loadbalance');
+    return new LoadBalance();
+  },
+};

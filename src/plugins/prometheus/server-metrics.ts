@@ -1,0 +1,70 @@
+/**
+ * @module plugins/prometheus/server-metrics
+ * Process-wide metrics the prometheus plugin brings along: coredns_build_info,
+ * coredns_panics_total, coredns_plugin_enabled, and the Node.js process and
+ * runtime metrics (prom-client's default collectors: the counterpart of
+ * CoreDNS's Go runtime metrics). Created once per process.
+ */
+import { collectDefaultMetrics, Gauge } from 'prom-client';
+import { processMetric } from '../../metrics/registry.ts';
+import type { ProcessServices } from '../../plugin/process-services.ts';
+import { VERSION } from '../../version.ts';
+import { registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
+
+export interface EnabledPlugin {
+  readonly server: string;
+  readonly zone: string;
+  readonly name: string;
+}
+
+/**
+ * The label sets of coredns_plugin_enabled, counted by the configurations
+ * that use them: a reload adds the new ones before the old are removed, so a
+ * plugin that stays never blinks out, and one that is dropped disappears.
+ */
+export class EnabledPlugins {
+  readonly #entries = new Map<string, { readonly plugin: EnabledPlugin; refs: number }>();
+
+  add(list: readonly EnabledPlugin[]): void {
+    for (const p of list) {
+      const key = `${p.server} ${p.zone} ${p.name}`;
+      const e = this.#entries.get(key);
+      if (e) e.refs++;
+      else this.#entries.set(key, { plugin: p, refs: 1 });
+    }
+  }
+
+  remove(list: readonly EnabledPlugin[]): void {
+    for (const p of list) {
+      const key = `${p.server} ${p.zone} ${p.name}`;
+      const e = this.#entries.get(key);
+      if (e && --e.refs <= 0) this.#entries.delete(key);
+    }
+  }
+
+  samples(): Sample[] {
+    return [...this.#entries.values()].map(({ plugin: p }) => ({ value: 1, labels: { server: p.server, zone: p.zone, view: '', name: p.name } }));
+  }
+}
+
+/** Revision of the build, when the image sets it; CoreDNS fills it from git at build time. */
+const REVISION = process.env.CLUSTERDNS_REVISION ?? '';
+
+export function serverMetrics(services: ProcessServices): { enabled: EnabledPlugins } {
+  return processMetric(services, 'prometheus:server', (registry) => {
+    const buildInfo = new Gauge({
+      name: 'coredns_build_info',
+      help: "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
+      labelNames: ['version', 'revision', 'goversion'] as const,
+      registers: [registry],
+    });
+    buildInfo.labels(VERSION, REVISION, process.version).set(1);
+    registerScraped(registry, 'coredns_panics_total', 'A metrics that counts the number of panics.', 'counter',
+      () => [{ value: services.control?.panics ?? 0, labels: {} }]);
+    const enabled = new EnabledPlugins();
+    registerScraped(registry, 'coredns_plugin_enabled', 'A metric that indicates whether a plugin is enabled on per server and zone basis.', 'gauge',
+      () => enabled.samples());
+    collectDefaultMetrics({ register: registry });
+    return { enabled };
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * @module test/support/dnsmasq
+ * A real Debian dnsmasq as a static upstream on 127.0.0.1 and a free port,
+ * started in the foreground for one test and killed after. With
+ * --log-queries its stderr tells how many queries reached it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { encodeQuery } from '../../src/dns/message.ts';
+import { Type } from '../../src/dns/constants.ts';
+
+export interface Dnsmasq {
+  readonly port: number;
+  readonly address: string;
+  /** stderr lines so far. */
+  readonly log: string[];
+  /** Queries dnsmasq logged for `name` (without trailing dot) and type ("A", "AAAA"). */
+  queries(name: string, type?: string): number;
+  stop(): Promise<void>;
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const u = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => u.bind(0, '127.0.0.1', () => resolve(u.address().port)));
+    const t = createServer();
+    const ok = await new Promise<boolean>((resolve) => { t.once('error', () => resolve(false)); t.listen(port, '127.0.0.1', () => resolve(true)); });
+    await new Promise<void>((r) => u.close(() => r()));
+    if (ok) { await new Promise<void>((r) => t.close(() => r())); return port; }
+  }
+  throw new Error('no free port');
+}
+
+/** Answers within `timeoutMs` to a query for `name`, or false. */
+function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const t = setTimeout(() => { s.close(); resolve(false); }, timeoutMs);
+    s.on('message', () => { clearTimeout(t); s.close(); resolve(true); });
+    s.on('error', () => { clearTimeout(t); s.close(); resolve(false); });
+    s.send(encodeQuery(name, Type.A, { id: 7 }), port, '127.0.0.1');
+  });
+}
+
+/**
+ * Starts dnsmasq answering only from its own options (no resolv.conf, no
+ * /etc/hosts, no config file). `options` are extra flags such as
+ * `--address=/ext.example/192.0.2.10`.
+ */
+export async function startDnsmasq(options: readonly string[]): Promise<Dnsmasq> {
+  const port = await freePort();
+  const log: string[] = [];
+  const child: ChildProcess = spawn('dnsmasq', [
+    '--keep-in-foreground', '--conf-file=/dev/null', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces',
+    '--no-resolv', '--no-hosts', '--no-poll', '--pid-file=', '--log-queries', '--log-facility=-', '--user=nobody',
+    ...options,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let buf = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    buf += d;
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    log.push(...lines);
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  let up = false;
+  for (let i = 0; i < 50 && !up && child.exitCode === null; i++) up = await probe(port, 'probe.invalid.', 100);
+  if (!up) {
+    await stop();
+    throw new Error(`dnsmasq did not start: ${log.join('\n')}`);
+  }
+  return {
+    port, address: `127.0.0.1:${port}`, log,
+    queries: (name, type = 'A') => log.filter((l) => l.includes(`query[${type}] ${name} from`)).length,
+    stop,
+  };
+}
