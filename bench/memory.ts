@@ -170,10 +170,12 @@ function main(): void {
   // Relist: the source hands over a complete list of fresh, equal objects.
   let changes = 0;
   store.subscribe((c) => { changes += c.length; });
+  // Fresh objects equal to what the store holds, as a relist after a watch expiry would deliver them.
   const list: ClusterRecord[] = [];
-  for (const n of store.namespaces()) list.push(convertNamespace({ metadata: { name: n.name } }).record!);
-  for (const s of store.services()) list.push(serviceRecord(Number(s.name.slice(4)), s.clusterIPs[0]?.startsWith('10.97') || s.clusterIPs[0]?.startsWith('10.98') ? 1 : 0));
-  for (const s of store.slices()) list.push(s.endpoints.some((e) => !e.ready) ? { ...s, endpoints: s.endpoints.map((e) => ({ ...e, addresses: [...e.addresses] })) } : sliceRecord(Number(s.serviceName.slice(4))));
+  for (const kind of ['Namespace', 'Service', 'EndpointSlice'] as const) {
+    const all = kind === 'Namespace' ? store.namespaces() : kind === 'Service' ? store.services() : store.slices();
+    for (const r of all) list.push(fromWire(r) as ClusterRecord);
+  }
   const withList = measure();
   t0 = performance.now();
   store.replace(['Namespace', 'Service', 'EndpointSlice'], list);
