@@ -140,7 +140,8 @@ export function renderReport(settings: BenchSettings, env: BenchEnvironment, res
     '',
     `Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}; Node ${env.node}; dnsperf ${env.dnsperf ?? '?'}.`,
     `Each server pinned to CPU 0 (\`taskset -c 0\`), one worker/thread where configurable; dnsperf pinned to CPU 1. All traffic on 127.0.0.1, UDP.` +
-      (settings.nice !== 0 ? ` Servers and dnsperf ran at nice ${settings.nice}.` : ''),
+      (settings.nice !== 0 ? ` Servers and dnsperf ran at nice ${settings.nice}.` : '') +
+      (settings.waitQuietS > 0 ? ` Before each peer the harness waited up to ${settings.waitQuietS} s for a quiet second on the machine.` : ''),
     `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, best of ${sat.repeats}` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
       `Latency: \`dnsperf -Q <${Math.round(settings.latency.fraction * 100)}% of that peer's saturation QPS> -l ${settings.latency.durationS} -v\`, percentiles over every answered query.`,
     `Mixes: hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, aaaa-nodata (AAAA of IPv4-only services), blend (45% hit-a, 25% aaaa-nodata, 20% nxdomain-search, 5% srv, 5% ptr).`,

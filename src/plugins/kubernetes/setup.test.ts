@@ -12,6 +12,7 @@ import { parseCorefile } from '../../corefile/parser.ts';
 import { memoryLogger } from '../../log/logger.ts';
 import { ProcessServices } from '../../plugin/process-services.ts';
 import { builtinRegistry } from '../index.ts';
+import { startServer } from '../../../test/support/harness.ts';
 import { makeTempDir, removeDir, writeKubeconfig } from '../../../test/support/kubeconfig.ts';
 import { parseKubernetesOptions, watchedKinds, type KubernetesOptions } from './setup.ts';
 
@@ -93,8 +94,6 @@ describe('kubernetes options', () => {
       ['. {\n  kubernetes cluster.local {\n    manifests /no/such/place\n  }\n}\n', 'Corefile:3: plugin/kubernetes: manifests: /no/such/place: no such file or directory'],
       ['. {\n  kubernetes cluster.local {\n    manifests\n  }\n}\n', "Corefile:3: plugin/kubernetes: 'manifests' takes at least 1 arguments, got 0"],
       [`. {\n  kubernetes cluster.local {\n${M}  }\n  kubernetes other.local {\n${M}  }\n}\n`, 'Corefile:5: plugin/kubernetes: this plugin can only be used once per server block'],
-      ['. {\n  kubernetes cluster.local {\n    kubeconfig /no/such/kubeconfig\n  }\n}\n', 'Corefile:2: plugin/kubernetes: ENOENT: no such file or directory, open \'/no/such/kubeconfig\''],
-      [`. {\n  kubernetes cluster.local {\n    kubeconfig ${kubeconfig} other-context\n  }\n}\n`, `Corefile:2: plugin/kubernetes: kubeconfig ${kubeconfig}: context "other-context" not found`],
     ];
     for (const [c, want] of invalid) assert.equal(setupError(c), want, c);
   });
@@ -133,12 +132,20 @@ describe('kubernetes options', () => {
     assert.deepEqual([o.apiserverQps, o.apiserverBurst, o.apiserverMaxInflight], [2.5, 7, 3]);
   });
 
-  it('without manifests, endpoint or kubeconfig, outside a cluster: in-cluster config fails at setup', () => {
+  it('connection settings are checked when the server starts, not when the Corefile is read', async () => {
     const saved = [process.env.KUBERNETES_SERVICE_HOST, process.env.KUBERNETES_SERVICE_PORT];
     delete process.env.KUBERNETES_SERVICE_HOST;
     delete process.env.KUBERNETES_SERVICE_PORT;
     try {
-      assert.match(setupError('. {\n  kubernetes cluster.local\n}\n'), /^Corefile:2: plugin\/kubernetes: not running in a cluster/);
+      const cases: [string, RegExp][] = [
+        ['.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local\n}\n', /^Corefile:3: plugin\/kubernetes: not running in a cluster/],
+        [`.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    kubeconfig ${kubeconfig} other-context\n  }\n}\n`, /^Corefile:3: plugin\/kubernetes: kubeconfig .*: context "other-context" not found$/],
+        ['.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    kubeconfig /no/such/kubeconfig\n  }\n}\n', /^Corefile:3: plugin\/kubernetes: ENOENT: no such file or directory/],
+      ];
+      for (const [corefile, want] of cases) {
+        assert.equal(setupError(corefile), '', 'the Corefile itself is valid');
+        await assert.rejects(startServer(corefile), (e: Error) => want.test(e.message));
+      }
     } finally {
       if (saved[0] !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved[0];
       if (saved[1] !== undefined) process.env.KUBERNETES_SERVICE_PORT = saved[1];

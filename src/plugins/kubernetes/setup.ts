@@ -3,14 +3,15 @@
  * `kubernetes [ZONES...] { ... }`: reads every CoreDNS option (O1-O17) plus
  * our `manifests PATH...`, and wires a cluster-state source (manifest
  * folder, or the live API: kubeconfig > endpoint > in-cluster) into a
- * ClusterStore, the DNS index over it, and the handler. The source starts in
- * the startup hook, which waits for the first sync up to startup_timeout
- * (O17); readiness follows the sync.
+ * ClusterStore, the DNS index over it, and the handler. The source is made
+ * and started in the startup hook, which waits for the first sync up to
+ * startup_timeout (O17); readiness follows the sync.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { CorefileError } from '../../corefile/errors.ts';
 import type { Directive } from '../../corefile/parser.ts';
 import { KubernetesApiSource } from '../../cluster/api/source.ts';
 import { LabelFilteredSink } from '../../cluster/filtered-sink.ts';
@@ -287,7 +288,6 @@ export const kubernetes: PluginDefinition = {
     const o = parseKubernetesOptions(d, ctx);
     const log = ctx.logger.plugin(P);
     const kinds = watchedKinds(o);
-    const source = makeSource(o, kinds, log);
     const store = new ClusterStore({ onListenerError: (e) => log.error(`index update failed: ${(e as Error).message}`) });
     const sink: ClusterStateSink = o.labels !== null && !o.labels.empty ? new LabelFilteredSink(store, o.labels) : store;
     let own: string[] = [];
@@ -299,14 +299,23 @@ export const kubernetes: PluginDefinition = {
     });
     const latency = programmingLatency(ctx.services);
     index.observeSlices((slice, service) => observeProgramming(latency, slice, service));
-    const synced = (): boolean => store.synced(source.kinds);
+    const synced = (): boolean => store.synced(kinds);
     ctx.readyCheck(P, synced);
+    // The source is made at startup, not here: checking a Corefile (reload, `deploy render`) must not need
+    // the cluster. A connection setting that cannot work (in-cluster outside a cluster, unreadable
+    // kubeconfig) still stops the server from starting, with the directive's place.
+    let source: ClusterStateSource | null = null;
     ctx.onStartup(async () => {
+      try {
+        source = makeSource(o, kinds, log);
+      } catch (e) {
+        throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
+      }
       source.start(sink);
-      await waitForSync(store, source.kinds, o.startupTimeoutMs, log);
+      await waitForSync(store, kinds, o.startupTimeoutMs, log);
     });
     ctx.onShutdown(async () => {
-      await source.stop();
+      await source?.stop();
       index.close();
     });
     return new KubernetesHandler({
