@@ -7,8 +7,13 @@
  * run for about TARGET_MS after a warm-up, three times; reports the fastest
  * round's ns/op and ops/s.
  *
- *   npm run bench:micro            # 3 x ~0.3 s per case
- *   node bench/micro.ts --quick    # fewer iterations, for a smoke run
+ * Then the bench's real chain (micro-chain.ts: kubernetes + cache +
+ * prometheus + errors + loadbalance over a generated cluster) per mix, for
+ * cache hits and for cache misses.
+ *
+ *   npm run bench:micro            # 3 x ~0.3 s per case, chain over 10k services
+ *   node bench/micro.ts --quick    # fewer iterations, 1k services, for a smoke run
+ *   node bench/micro.ts --services 1000 --only chain
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -21,8 +26,15 @@ import { rrs } from '../src/dns/rr.ts';
 import { memoryLogger } from '../src/log/logger.ts';
 import type { Handler } from '../src/plugin/plugin.ts';
 import { routeFor, serveQuery, ServeStats, type Responder } from '../src/server/serve.ts';
+import { missingMix, servingMix, startChain } from './micro-chain.ts';
 
 const quick = process.argv.includes('--quick');
+const argAfter = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const services = Number(argAfter('--services') ?? (quick ? 1000 : 10_000));
+const only = argAfter('--only');
 const TARGET_MS = quick ? 50 : 300;
 
 interface Result { name: string; nsPerOp: number; opsPerSec: number; iterations: number }
@@ -88,7 +100,7 @@ let sent = 0;
 const responder: Responder = { send: () => { sent++; } };
 const stats = new ServeStats();
 
-const results: Result[] = [
+const results: Result[] = only === 'chain' ? [] : [
   bench('parseQuery (A with EDNS)', () => parseQuery(query)),
   bench(`routeFor (${routes.length} zones)`, () => routeFor(routes, QNAME)),
   bench('chain: whoami (builds its reply)', () => whoamiHead.serveDNS(request)),
@@ -99,7 +111,17 @@ const results: Result[] = [
   bench('serveQuery: pre-packed, fake responder', () => serveQuery(query, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, prepackedRoutes, responder, stats)),
 ];
 
-if (sent === 0 || stats.panics !== 0) throw new Error('the responder saw no replies, or a handler failed');
+if (only !== 'chain' && (sent === 0 || stats.panics !== 0)) throw new Error('the responder saw no replies, or a handler failed');
+
+if (only === undefined || only === 'chain') {
+  const chain = await startChain(services);
+  for (const mix of ['hit-a', 'blend'] as const) {
+    results.push(bench(`chain ${services / 1000}k ${mix}: cache hits`, servingMix(chain, mix)));
+    results.push(bench(`chain ${services / 1000}k ${mix}: cache misses`, missingMix(chain, mix)));
+  }
+  if (chain.responder.replies === 0 || chain.stats.panics !== 0) throw new Error('the chain sent no replies, or a handler failed');
+  await chain.app.stop(0);
+}
 
 const width = Math.max(...results.map((r) => r.name.length));
 console.log(`clusterdns hot path, node ${process.version}, best of ${ROUNDS} rounds of ~${TARGET_MS} ms per case`);
