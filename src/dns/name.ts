@@ -15,9 +15,27 @@ export class NameError extends Error {}
  * labels over 63, names over 255 octets, forward or self pointers (a valid
  * pointer always points to an earlier name), pointers into the header, and
  * running off the end.
- * Hand-written because it sits on the hot path of every query.
  */
 export function readName(msg: Uint8Array, offset: number): { name: string; end: number } {
+  const name = readNameText(msg, offset);
+  return { name, end: nameEnd };
+}
+
+/** Where the name read last by readNameText ended: lets the hot path read a name without a result object. */
+let nameEnd = 0;
+
+/** The end offset of the name readNameText read last (valid until the next call). */
+export function lastNameEnd(): number {
+  return nameEnd;
+}
+
+/**
+ * readName without the result object: returns the name, and the offset after
+ * it is lastNameEnd(). Hand-written because it sits on the hot path of every
+ * query; a name of plain lower-case letters, digits, '-' and '_' (nearly
+ * every query) is copied without the per-byte escaping checks.
+ */
+export function readNameText(msg: Uint8Array, offset: number): string {
   let pos = offset;
   let end = -1;
   let wireLen = 0;
@@ -27,8 +45,8 @@ export function readName(msg: Uint8Array, offset: number): { name: string; end: 
     if (pos >= msg.length) throw new NameError('name runs past the end of the message');
     const len = msg[pos]!;
     if (len === 0) {
-      if (end < 0) end = pos + 1;
-      return { name: n === 0 ? '.' : scratch.toString('latin1', 0, n), end };
+      nameEnd = end < 0 ? pos + 1 : end;
+      return n === 0 ? '.' : scratch.toString('latin1', 0, n);
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
@@ -60,9 +78,25 @@ export function readName(msg: Uint8Array, offset: number): { name: string; end: 
  */
 const scratch = Buffer.allocUnsafe(1024);
 
+/** Bytes copied as they are: a-z, 0-9, '-', '_' (1); upper-case letters are lowered (2); anything else is escaped (0). */
+const byteClass = new Uint8Array(256);
+for (let c = 0x61; c <= 0x7a; c++) byteClass[c] = 1;
+for (let c = 0x30; c <= 0x39; c++) byteClass[c] = 1;
+byteClass[0x2d] = 1;
+byteClass[0x5f] = 1;
+for (let c = 0x41; c <= 0x5a; c++) byteClass[c] = 2;
+
 /** Writes a label's lower-cased, escaped text into `scratch` at `n`; returns the new length. */
 function writeLabelText(msg: Uint8Array, start: number, len: number, n: number): number {
-  for (let i = start; i < start + len; i++) {
+  const stop = start + len;
+  let i = start;
+  // Fast path: plain lower-case bytes are copied as they are.
+  for (; i < stop; i++) {
+    const c = msg[i]!;
+    if (byteClass[c] !== 1) break;
+    scratch[n++] = c;
+  }
+  for (; i < stop; i++) {
     let c = msg[i]!;
     if (c >= 0x41 && c <= 0x5a) c |= 0x20;
     if (c > 0x20 && c < 0x7f && c !== 0x2e && c !== 0x5c) {

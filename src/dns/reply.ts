@@ -51,6 +51,8 @@ export class Reply {
   /** Error a plugin met while producing this reply; the errors plugin logs it. */
   readonly error: Error | null;
   private packedCache: PackedSections | null = null;
+  /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
+  private agedCopy: Reply | null = null;
 
   constructor(init: ReplyInit, ttlAge = 0, error: Error | null = null) {
     this.rcode = init.rcode ?? Rcode.NOERROR;
@@ -74,9 +76,17 @@ export class Reply {
     return (this.authoritative ? Flag.AA : 0) | (this.recursionAvailable ? Flag.RA : 0);
   }
 
-  /** Pack for `qname` now and keep it (call at index time for replies that are served many times). */
+  /** Pack for `qname` now and keep it (call at index time for replies that are served many times); a no-op when already packed for it. */
   prepack(qname: string): this {
-    this.packedCache = packSections(this, qname);
+    if (this.packedCache === null || this.packedCache.qname !== qname) this.packedCache = packSections(this, qname);
+    return this;
+  }
+
+  /** Take `other`'s packed bytes when both have the very same sections (same arrays), so nothing is packed twice. */
+  sharePackedOf(other: Reply): this {
+    if (other.answer === this.answer && other.authority === this.authority && other.additional === this.additional) {
+      this.packedCache = other.packedCache;
+    }
     return this;
   }
 
@@ -87,10 +97,17 @@ export class Reply {
     return packSections(this, qname);
   }
 
-  /** The same reply, to be written with TTLs reduced by `age` seconds. Shares the packed bytes. */
+  /**
+   * The same reply, to be written with TTLs reduced by `age` seconds. Shares
+   * the packed bytes; the copy is kept, so asking again for the same age
+   * allocates nothing.
+   */
   aged(age: number): Reply {
+    const last = this.agedCopy;
+    if (last !== null && last.ttlAge === age && last.packedCache === this.packedCache) return last;
     const r = new Reply(this, age, this.error);
     r.packedCache = this.packedCache;
+    this.agedCopy = r;
     return r;
   }
 

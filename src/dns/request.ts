@@ -5,7 +5,7 @@
  * and client address from here (CoreDNS's request.Request).
  */
 import { EDNS_DO, Flag, Opcode, Type } from './constants.ts';
-import { NameError, readName, skipName } from './name.ts';
+import { lastNameEnd, NameError, readNameText, skipName } from './name.ts';
 import { encodeQuery } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
@@ -101,12 +101,18 @@ export interface ParsedQuestion {
   do: boolean;
 }
 
+/** A ParsedQuestion to fill again and again (the hot path copies it into its DnsRequest at once). */
+export function newParsedQuestion(): ParsedQuestion {
+  return { qname: '', qtype: 0, qclass: 0, questionEnd: 0, edns: false, udpSize: 512, ednsVersion: 0, do: false };
+}
+
 /**
  * Parses the question and the OPT record. Returns the question, or the
- * outcome for a packet that must not reach the plugins. `question` is filled
- * whenever the question itself was readable, so error replies can echo it.
+ * outcome for a packet that must not reach the plugins. With `into`, the
+ * question is written there and `into` returned (no allocation: the server
+ * reuses one and copies it into the request at once).
  */
-export function parseQuery(msg: Uint8Array): ParsedQuestion | ParseOutcome {
+export function parseQuery(msg: Uint8Array, into?: ParsedQuestion): ParsedQuestion | ParseOutcome {
   if (msg.length < 12) return ParseOutcome.DROP;
   if ((msg[2]! & 0x80) !== 0) return ParseOutcome.DROP;
   const opcode = (msg[2]! >> 3) & 0xf;
@@ -115,17 +121,19 @@ export function parseQuery(msg: Uint8Array): ParsedQuestion | ParseOutcome {
   const ns = (msg[8]! << 8) | msg[9]!;
   const ar = (msg[10]! << 8) | msg[11]!;
   if (qd !== 1) return opcode === Opcode.QUERY ? ParseOutcome.FORMERR : ParseOutcome.NOTIMP;
-  let q: ParsedQuestion;
+  const q = into ?? newParsedQuestion();
   try {
-    const { name, end } = readName(msg, 12);
+    const name = readNameText(msg, 12);
+    const end = lastNameEnd();
     if (end + 4 > msg.length) return ParseOutcome.FORMERR;
-    q = {
-      qname: name,
-      qtype: (msg[end]! << 8) | msg[end + 1]!,
-      qclass: (msg[end + 2]! << 8) | msg[end + 3]!,
-      questionEnd: end + 4,
-      edns: false, udpSize: 512, ednsVersion: 0, do: false,
-    };
+    q.qname = name;
+    q.qtype = (msg[end]! << 8) | msg[end + 1]!;
+    q.qclass = (msg[end + 2]! << 8) | msg[end + 3]!;
+    q.questionEnd = end + 4;
+    q.edns = false;
+    q.udpSize = 512;
+    q.ednsVersion = 0;
+    q.do = false;
     // Skip answer and authority records, then look for OPT among the additional ones.
     let pos = q.questionEnd;
     for (let i = 0; i < an + ns; i++) pos = skipRecord(msg, pos);

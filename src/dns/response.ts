@@ -30,7 +30,8 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
   const qEnd = req.questionEnd;
   const opt = req.edns ? OPT_LENGTH : 0;
   const limit = replyLimit(req, opts.maxUdpSize);
-  let [an, ns, ar] = packed.counts;
+  const counts = packed.counts;
+  let an = counts[0], ns = counts[1], ar = counts[2];
   let bodyLen = packed.body.length;
   let tc = 0;
   if (qEnd + bodyLen + opt > limit) {
@@ -57,7 +58,9 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
   out[8] = ns >> 8; out[9] = ns & 0xff;
   const arTotal = ar + (opt ? 1 : 0);
   out[10] = arTotal >> 8; out[11] = arTotal & 0xff;
-  out.set(req.raw.subarray(12, qEnd), 12);
+  // The question as asked (its case echoed); a loop, as a subarray would allocate a view per reply.
+  const raw = req.raw;
+  for (let i = 12; i < qEnd; i++) out[i] = raw[i]!;
   if (bodyLen > 0) {
     out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
     if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);

@@ -8,7 +8,7 @@
 import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
 import { Reply } from '../dns/reply.ts';
-import { DnsRequest, hasSingleOpt, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
+import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
 import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
@@ -29,6 +29,8 @@ export class ServeStats {
 }
 
 const refused = Reply.error(Rcode.REFUSED);
+/** The question being parsed: copied into its DnsRequest at once, so one object serves every query. */
+const parsed = newParsedQuestion();
 
 /** The longest zone of `routes` containing `qname`, or null. Routes are sorted longest first. */
 export function routeFor(routes: readonly Route[], qname: string): Route | null {
@@ -48,7 +50,7 @@ export function serveQuery(
   msg: Buffer, transport: Transport, remoteAddress: string, remotePort: number,
   localAddress: string, localPort: number, routes: readonly Route[], out: Responder, stats: ServeStats,
 ): boolean {
-  const q = parseQuery(msg);
+  const q = parseQuery(msg, parsed);
   if (typeof q === 'number') {
     if (q === ParseOutcome.DROP) { stats.dropped++; return false; }
     const rcode = q === ParseOutcome.FORMERR ? Rcode.FORMERR : q === ParseOutcome.NOTIMP ? Rcode.NOTIMP : Rcode.BADVERS;

@@ -6,13 +6,22 @@
  * the request sees the plain IPv4 address (logs, acl, whoami, metrics family)
  * and the reply is sent back to the mapped form.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import type { Route } from '../config/build.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
 
-function ignoreSendError(): void {
-  // A reply that cannot be sent (client gone, EMSGSIZE) is dropped; the client retries.
-}
+/**
+ * The socket's "resolver": every address it sees is already an IP literal
+ * (bind addresses are canonical IPs, replies go to the address a query came
+ * from), so it answers at once. dgram's default resolves literals too, but
+ * through isIP() and a process.nextTick per send: a closure, a tick and a
+ * regular expression (for IPv6) per reply, and a send that happens only
+ * after the query's handler returned.
+ */
+const literalLookup: NonNullable<SocketOptions['lookup']> = (address, family, callback) => {
+  // dgram passes the socket's family as a number (4 or 6), whatever the typings say.
+  callback(null, address, typeof family === 'number' ? family : (family.family === 6 ? 6 : 4));
+};
 
 /** "::ffff:10.0.0.1" -> "10.0.0.1"; any other address unchanged. */
 export function unmapV4(address: string): string {
@@ -28,6 +37,9 @@ export class UdpListener implements Responder {
   #draining = false;
   /** Bound to '::' with IPv4 mapped in: client addresses need mapping both ways. */
   #dualStack = false;
+  // One-entry memo of the mapping (clients repeat): no string sliced per query and none built per reply.
+  #mappedFrom = '';
+  #unmapped = '';
 
   constructor(routes: readonly Route[], stats: ServeStats) {
     this.routes = routes;
@@ -41,7 +53,7 @@ export class UdpListener implements Responder {
       : [[address.includes(':') ? 'udp6' : 'udp4', address]];
     let lastError: unknown;
     for (const [type, host] of candidates) {
-      const socket = createSocket({ type, reuseAddr: reusePort, reusePort, ipv6Only: false });
+      const socket = createSocket({ type, reuseAddr: reusePort, reusePort, ipv6Only: false, lookup: literalLookup });
       try {
         await new Promise<void>((resolve, reject) => {
           socket.once('error', reject);
@@ -55,7 +67,7 @@ export class UdpListener implements Responder {
       socket.on('error', () => { /* per-packet errors (ICMP unreachable) are not fatal */ });
       socket.on('message', (msg, rinfo) => {
         if (this.#draining) return;
-        const from = this.#dualStack ? unmapV4(rinfo.address) : rinfo.address;
+        const from = this.#dualStack ? this.#unmap(rinfo.address) : rinfo.address;
         serveQuery(msg, 'udp', from, rinfo.port, this.#localAddress, this.#localPort, this.routes, this, this.#stats);
       });
       const a = socket.address();
@@ -68,10 +80,21 @@ export class UdpListener implements Responder {
     throw lastError;
   }
 
+  #unmap(address: string): string {
+    if (address === this.#mappedFrom) return this.#unmapped;
+    const plain = unmapV4(address);
+    this.#mappedFrom = address;
+    this.#unmapped = plain;
+    return plain;
+  }
+
   send(buf: Buffer, port: number, address: string): void {
     // A dual-stack socket cannot send to a plain IPv4 address (EINVAL): map it back.
-    const to = this.#dualStack && address.indexOf(':') < 0 ? '::ffff:' + address : address;
-    this.#socket?.send(buf, port, to, ignoreSendError);
+    let to = address;
+    if (this.#dualStack && address.indexOf(':') < 0) to = address === this.#unmapped ? this.#mappedFrom : '::ffff:' + address;
+    // No callback: a reply that cannot be sent (client gone, EMSGSIZE) is dropped and the client retries;
+    // with one, dgram would queue a process.nextTick per reply just to call it.
+    this.#socket?.send(buf, port, to);
   }
 
   get port(): number {

@@ -197,12 +197,14 @@ export class Cache implements ChainHandler, CacheStatsSource {
         return r;
     }
     if (ttl <= 0) return r;
+    // Sections whose TTLs already are the entry's (the kubernetes index's answers) are kept as they are, with their packed bytes.
+    const keep = o.keepTtl || (allTtl(r.answer, ttl) && allTtl(r.authority, ttl) && allTtl(r.additional, ttl));
     const served = new Reply({
       rcode: r.rcode, authoritative: true, recursionAvailable: r.recursionAvailable, plugin: 'cache',
-      answer: o.keepTtl ? r.answer : setTtl(r.answer, ttl),
-      authority: o.keepTtl ? r.authority : setTtl(r.authority, ttl),
-      additional: o.keepTtl ? r.additional : setTtl(r.additional, ttl),
-    }).prepack(req.qname);
+      answer: keep ? r.answer : setTtl(r.answer, ttl),
+      authority: keep ? r.authority : setTtl(r.authority, ttl),
+      additional: keep ? r.additional : setTtl(r.additional, ttl),
+    }).sharePackedOf(r).prepack(req.qname);
     const evicted = this.store.put(new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.now()));
     if (evicted > 0) { if (kind === Kind.SUCCESS) c.evictionsSuccess += evicted; else c.evictionsDenial += evicted; }
     this.entriesServer = c.server;
@@ -218,6 +220,11 @@ export class Cache implements ChainHandler, CacheStatsSource {
   entries(kind: 'success' | 'denial'): number {
     return this.store.size(kind === 'success' ? Kind.SUCCESS : Kind.DENIAL);
   }
+}
+
+function allTtl(rrs: readonly RR[], ttl: number): boolean {
+  for (let i = 0; i < rrs.length; i++) if (rrs[i]!.ttl !== ttl) return false;
+  return true;
 }
 
 function setTtl(rrs: readonly RR[], ttl: number): RR[] {

@@ -7,7 +7,7 @@
  * negative answers with it (C3). Every reply is authoritative and packed
  * once for the name it answers.
  */
-import { Rcode, Type } from '../../dns/constants.ts';
+import { Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
 import { rdata, rr, rrs, type RR } from '../../dns/rr.ts';
 import type { Entry, Found } from './records.ts';
@@ -129,4 +129,3 @@ export function schemaVersionReply(qname: string): Reply {
   return positive(qname, [rrs.txt(qname, SCHEMA_TTL, SCHEMA_VERSION)]);
 }
 
-export { Rcode };

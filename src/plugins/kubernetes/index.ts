@@ -19,7 +19,7 @@ import { AnswerCache, CachedName, NamespaceScope, type CachedAnswer } from './an
 import {
   addressAnswer, cnameAnswer, inZone, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
 } from './answers.ts';
-import { FOUND, NX, records, type Lookup, type PodMode, type RecordSource } from './records.ts';
+import { FOUND, NX, records, type PodMode, type RecordSource } from './records.ts';
 import { ReverseIndex } from './reverse-index.ts';
 import { buildServiceView, endpointLabel, endpointUsable, type ServiceView } from './service-view.ts';
 
@@ -246,11 +246,6 @@ export class DnsIndex implements RecordSource {
       }
     }
     return out;
-  }
-
-  /** What a name stands for, without building an answer (in-zone ExternalName targets, tests). */
-  lookup(qname: string, zone: string): Lookup {
-    return records(this, qname, zone);
   }
 
   /**
