@@ -6,32 +6,19 @@
  * health, ready and metrics share one listener when they name one address.
  */
 import { test } from 'node:test';
+import { setupError } from '../../../test/support/setup-error.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig } from '../../config/build.ts';
-import { parseCorefile } from '../../corefile/parser.ts';
 import { Class, Type } from '../../dns/constants.ts';
 import { memoryLogger } from '../../log/logger.ts';
 import { ProcessServices } from '../../plugin/process-services.ts';
-import { builtinRegistry } from '../index.ts';
 import { startServer } from '../../../test/support/harness.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';
 import { bucketsOf, httpGet, samples, scrape, total, UdpDnsClient } from '../../../test/ops/ops-support.ts';
 import { goDuration, HealthProbe, healthMetrics, probeUrl } from './health.ts';
-
-function setupError(corefile: string): string {
-  try {
-    buildConfig(parseCorefile(corefile, 'Corefile', { env: {} }), {
-      registry: builtinRegistry(), services: new ProcessServices({ logger: memoryLogger() }), dnsPort: 53, configPath: '/etc/coredns/Corefile',
-    });
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 test('health options: valid and invalid snippets', () => {
   for (const c of ['. {\n  health\n}', '. {\n  health :8080\n}', '. {\n  health 127.0.0.1:8080 {\n    lameduck 5s\n  }\n}', '. {\n  health {\n    lameduck 1m30s\n  }\n}']) {

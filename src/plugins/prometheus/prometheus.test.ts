@@ -8,34 +8,19 @@
  * listener for blocks naming the same address; nothing resets on reload.
  */
 import { test } from 'node:test';
+import { setupError } from '../../../test/support/setup-error.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { buildConfig } from '../../config/build.ts';
-import { parseCorefile } from '../../corefile/parser.ts';
 import { Class, Type } from '../../dns/constants.ts';
 import { encodeQuery } from '../../dns/message.ts';
-import { memoryLogger } from '../../log/logger.ts';
-import { ProcessServices } from '../../plugin/process-services.ts';
-import { builtinRegistry } from '../index.ts';
 import { dig, injectRaw, startServer } from '../../../test/support/harness.ts';
 import { bucketsOf, scrape, samples, total } from '../../../test/ops/ops-support.ts';
 
 /** Build (no sockets) and return the setup error message, or '' when the Corefile is accepted. */
-function setupError(corefile: string): string {
-  try {
-    buildConfig(parseCorefile(corefile, 'Corefile', { env: {} }), {
-      registry: builtinRegistry(), services: new ProcessServices({ logger: memoryLogger() }), dnsPort: 53, configPath: '/etc/coredns/Corefile',
-    });
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
 test('prometheus options: valid and invalid snippets', () => {
   const valid = [
     '. {\n  prometheus\n}',

@@ -7,33 +7,20 @@
  * from the stop signal on.
  */
 import { test } from 'node:test';
+import { setupError } from '../../../test/support/setup-error.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from '../../app/app.ts';
-import { buildConfig } from '../../config/build.ts';
-import { parseCorefile } from '../../corefile/parser.ts';
 import { memoryLogger } from '../../log/logger.ts';
 import { PLUGIN_ORDER } from '../../plugin/order.ts';
 import { argCount } from '../../plugin/options.ts';
 import type { PluginDefinition } from '../../plugin/plugin.ts';
-import { ProcessServices } from '../../plugin/process-services.ts';
 import { PluginRegistry } from '../../plugin/registry.ts';
-import { BUILTIN_PLUGINS, builtinRegistry } from '../index.ts';
+import { BUILTIN_PLUGINS } from '../index.ts';
 import { httpGet } from '../../../test/ops/ops-support.ts';
 import { delay } from '../../../test/support/wait-until.ts';
-
-function setupError(corefile: string): string {
-  try {
-    buildConfig(parseCorefile(corefile, 'Corefile', { env: {} }), {
-      registry: builtinRegistry(), services: new ProcessServices({ logger: memoryLogger() }), dnsPort: 53, configPath: '/etc/coredns/Corefile',
-    });
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 test('ready options: valid and invalid snippets', () => {
   for (const c of ['. {\n  ready\n}', '. {\n  ready :8181\n}', '. {\n  ready 127.0.0.1:0 {\n    monitor continuously\n  }\n}', '. {\n  ready {\n    monitor until-ready\n  }\n}']) {

@@ -8,30 +8,15 @@
  * generations that stops when `reload` is removed.
  */
 import { test } from 'node:test';
+import { setupError } from '../../../test/support/setup-error.ts';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig } from '../../config/build.ts';
-import { parseCorefile } from '../../corefile/parser.ts';
 import { Class, Type } from '../../dns/constants.ts';
-import { memoryLogger } from '../../log/logger.ts';
-import { ProcessServices } from '../../plugin/process-services.ts';
-import { builtinRegistry } from '../index.ts';
 import { inject, startServer, type TestServer } from '../../../test/support/harness.ts';
 import { scrape, total } from '../../../test/ops/ops-support.ts';
 import { reloadWatcher } from './reload-watcher.ts';
-
-function setupError(corefile: string): string {
-  try {
-    buildConfig(parseCorefile(corefile, 'Corefile', { env: {} }), {
-      registry: builtinRegistry(), services: new ProcessServices({ logger: memoryLogger() }), dnsPort: 53, configPath: '/etc/coredns/Corefile',
-    });
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 test('reload options: valid and invalid snippets', () => {
   for (const c of ['. {\n  reload\n}', '. {\n  reload 10s\n}', '. {\n  reload 2s 1s\n}', '. {\n  reload 1m 30s\n}']) assert.equal(setupError(c), '', c);
