@@ -25,6 +25,8 @@ export interface DnsperfOptions {
   /** Where stdout goes; with verbose it holds a line per query. */
   readonly outFile: string;
   readonly verbose?: boolean;
+  /** CPU to pin dnsperf to; default LOADGEN_CPU; null: not pinned (bench/scaling.ts). */
+  readonly cpu?: string | null;
 }
 
 export interface DnsperfResult {
@@ -87,14 +89,16 @@ export async function runDnsperf(opts: DnsperfOptions): Promise<DnsperfResult> {
   ];
   if (opts.rateQps !== undefined) args.push('-Q', String(Math.max(1, Math.round(opts.rateQps))));
   if (opts.verbose) args.push('-v');
-  const command = `taskset -c ${LOADGEN_CPU} dnsperf ${args.join(' ')}`;
+  const cpu = opts.cpu === undefined ? LOADGEN_CPU : opts.cpu;
+  const pin = cpu === null ? [] : [taskset, '-c', cpu];
+  const command = `${cpu === null ? '' : `taskset -c ${cpu} `}dnsperf ${args.join(' ')}`;
   // Through bash so its `times` builtin reports dnsperf's CPU time on stderr
   // after it exits (a reaped child's /proc entry is gone).
   const script = '"$@"; rc=$?; times >&2; exit $rc';
   const fd = openSync(opts.outFile, 'w');
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', ['-c', script, 'bash', ...niceArgs(), taskset, '-c', LOADGEN_CPU, bin, ...args], { stdio: ['ignore', fd, 'pipe'] });
+    const child = spawn('bash', ['-c', script, 'bash', ...niceArgs(), ...pin, bin, ...args], { stdio: ['ignore', fd, 'pipe'] });
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.once('error', reject);
     child.once('exit', (c) => {

@@ -47,6 +47,9 @@ export async function startChain(services: number, metrics = true): Promise<Chai
   const data = generate({ services, outDir: dir, queryLines: 10_000 });
   const app = new App({ corefilePath: 'Corefile', corefileText: corefile(0, data.manifestDir, metrics).replace('.:0 {', '.:0 {\n    bind 127.0.0.1'), logger: memoryLogger() });
   await app.start();
+  // At 10k services the manifests take longer to read than the plugin's startup_timeout: wait for the sync.
+  for (let i = 0; i < 1200 && app.services.readiness.notReady().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  if (app.services.readiness.notReady().length > 0) throw new Error('the kubernetes plugin did not sync within 120 s');
   const routes = app.server.generation!.listeners[0]!.routes;
   const cache = routes[0]!.block.handlers.find((h) => h.name === 'cache') as Cache;
   const queries = {} as Record<Mix, Buffer[]>;

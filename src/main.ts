@@ -2,8 +2,12 @@
  * @module main
  * The clusterdns command. `clusterdns [serve] [flags]` runs the server as
  * CoreDNS would; `clusterdns demo` serves the demo cluster in examples/.
+ * With `-workers N` (N > 1) this process becomes the primary of a pool and
+ * the same command, forked by node:cluster, runs each worker.
  */
+import cluster from 'node:cluster';
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { App } from './app/app.ts';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './cli/args.ts';
@@ -11,6 +15,8 @@ import { CorefileError } from './corefile/errors.ts';
 import { createLogger } from './log/logger.ts';
 import { builtinRegistry } from './plugins/index.ts';
 import { reloadOnSignal } from './plugins/reload/reload-watcher.ts';
+import { Primary } from './server/workers/primary.ts';
+import { runWorker } from './server/workers/worker.ts';
 import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
 
 /** CoreDNS's built-in default when no Corefile exists. */
@@ -56,10 +62,14 @@ async function serve(args: ServeArgs, demo: boolean): Promise<number> {
   }
   const logger = createLogger({ format: args.logFormat, quiet: args.quiet });
   const conf = args.conf ?? (existsSync('Corefile') ? 'Corefile' : null);
-  const app = new App({
+  const appOptions = {
     corefilePath: conf ?? 'Corefile', corefileText: conf === null ? DEFAULT_COREFILE : undefined,
     dnsPort: args.dnsPort, logger,
-  });
+  };
+  if (cluster.isWorker) return runWorker(appOptions);
+  const workers = args.workers === 'auto' ? availableParallelism() : args.workers;
+  if (workers > 1) return servePool(args, appOptions, workers, demo);
+  const app = new App(appOptions);
   try {
     await app.start();
   } catch (e) {
@@ -85,6 +95,36 @@ async function serve(args: ServeArgs, demo: boolean): Promise<number> {
   process.on('SIGINT', () => stop('SIGINT'));
   // Logged and counted (coredns_reload_failed_total) like the reload plugin's polls.
   process.on('SIGUSR1', () => { void reloadOnSignal(app.services, 'SIGUSR1'); });
+  return -1; // keep running
+}
+
+/** `-workers N`: this process is the primary; it prints the banner once every worker serves. */
+async function servePool(args: ServeArgs, appOptions: ConstructorParameters<typeof Primary>[0], workers: number, demo: boolean): Promise<number> {
+  const primary = new Primary(appOptions, workers);
+  try {
+    await primary.start();
+  } catch (e) {
+    if (e instanceof CorefileError) process.stderr.write(`${e.message}\n`);
+    else process.stderr.write(`clusterdns: ${(e as Error).message}\n`);
+    await primary.stop(0).catch(() => {});
+    return 1;
+  }
+  if (args.pidfile) writeFileSync(args.pidfile, `${process.pid}\n`);
+  if (!args.quiet) {
+    for (const l of primary.listeners()) process.stdout.write(`${l.address === '' ? '.' : l.address}:${l.port}\n`);
+    process.stdout.write(`clusterdns-${VERSION}\n${process.platform}/${process.arch}, node ${process.version}, ${workers} workers\n`);
+  }
+  if (demo) printDemoHints(primary.listeners()[0]?.port ?? 53);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    appOptions.logger.info(`received ${signal}, shutting down`);
+    primary.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGUSR1', () => { void reloadOnSignal(primary.app.services, 'SIGUSR1'); });
   return -1; // keep running
 }
 

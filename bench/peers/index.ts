@@ -5,14 +5,14 @@
  */
 
 import type { Peer } from './types.ts';
-import { clusterdns, clusterdnsNoMetrics } from './clusterdns.ts';
+import { clusterdns, clusterdnsBatch, clusterdnsNoMetrics } from './clusterdns.ts';
 import { knot } from './knot.ts';
 import { nsd } from './nsd.ts';
 import { unbound } from './unbound.ts';
 import { dnsmasq } from './dnsmasq.ts';
 import { goMap } from './go-map.ts';
 
-export const ALL_PEERS: readonly Peer[] = [clusterdns, clusterdnsNoMetrics, knot, nsd, unbound, dnsmasq, goMap];
+export const ALL_PEERS: readonly Peer[] = [clusterdns, clusterdnsNoMetrics, clusterdnsBatch, knot, nsd, unbound, dnsmasq, goMap];
 
 /** The peer the ratios are computed for. */
 export const SUBJECT = clusterdns.name;

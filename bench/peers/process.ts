@@ -125,6 +125,8 @@ export interface LaunchOptions {
   readonly readyTimeoutMs?: number;
   /** Signal that asks the server to exit cleanly. */
   readonly stopSignal?: NodeJS.Signals;
+  /** CPUs to pin the server to (taskset -c); default SERVER_CPU; null: not pinned (bench/scaling.ts). */
+  readonly cpus?: string | null;
 }
 
 /** Answered `dns-version.cluster.local TXT` with a TXT record? */
@@ -143,7 +145,8 @@ export async function launch(opts: LaunchOptions): Promise<RunningPeer> {
   const fd = openSync(logFile, 'w');
   const taskset = requireBinary('taskset');
   const t0 = performance.now();
-  const [cmd0, ...argv] = [...niceArgs(), taskset, '-c', SERVER_CPU, opts.cmd, ...opts.args];
+  const cpus = opts.cpus === undefined ? SERVER_CPU : opts.cpus;
+  const [cmd0, ...argv] = [...niceArgs(), ...(cpus === null ? [] : [taskset, '-c', cpus]), opts.cmd, ...opts.args];
   const child = spawn(cmd0, argv, {
     cwd: opts.cwd ?? opts.workDir,
     env: opts.env ?? process.env,

@@ -12,11 +12,12 @@ import { parseCorefile, type ServerBlock } from '../corefile/parser.ts';
 import { readFileSync } from 'node:fs';
 import { buildConfig, type ConfigGeneration } from '../config/build.ts';
 import type { Logger } from '../log/logger.ts';
-import { ProcessServices, type ServerControl } from '../plugin/process-services.ts';
+import { ProcessServices, type HttpListeners, type ServerControl } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
 import { builtinRegistry } from '../plugins/index.ts';
 import { DnsServer } from '../server/dns-server.ts';
 import type { TcpOptions } from '../server/tcp-listener.ts';
+import { loadUdpBatch, udpBatchFailure, udpBatchWanted } from '../server/udp-batch/addon.ts';
 
 export interface AppOptions {
   /** Path of the Corefile; with `corefileText` it only names the source in errors. */
@@ -28,7 +29,16 @@ export interface AppOptions {
   readonly registry?: PluginRegistry;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly tcp?: TcpOptions;
+  /** SO_REUSEPORT on the DNS sockets (workers share a port). */
   readonly reusePort?: boolean;
+  /** false: no DNS listeners (the primary of a worker pool runs the configuration, its workers serve). Default true. */
+  readonly listen?: boolean;
+  /** The HTTP listeners of the process (a worker gets ones that only point at its primary's). */
+  readonly http?: HttpListeners;
+  /** Serve UDP through the native addon (build/udp-batch.node); default: CLUSTERDNS_UDP_BATCH=1 in `env`. */
+  readonly udpBatch?: boolean;
+  /** A check every configuration must pass before it serves (start and reload); throw to refuse it. */
+  readonly validate?: (gen: ConfigGeneration) => void;
   /** Replaces the default fatal handler (print "[FATAL] ..." and exit 1); tests pass one so a detected loop does not end the run. */
   readonly fatal?: (message: string) => void;
 }
@@ -45,12 +55,19 @@ export class App implements ServerControl {
   readonly #opts: AppOptions;
   readonly #registry: PluginRegistry;
   #hash = '';
+  /** Why the server cannot start whatever the Corefile says (reported by start()). */
+  #startError: string | null = null;
 
   constructor(opts: AppOptions) {
     this.#opts = opts;
     this.#registry = opts.registry ?? builtinRegistry();
-    this.services = new ProcessServices({ logger: opts.logger, fatal: opts.fatal });
-    this.server = new DnsServer({ logger: opts.logger, tcp: opts.tcp, reusePort: opts.reusePort });
+    this.services = new ProcessServices({ logger: opts.logger, fatal: opts.fatal, http: opts.http });
+    let udpBatch = null;
+    if (opts.udpBatch ?? udpBatchWanted(opts.env ?? process.env)) {
+      udpBatch = loadUdpBatch();
+      if (udpBatch === null) this.#startError = `CLUSTERDNS_UDP_BATCH=1 but the UDP batch addon cannot be used: ${udpBatchFailure()}`;
+    }
+    this.server = new DnsServer({ logger: opts.logger, tcp: opts.tcp, reusePort: opts.reusePort, listen: opts.listen, udpBatch });
     this.services.shared.set('app', this);
     this.services.control = this;
   }
@@ -77,11 +94,13 @@ export class App implements ServerControl {
       registry: this.#registry, services: this.services,
       dnsPort: this.#opts.dnsPort ?? 53, configPath: resolve(this.#opts.corefilePath), configHash: cfg.hash,
     });
+    this.#opts.validate?.(gen);
     return gen;
   }
 
   /** First start. Throws (and leaves nothing open) on a bad Corefile or a port in use. */
   async start(): Promise<void> {
+    if (this.#startError !== null) throw new Error(this.#startError);
     const cfg = this.load();
     const gen = this.build(cfg);
     this.services.readiness = gen.readiness;

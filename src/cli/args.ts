@@ -2,7 +2,8 @@
  * @module cli/args
  * Command-line flags, CoreDNS-compatible so a Deployment can swap the image
  * and keep its args: -conf, -dns.port, -version, -plugins, -quiet, and
- * Go-style spellings (-flag value, -flag=value, --flag).
+ * Go-style spellings (-flag value, -flag=value, --flag). Ours besides:
+ * -log.format, -pidfile, -workers (also CLUSTERDNS_WORKERS).
  */
 
 export interface ServeArgs {
@@ -13,15 +14,32 @@ export interface ServeArgs {
   quiet: boolean;
   logFormat: 'text' | 'json';
   pidfile: string | null;
+  /** Processes serving DNS: 1 (one process, the default), N, or 'auto' (one per CPU). */
+  workers: number | 'auto';
+}
+
+/** Upper bound for -workers, against a typo forking thousands of processes. */
+export const MAX_WORKERS = 256;
+
+/** `-workers` / CLUSTERDNS_WORKERS: a whole number from 1 to MAX_WORKERS, or 'auto'. */
+export function parseWorkers(value: string, source: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(`invalid value "${value}" for ${source}: a number of workers from 1 to ${MAX_WORKERS}, or auto`);
+  }
+  return n;
 }
 
 export class UsageError extends Error {}
 
-const valueFlags = new Set(['conf', 'dns.port', 'log.format', 'pidfile']);
+const valueFlags = new Set(['conf', 'dns.port', 'log.format', 'pidfile', 'workers']);
 const boolFlags = new Set(['version', 'plugins', 'quiet', 'help', 'h']);
 
-export function parseServeArgs(argv: readonly string[]): ServeArgs {
-  const out: ServeArgs = { conf: null, dnsPort: 53, version: false, plugins: false, quiet: false, logFormat: 'text', pidfile: null };
+export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ServeArgs {
+  const out: ServeArgs = { conf: null, dnsPort: 53, version: false, plugins: false, quiet: false, logFormat: 'text', pidfile: null, workers: 1 };
+  const fromEnv = env.CLUSTERDNS_WORKERS;
+  if (fromEnv !== undefined && fromEnv !== '') out.workers = parseWorkers(fromEnv, 'CLUSTERDNS_WORKERS');
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('-')) throw new UsageError(`unexpected argument '${a}'`);
@@ -36,6 +54,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
       }
       if (name === 'conf') out.conf = value;
       else if (name === 'pidfile') out.pidfile = value;
+      else if (name === 'workers') out.workers = parseWorkers(value, 'flag -workers');
       else if (name === 'log.format') {
         if (value !== 'text' && value !== 'json') throw new UsageError(`-log.format must be text or json`);
         out.logFormat = value;
@@ -68,4 +87,6 @@ Flags (CoreDNS-compatible):
   -quiet            only log warnings and errors
   -log.format F     text (default, CoreDNS style) or json
   -pidfile PATH     write the process id to PATH
+  -workers N        serve DNS from N processes sharing the port (SO_REUSEPORT); auto = one per CPU;
+                    default 1, or CLUSTERDNS_WORKERS; more than 1 needs fixed DNS ports
 `;

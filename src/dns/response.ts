@@ -70,22 +70,24 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
 }
 
 function ageTtls(out: Buffer, base: number, offsets: Uint32Array, count: number, age: number): void {
+  // Byte arithmetic, not read/writeUInt32BE: this runs for every cached answer served.
   for (let i = 0; i < count; i++) {
     const at = base + offsets[i]!;
-    if (out.readUInt16BE(at - 4) === Type.OPT) continue;
-    const ttl = out.readUInt32BE(at);
-    out.writeUInt32BE(ttl > age ? ttl - age : 0, at);
+    if (out[at - 4] === 0 && out[at - 3] === Type.OPT) continue;
+    const ttl = ((out[at]! << 24) | (out[at + 1]! << 16) | (out[at + 2]! << 8) | out[at + 3]!) >>> 0;
+    const aged = ttl > age ? ttl - age : 0;
+    out[at] = aged >>> 24; out[at + 1] = (aged >>> 16) & 0xff; out[at + 2] = (aged >>> 8) & 0xff; out[at + 3] = aged & 0xff;
   }
 }
 
 function writeOpt(out: Buffer, at: number, udpSize: number, rcode: number, dnssecOk: boolean): void {
-  out[at] = 0;
-  out.writeUInt16BE(Type.OPT, at + 1);
-  out.writeUInt16BE(udpSize, at + 3);
+  out[at] = 0; // root owner
+  out[at + 1] = 0; out[at + 2] = Type.OPT;
+  out[at + 3] = udpSize >> 8; out[at + 4] = udpSize & 0xff;
   out[at + 5] = rcode >> 4; // extended rcode, upper 8 bits
   out[at + 6] = 0; // version
-  out.writeUInt16BE(dnssecOk ? EDNS_DO : 0, at + 7);
-  out.writeUInt16BE(0, at + 9);
+  out[at + 7] = dnssecOk ? EDNS_DO >> 8 : 0; out[at + 8] = 0;
+  out[at + 9] = 0; out[at + 10] = 0; // no options
 }
 
 /**

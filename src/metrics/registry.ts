@@ -18,3 +18,20 @@ export function processMetric<T>(services: ProcessServices, key: string, create:
   const registry = metricsRegistry(services);
   return services.singleton(`metric:${key}`, () => create(registry));
 }
+
+/** What /metrics serves, as text. */
+export type MetricsExposition = () => Promise<string>;
+
+const EXPOSITION_KEY = 'metrics:exposition';
+
+/** The process registry as text, unless replaced (a worker pool's primary serves the sum over its workers). */
+export function metricsExposition(services: ProcessServices): MetricsExposition {
+  const replaced = services.shared.get(EXPOSITION_KEY) as MetricsExposition | undefined;
+  if (replaced !== undefined) return replaced;
+  const registry = metricsRegistry(services);
+  return () => registry.metrics();
+}
+
+export function setMetricsExposition(services: ProcessServices, exposition: MetricsExposition): void {
+  services.shared.set(EXPOSITION_KEY, exposition);
+}

@@ -7,6 +7,7 @@
  * running server for the plugins that steer it (reload).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ClusterStateSource } from '../cluster/types.ts';
 import type { Logger } from '../log/logger.ts';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void;
@@ -80,6 +81,11 @@ export class HttpListeners {
 
   port(address: string): number | undefined {
     return this.#servers.get(address)?.port;
+  }
+
+  /** Every open listener: its address as mounted and its bound port. */
+  bound(): [address: string, port: number][] {
+    return [...this.#servers].map(([address, e]) => [address, e.port]);
   }
 
   async closeAll(): Promise<void> {
@@ -156,15 +162,32 @@ export class Lameduck {
   }
 }
 
+/**
+ * How a plugin's cluster-state source runs. Alone, the process runs it as it
+ * is. With workers (server/workers) the primary runs each source once and
+ * relays what it delivers, and each worker gets a relay instead of its own
+ * watches. `key` names the source's settings: equal keys are one source.
+ */
+export interface SourceSharing {
+  share(key: string, source: ClusterStateSource): ClusterStateSource;
+}
+
+/** The single-process way: every source runs where it is made. */
+export const UNSHARED_SOURCES: SourceSharing = { share: (_key, source) => source };
+
 export interface ProcessServicesInit {
   logger: Logger;
+  /** The HTTP listeners (default: real ones opened here). */
+  http?: HttpListeners;
   /** What an unrecoverable condition does (loop detected); default: print "[FATAL] message" and exit with code 1, like CoreDNS. */
   fatal?: (message: string) => void;
 }
 
 export class ProcessServices {
   readonly logger: Logger;
-  readonly http = new HttpListeners();
+  readonly http: HttpListeners;
+  /** Where cluster-state sources run (replaced by the worker pool before the first configuration is built). */
+  sourceSharing: SourceSharing = UNSHARED_SOURCES;
   /** Replaced with each configuration generation, when it has started serving. */
   readiness = new Readiness();
   /** Set by App: 'serving' once the first configuration serves, 'stopping' from the stop signal on. */
@@ -180,6 +203,7 @@ export class ProcessServices {
 
   constructor(init: ProcessServicesInit) {
     this.logger = init.logger;
+    this.http = init.http ?? new HttpListeners();
     this.fatal = init.fatal ?? ((message) => { process.stderr.write(`[FATAL] ${message}\n`); process.exit(1); });
   }
 

@@ -13,11 +13,13 @@ import type { BoundAddress } from '../plugin/plugin.ts';
 import { ServeStats } from './serve.ts';
 import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
+import type { UdpBatchAddon } from './udp-batch/addon.ts';
+import { BatchUdpListener } from './udp-batch/batch-listener.ts';
 
 interface ListenerPair {
   readonly key: string;
   readonly spec: ListenerSpec;
-  readonly udp: UdpListener;
+  readonly udp: UdpListener | BatchUdpListener;
   readonly tcp: TcpListener;
   readonly port: number;
 }
@@ -25,8 +27,16 @@ interface ListenerPair {
 export interface DnsServerOptions {
   readonly logger: Logger;
   readonly tcp?: TcpOptions;
-  /** SO_REUSEPORT on UDP sockets, for one socket per worker on the same port. */
+  /** SO_REUSEPORT on UDP and TCP sockets, for one socket per worker on the same port. */
   readonly reusePort?: boolean;
+  /**
+   * false: run configurations (their startup and shutdown hooks) without
+   * opening any DNS listener: the primary of a worker pool, whose workers
+   * serve DNS. Default true.
+   */
+  readonly listen?: boolean;
+  /** The native UDP addon (recvmmsg/sendmmsg); null or absent: node:dgram. */
+  readonly udpBatch?: UdpBatchAddon | null;
 }
 
 export class DnsServer {
@@ -51,7 +61,8 @@ export class DnsServer {
       await runAll(gen.shutdown, this.#opts.logger);
       throw e;
     }
-    const wanted = new Map(gen.listeners.map((l) => [keyOf(l), l]));
+    const listen = this.#opts.listen ?? true;
+    const wanted = new Map(listen ? gen.listeners.map((l) => [keyOf(l), l]) : []);
     const opened: ListenerPair[] = [];
     try {
       for (const [key, spec] of wanted) {
@@ -78,7 +89,7 @@ export class DnsServer {
     this.#generation = gen;
     await Promise.all(dropped.map((p) => closePair(p)));
     if (old) await runAll(old.shutdown, this.#opts.logger);
-    this.#announceListening(gen);
+    if (listen) this.#announceListening(gen);
   }
 
   /** Tell each block of `gen` where it is being served now (its listening hooks). */
@@ -98,11 +109,12 @@ export class DnsServer {
   async #open(key: string, spec: ListenerSpec): Promise<ListenerPair> {
     // UDP and TCP share one port number; with port 0 the kernel picks it for UDP and TCP follows.
     for (let attempt = 0; ; attempt++) {
-      const udp = new UdpListener(spec.routes, this.stats);
+      const batch = this.#opts.udpBatch ?? null;
+      const udp = batch !== null ? new BatchUdpListener(batch, spec.routes, this.stats) : new UdpListener(spec.routes, this.stats);
       const port = await udp.listen(spec.address, spec.port, this.#opts.reusePort ?? false);
       const tcp = new TcpListener(spec.routes, this.stats, this.#opts.tcp ?? DEFAULT_TCP_OPTIONS);
       try {
-        await tcp.listen(spec.address, port);
+        await tcp.listen(spec.address, port, this.#opts.reusePort ?? false);
         return { key, spec, udp, tcp, port };
       } catch (e) {
         await udp.close();

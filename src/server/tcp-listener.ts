@@ -121,7 +121,8 @@ export class TcpListener {
     return this.#opts.idleTimeoutMs;
   }
 
-  async listen(address: string, port: number): Promise<number> {
+  /** Binds `address` ('' = every interface); with reusePort, other processes (workers) may bind the same port and the kernel spreads connections. */
+  async listen(address: string, port: number, reusePort = false): Promise<number> {
     const hosts = address === '' ? ['::', '0.0.0.0'] : [address];
     let lastError: unknown;
     for (const host of hosts) {
@@ -131,7 +132,7 @@ export class TcpListener {
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen({ host, port, exclusive: true, ipv6Only: false }, () => { server.off('error', reject); resolve(); });
+          server.listen({ host, port, exclusive: true, ipv6Only: false, reusePort }, () => { server.off('error', reject); resolve(); });
         });
       } catch (e) {
         lastError = e;

@@ -5,12 +5,15 @@
  * `applyToHTTPSOptions` (bearer token, token file, exec/OIDC plugins, basic
  * auth, CA, client certificate and key, skip-verify, proxy agents); requests
  * go through node:http / node:https so the response body can be consumed as
- * a stream (watches) and any request can be aborted.
+ * a stream (watches) and any request can be aborted. Every request passes
+ * the optional client-side limiter (qps/burst/max-inflight) and is reported
+ * to an optional observer (the coredns_kubernetes_rest_client_* metrics).
  */
 
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { RequestLimiter } from './request-limiter.ts';
 
 const USER_AGENT = 'clusterdns';
 
@@ -31,6 +34,25 @@ export interface OpenOptions {
   readonly signal: AbortSignal;
   /** Abort when the connection carries no data for this long. */
   readonly idleTimeoutMs: number;
+  /**
+   * A long-running stream (a watch): it leaves the in-flight count and its
+   * latency is taken when the response headers arrive. Otherwise (a list)
+   * both last until the body has been read or dropped.
+   */
+  readonly stream?: boolean;
+}
+
+/** Sees every request, as client-go's metrics adapters do (CoreDNS's rest_client_* metrics). */
+export interface RestClientObserver {
+  /** A request ended: its HTTP status code ('<error>' when there was no response) and latency in seconds. */
+  requestDone(code: string, seconds: number, stream: boolean): void;
+  /** Seconds one request waited in the client-side limiter. */
+  rateLimited(seconds: number): void;
+}
+
+export interface KubeApiClientOptions {
+  readonly limiter?: RequestLimiter | null;
+  readonly observer?: RestClientObserver | null;
 }
 
 /** What the reflector needs from a client: a GET returning the streaming 200 response. */
@@ -71,9 +93,18 @@ export function apiErrorFrom(status: number, body: string): ApiError {
 
 export class KubeApiClient implements ApiTransport {
   private readonly kc: KubeConfig;
+  private readonly limiter: RequestLimiter | null;
+  private readonly observer: RestClientObserver | null;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, options: KubeApiClientOptions = {}) {
     this.kc = kc;
+    this.limiter = options.limiter ?? null;
+    this.observer = options.observer ?? null;
+  }
+
+  /** host[:port] of the server URL (the `host` label of the client metrics). */
+  get host(): string {
+    return new URL(this.server).host;
   }
 
   /** Server URL of the current context. */
@@ -90,9 +121,36 @@ export class KubeApiClient implements ApiTransport {
     // Reads token/CA/cert files and runs auth plugins on each call, so rotated tokens are picked up.
     await this.kc.applyToHTTPSOptions(opts);
     options.signal.throwIfAborted();
+    const limiter = this.limiter;
+    if (limiter !== null) this.observer?.rateLimited((await limiter.acquire(options.signal)) / 1000);
+    let held = limiter !== null;
+    const start = performance.now();
+    const stream = options.stream ?? false;
+    const done = (code: string): void => {
+      if (held) {
+        held = false;
+        limiter!.release();
+      }
+      // Requests cut short by our own stop() are not the API server's doing.
+      if (!options.signal.aborted || code !== '<error>') this.observer?.requestDone(code, (performance.now() - start) / 1000, stream);
+    };
+    let res: http.IncomingMessage;
+    try {
+      res = await this.request(url, opts, options);
+    } catch (err) {
+      done(err instanceof ApiError ? String(err.status) : '<error>');
+      throw err;
+    }
+    if (stream) done('200');
+    else res.once('close', () => done('200'));
+    return res;
+  }
+
+  /** One GET; resolves with a 200 response (body unread), rejects with ApiError for any other status. */
+  private request(url: URL, opts: https.RequestOptions, options: OpenOptions): Promise<http.IncomingMessage> {
     const secure = url.protocol === 'https:';
     const mod = secure ? https : http;
-    return await new Promise<http.IncomingMessage>((resolve, reject) => {
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = mod.request({
         ...opts,
         protocol: url.protocol,

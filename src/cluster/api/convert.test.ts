@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   convertEndpointSlice, convertNamespace, convertObject, convertPod, convertService, describeObject, placeholderRecord,
+  TRIGGER_TIME_ANNOTATION, triggerTimeOf,
 } from './convert.ts';
 import { recordKey } from '../types.ts';
 
@@ -116,4 +117,20 @@ test('convertObject dispatches; placeholders carry only the key', () => {
     assert.equal(recordKey(p), kind === 'Namespace' ? 'name' : 'ns/name');
   }
   assert.equal(describeObject('Service', { metadata: {} }), 'Service <no namespace>/<unnamed>');
+});
+
+test('EndpointSlice trigger-time annotation: kept as ms only when asked (live API), unreadable values ignored', () => {
+  const slice = (annotations: Record<string, unknown>): unknown => ({
+    metadata: { name: 's', namespace: 'n', labels: { 'kubernetes.io/service-name': 'svc' }, annotations },
+    addressType: 'IPv4', endpoints: [],
+  });
+  const at = '2026-11-22T03:19:30.250Z';
+  assert.equal(convertEndpointSlice(slice({ [TRIGGER_TIME_ANNOTATION]: at }), { triggerTime: true }).record?.triggerTime, Date.parse(at));
+  assert.equal(convertEndpointSlice(slice({ [TRIGGER_TIME_ANNOTATION]: '2026-11-22T03:19:30Z' }), { triggerTime: true }).record?.triggerTime, 1795317570000);
+  assert.equal(convertEndpointSlice(slice({}), { triggerTime: true }).record?.triggerTime, null);
+  assert.equal('triggerTime' in (convertEndpointSlice(slice({ [TRIGGER_TIME_ANNOTATION]: at })).record ?? {}), false, 'manifests: not kept');
+  for (const bad of ['yesterday', '', 12, '2026-13-45T99:99:99Z', '1795317570']) {
+    assert.equal(triggerTimeOf({ annotations: { [TRIGGER_TIME_ANNOTATION]: bad } }), null, String(bad));
+  }
+  assert.equal(triggerTimeOf(undefined), null);
 });

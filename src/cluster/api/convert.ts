@@ -27,6 +27,12 @@ export type ConvertResult<T extends ClusterRecord = ClusterRecord> =
 export interface ConvertOptions {
   /** Namespace for namespaced objects that carry none (manifests); without it such objects are errors. */
   readonly defaultNamespace?: string;
+  /**
+   * Keep the EndpointSlice annotation endpoints.kubernetes.io/last-change-trigger-time
+   * as `triggerTime` (the live API: it feeds the DNS programming latency
+   * metric; a manifest's value is history, not a change happening now).
+   */
+  readonly triggerTime?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -37,6 +43,17 @@ const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
 
 /** Label on an EndpointSlice naming its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Annotation the EndpointSlice controller sets to the time of the change that caused the slice's update. */
+export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+/** The trigger-time annotation (RFC 3339) in ms since the epoch; null when absent or unreadable (never an error, as CoreDNS). */
+export function triggerTimeOf(meta: unknown): number | null {
+  const v = obj(obj(meta).annotations)[TRIGGER_TIME_ANNOTATION];
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v)) return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) ? ms : null;
+}
 
 function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -212,6 +229,7 @@ function buildEndpointSlice(o: unknown, opts: ConvertOptions | undefined): Endpo
     endpoints: endpoints.map((e: unknown) => buildEndpoint(e, at, namespace)),
     ports: portsOf(body.ports, true),
     labels,
+    ...(opts?.triggerTime === true ? { triggerTime: triggerTimeOf(meta) } : {}),
   };
 }
 

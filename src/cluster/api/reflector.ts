@@ -6,14 +6,17 @@
  * resumed from the last resourceVersion seen; 410 Expired (HTTP or ERROR
  * event) triggers a full relist replaced atomically; any other failure is
  * retried forever with capped exponential backoff and jitter, logging at most
- * one error line per log interval. Objects are converted to slim records as
- * they arrive; whole API objects are never retained.
+ * one error line per log interval (shared by the reflectors of a source).
+ * Objects are converted to slim records as they arrive; whole API objects are
+ * never retained. Nothing here ever throws out of the loop or exits: an
+ * unreachable API server means serving the last state and retrying.
  */
 
 import type { ClusterKind, ClusterRecord, ClusterStateSink } from '../types.ts';
 import { ApiError, readBody } from './client.ts';
 import type { ApiTransport } from './client.ts';
 import { convertObject, objectMeta, placeholderRecord } from './convert.ts';
+import { ErrorLogGate } from './error-log-gate.ts';
 
 export interface Logger {
   warn(msg: string): void;
@@ -65,7 +68,18 @@ export interface ReflectorOptions {
   readonly backoff?: BackoffOptions;
   /** At most one error line per this period (default: backoff.maxMs). */
   readonly errorLogIntervalMs?: number;
+  /** Shared with other reflectors so that an outage logs one line per period in all (default: a gate of its own). */
+  readonly errorLog?: ErrorLogGate;
+  /** Told about relists and reconnects as they happen (metrics counters). */
+  readonly events?: ReflectorEvents;
   readonly random?: () => number;
+}
+
+export interface ReflectorEvents {
+  /** A full list replaced the kind after the first one (410 Expired). */
+  relisted(kind: ClusterKind): void;
+  /** A retry after an error or a dropped stream is about to wait its backoff. */
+  reconnecting(kind: ClusterKind): void;
 }
 
 export interface ReflectorStatus {
@@ -75,6 +89,8 @@ export interface ReflectorStatus {
   /** The last request to the API server succeeded (a watch is open or being opened). */
   readonly connected: boolean;
   readonly lastError: string | null;
+  /** Epoch ms of the first failure since the API server last answered (null while connected). */
+  readonly disconnectedSince: number | null;
   /** Epoch ms of the last error, the last completed list. */
   readonly lastErrorTime: number | null;
   readonly lastSyncTime: number | null;
@@ -98,6 +114,8 @@ type WatchOutcome = 'expired' | 'ended' | 'short';
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
 const MAX_PAGES = 100_000;
 const HEALTHY_WATCH_MS = 500;
+/** Live objects: keep the EndpointSlice trigger time (DNS programming latency). */
+const CONVERT = { triggerTime: true } as const;
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) {
@@ -118,23 +136,23 @@ export class Reflector {
   private loop: Promise<void> | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
+  private readonly errorLog: ErrorLogGate;
   private attempt = 0;
   private failuresSinceSuccess = 0;
   private reportedSinceSuccess = false;
-  private lastErrorLog: number | null = null;
-  private suppressedErrors = 0;
   private lastSkipLog: number | null = null;
   private phase: 'list' | 'watch' = 'list';
   private rv: string | null = null;
   private s = {
     synced: false, connected: false, lastError: null as string | null, lastErrorTime: null as number | null,
-    lastSyncTime: null as number | null, lists: 0, relists: 0, watches: 0, reconnects: 0, errors: 0,
+    disconnectedSince: null as number | null, lastSyncTime: null as number | null, lists: 0, relists: 0, watches: 0, reconnects: 0, errors: 0,
     events: 0, bookmarks: 0, skipped: 0,
   };
 
   constructor(opts: ReflectorOptions) {
     this.opts = opts;
     this.kind = opts.resource.kind;
+    this.errorLog = opts.errorLog ?? new ErrorLogGate(opts.errorLogIntervalMs ?? opts.backoff?.maxMs ?? 30_000);
     this.whenSynced = new Promise((resolve) => {
       this.resolveSynced = resolve;
     });
@@ -206,17 +224,30 @@ export class Reflector {
         }
         expiredInARow = 0;
         if (outcome === 'short') {
-          this.s.reconnects++;
+          this.reconnecting();
           await this.sleep(this.nextDelay());
         }
       } catch (err) {
         if (this.stopped) break;
         this.failed(err);
-        this.s.reconnects++;
+        this.reconnecting();
         await this.sleep(this.nextDelay());
       }
     }
     this.s.connected = false;
+  }
+
+  private reconnecting(): void {
+    this.s.reconnects++;
+    this.notify('reconnecting');
+  }
+
+  private notify(event: keyof ReflectorEvents): void {
+    try {
+      this.opts.events?.[event](this.kind);
+    } catch {
+      // metrics must not stop the reflector
+    }
   }
 
   private nextDelay(): number {
@@ -251,22 +282,20 @@ export class Reflector {
     this.s.connected = false;
     this.s.lastError = `${this.phase}: ${msg}`;
     this.s.lastErrorTime = now;
+    this.s.disconnectedSince ??= now;
     this.failuresSinceSuccess++;
-    const interval = this.opts.errorLogIntervalMs ?? this.opts.backoff?.maxMs ?? 30_000;
-    if (this.lastErrorLog !== null && now - this.lastErrorLog < interval) {
-      this.suppressedErrors++;
-      return;
-    }
-    const extra = this.suppressedErrors > 0 ? ` (${this.suppressedErrors} failures suppressed since the last report)` : '';
-    this.log('error', `${this.prefix}: ${this.phase} failed: ${msg}; retrying with backoff${extra}`);
-    this.lastErrorLog = now;
-    this.suppressedErrors = 0;
+    const held = this.errorLog.admit(now);
+    if (held === null) return;
+    const extra = held > 0 ? ` (${held} failures suppressed since the last report)` : '';
+    const serving = this.s.synced ? 'serving the last known state, ' : '';
+    this.log('error', `${this.prefix}: ${this.phase} failed: ${msg}; ${serving}retrying with backoff${extra}`);
     this.reportedSinceSuccess = true;
   }
 
   /** A request succeeded: connected again (reported once if the outage was). */
   private markConnected(): void {
     this.s.connected = true;
+    this.s.disconnectedSince = null;
     if (this.failuresSinceSuccess > 0 && this.reportedSinceSuccess) {
       this.log('info', `${this.prefix}: connection restored after ${this.failuresSinceSuccess} failed attempts`);
     }
@@ -318,7 +347,7 @@ export class Reflector {
       this.markConnected();
       if (!Array.isArray(body.items)) throw new Error('list response without items');
       for (const item of body.items) {
-        const r = convertObject(this.kind, item);
+        const r = convertObject(this.kind, item, CONVERT);
         if (r.record !== undefined) {
           records.push(r.record);
         } else {
@@ -341,7 +370,10 @@ export class Reflector {
     }
     this.rv = rv;
     this.s.lastSyncTime = Date.now();
-    if (this.s.lists++ > 0) this.s.relists++;
+    if (this.s.lists++ > 0) {
+      this.s.relists++;
+      this.notify('relisted');
+    }
     this.attempt = 0;
     if (skipped > 0) this.log('warn', `${this.prefix}: list skipped ${skipped} invalid objects, first: ${firstSkip}`);
   }
@@ -360,6 +392,7 @@ export class Reflector {
       res = await this.opts.transport.open(path, {
         signal: this.abort.signal,
         idleTimeoutMs: timeout * 1000 + (this.opts.watchIdleGraceMs ?? 30_000),
+        stream: true,
       });
     } catch (err) {
       if (err instanceof ApiError && err.status === 410) return 'expired';
@@ -407,7 +440,7 @@ export class Reflector {
     }
     const type = ev.type;
     if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-      const r = convertObject(this.kind, ev.object);
+      const r = convertObject(this.kind, ev.object, CONVERT);
       const meta = objectMeta(ev.object);
       if (r.record !== undefined) {
         this.opts.sink.apply({ type, object: r.record });

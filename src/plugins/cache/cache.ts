@@ -21,6 +21,8 @@ import { CacheEntry, CacheStore, KeyFlag, Kind } from './store.ts';
 
 /** RFC 8767: TTL of a stale answer given because the source failed. */
 export const STALE_TTL = 30;
+/** performance.now() + this = ms since the epoch, monotonic (DnsRequest.start is a performance.now() reading). */
+const ORIGIN_MS = performance.timeOrigin;
 /** Age that takes every TTL of an entry to 0 (a stale answer served while it is refreshed). */
 const ZERO_TTL_AGE = 0x7fffffff;
 
@@ -59,8 +61,12 @@ export class Cache implements ChainHandler, CacheStatsSource {
   readonly #counters = new Map<string, CacheCounters>();
   #last: CacheCounters;
   entriesServer: string;
-  /** Clock, replaceable in tests (ms). */
-  now: () => number = Date.now;
+  /**
+   * Clock (ms), replaceable in tests. null: monotonic time, and on the hit
+   * path the request's arrival time, so a hit reads no clock (a clock read
+   * costs as much as the rest of a hit's lookup).
+   */
+  now: (() => number) | null = null;
 
   constructor(opts: CacheOptions, server: string) {
     this.#opts = opts;
@@ -79,7 +85,8 @@ export class Cache implements ChainHandler, CacheStatsSource {
     const flags = (req.do ? KeyFlag.DO : 0) | ((req.flags & 0x10) !== 0 ? KeyFlag.CD : 0);
     const e = this.store.get(req.qname, req.qtype, req.qclass, flags);
     if (e !== null) {
-      const now = this.now();
+      const clock = this.now;
+      const now = clock === null ? ORIGIN_MS + req.start : clock();
       if (now < e.expiresMs) {
         if (e.kind === Kind.SUCCESS) c.hitsSuccess++; else c.hitsDenial++;
         e.referenced = true;
@@ -95,6 +102,12 @@ export class Cache implements ChainHandler, CacheStatsSource {
     const a = this.next.serveDNS(req);
     if (a instanceof Promise) return a.then((r) => this.#stored(req, r, flags, c));
     return this.#stored(req, a, flags, c);
+  }
+
+  /** The time now on the cache's clock. */
+  #now(): number {
+    const clock = this.now;
+    return clock === null ? ORIGIN_MS + performance.now() : clock();
   }
 
   #countersFor(server: string): CacheCounters {
@@ -188,7 +201,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
         if (o.servfailTtl <= 0) return r;
         // Never let a failure push out an answer that may still be served stale.
         const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
-        if (old !== null && this.now() < old.expiresMs + o.staleMs) return r;
+        if (old !== null && this.#now() < old.expiresMs + o.staleMs) return r;
         kind = Kind.DENIAL;
         ttl = o.servfailTtl;
         break;
@@ -205,7 +218,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
       authority: keep ? r.authority : setTtl(r.authority, ttl),
       additional: keep ? r.additional : setTtl(r.additional, ttl),
     }).sharePackedOf(r).prepack(req.qname);
-    const evicted = this.store.put(new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.now()));
+    const evicted = this.store.put(new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.#now()));
     if (evicted > 0) { if (kind === Kind.SUCCESS) c.evictionsSuccess += evicted; else c.evictionsDenial += evicted; }
     this.entriesServer = c.server;
     // This reply still belongs to the plugin that made it (coredns_dns_responses_total{plugin}), error included.

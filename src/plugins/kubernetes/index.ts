@@ -43,7 +43,7 @@ export interface IndexOptions {
   readonly localAddresses: () => readonly string[];
   /** Most names kept in the answer cache (default 10000). */
   readonly maxCachedNames?: number;
-  /** Most service views kept (default 4096). */
+  /** Most service views kept (default: maxCachedNames). */
   readonly maxViews?: number;
 }
 
@@ -80,7 +80,9 @@ export class DnsIndex implements RecordSource {
     this.ignoreEmptyService = opts.ignoreEmptyService;
     this.zonal = opts.zonal;
     this.#cache = new AnswerCache(opts.maxCachedNames ?? 10_000);
-    this.#maxViews = opts.maxViews ?? 4096;
+    // As many views as cached names: a view evicted for room invalidates the cached names built from it, so with
+    // fewer views than names a query pattern over more services than views rebuilds on every cache-plugin miss.
+    this.#maxViews = opts.maxViews ?? opts.maxCachedNames ?? 10_000;
     // Index what is already there, then follow changes.
     const touched: string[] = [];
     for (const s of store.services()) this.#reverse.onService(null, s, touched);

@@ -5,7 +5,9 @@
  * folder, or the live API: kubeconfig > endpoint > in-cluster) into a
  * ClusterStore, the DNS index over it, and the handler. The source is made
  * and started in the startup hook, which waits for the first sync up to
- * startup_timeout (O17); readiness follows the sync.
+ * startup_timeout (O17); readiness follows the sync. The API source (and
+ * with it @kubernetes/client-node, ~90 MB) is imported only then, so a
+ * manifest-only server never loads it.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CorefileError } from '../../corefile/errors.ts';
 import type { Directive } from '../../corefile/parser.ts';
-import { KubernetesApiSource } from '../../cluster/api/source.ts';
+import type { KubernetesApiSource } from '../../cluster/api/source.ts';
 import { LabelFilteredSink } from '../../cluster/filtered-sink.ts';
 import { parseLabelSelector, type LabelSelector } from '../../cluster/label-selector.ts';
 import { ManifestSource } from '../../cluster/manifests/manifest-source.ts';
@@ -23,12 +25,20 @@ import { canonicalIp } from '../../dns/ip.ts';
 import type { Logger } from '../../log/logger.ts';
 import { argCount, children, duration, Fallthrough, fail, int, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, BoundAddress, PluginDefinition } from '../../plugin/plugin.ts';
+import { apiMetrics, reflectorEvents, restClientObserver, type ApiMetrics } from './api-metrics.ts';
 import { KubernetesHandler } from './handler.ts';
 import { DnsIndex } from './index.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
 import type { PodMode } from './records.ts';
 
 const P = 'kubernetes';
+
+/**
+ * Where the in-cluster service-account token and CA are read from, when set
+ * (default /var/run/secrets/kubernetes.io/serviceaccount): for tests and for
+ * running outside a pod with a mounted token.
+ */
+export const SERVICE_ACCOUNT_DIR_ENV = 'CLUSTERDNS_SERVICEACCOUNT_DIR';
 
 export interface KubernetesOptions {
   /** Canonical zones, forward and reverse (CIDRs expanded). */
@@ -236,15 +246,39 @@ function tlsKubeconfig(endpoint: string, tls: NonNullable<KubernetesOptions['tls
   return file;
 }
 
-function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], log: Logger): ClusterStateSource {
+async function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], log: Logger, metrics: () => ApiMetrics): Promise<ClusterStateSource> {
   if (o.manifests !== null) return new ManifestSource({ paths: o.manifests, kinds, logger: log });
-  const common = { labels: o.labels?.text, watchPods: o.pods === 'verified', watchEndpoints: !o.noEndpoints, logger: log };
-  if (o.kubeconfig !== null) return new KubernetesApiSource({ ...common, kubeconfig: o.kubeconfig.file, context: o.kubeconfig.context ?? undefined });
-  if (o.endpoint !== null && o.tls !== null && o.endpoint.startsWith('https:')) {
-    return new KubernetesApiSource({ ...common, kubeconfig: tlsKubeconfig(o.endpoint, o.tls) });
+  // Loaded here, not at the top: it pulls in @kubernetes/client-node.
+  const { KubernetesApiSource: ApiSource } = await import('../../cluster/api/source.ts');
+  const m = metrics();
+  const common = {
+    labels: o.labels?.text, watchPods: o.pods === 'verified', watchEndpoints: !o.noEndpoints, logger: log,
+    limits: { qps: o.apiserverQps ?? 0, burst: o.apiserverBurst ?? 0, maxInflight: o.apiserverMaxInflight ?? 0 },
+    clientObserver: (host: string) => restClientObserver(m, host),
+    events: reflectorEvents(m, kinds),
+  };
+  let source: KubernetesApiSource;
+  if (o.kubeconfig !== null) {
+    source = new ApiSource({ ...common, kubeconfig: o.kubeconfig.file, context: o.kubeconfig.context ?? undefined });
+  } else if (o.endpoint !== null && o.tls !== null && o.endpoint.startsWith('https:')) {
+    source = new ApiSource({ ...common, kubeconfig: tlsKubeconfig(o.endpoint, o.tls) });
+  } else if (o.endpoint !== null) {
+    source = new ApiSource({ ...common, endpoint: o.endpoint });
+  } else {
+    // In-cluster; tls is ignored there, as in CoreDNS.
+    const dir = process.env[SERVICE_ACCOUNT_DIR_ENV];
+    source = new ApiSource({ ...common, serviceAccountDir: dir !== undefined && dir !== '' ? dir : undefined });
   }
-  if (o.endpoint !== null) return new KubernetesApiSource({ ...common, endpoint: o.endpoint });
-  return new KubernetesApiSource(common); // in-cluster; tls is ignored there, as in CoreDNS
+  m.sources.add(source);
+  return source;
+}
+
+/** What makes two sources the same (a worker pool runs equal ones once, in its primary): everything makeSource reads. */
+function sourceKey(o: KubernetesOptions, kinds: readonly ClusterKind[]): string {
+  return JSON.stringify([
+    o.manifests, o.endpoint, o.tls, o.kubeconfig, o.labels?.text ?? null, o.pods, o.noEndpoints, kinds,
+    o.apiserverQps, o.apiserverBurst, o.apiserverMaxInflight,
+  ]);
 }
 
 /** The server's own addresses (C5, D8): what it listens on, or every non-loopback interface address when it listens on all. */
@@ -298,16 +332,20 @@ export const kubernetes: PluginDefinition = {
       namespaces: o.namespaces, namespaceLabels: o.namespaceLabels, localAddresses: () => own,
     });
     const latency = programmingLatency(ctx.services);
-    index.observeSlices((slice, service) => observeProgramming(latency, slice, service));
+    // Not the first list: its trigger times are history (CoreDNS counts only changes it sees happen).
+    index.observeSlices((slice, service) => { if (store.isSynced('EndpointSlice')) observeProgramming(latency, slice, service); });
     const synced = (): boolean => store.synced(kinds);
     ctx.readyCheck(P, synced);
     // The source is made at startup, not here: checking a Corefile (reload, `deploy render`) must not need
     // the cluster. A connection setting that cannot work (in-cluster outside a cluster, unreadable
     // kubeconfig) still stops the server from starting, with the directive's place.
     let source: ClusterStateSource | null = null;
+    let made: ClusterStateSource | null = null;
+    const metrics = (): ApiMetrics => apiMetrics(ctx.services);
     ctx.onStartup(async () => {
       try {
-        source = makeSource(o, kinds, log);
+        made = await makeSource(o, kinds, log, metrics);
+        source = ctx.services.sourceSharing.share(sourceKey(o, kinds), made);
       } catch (e) {
         throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
       }
@@ -316,6 +354,7 @@ export const kubernetes: PluginDefinition = {
     });
     ctx.onShutdown(async () => {
       await source?.stop();
+      if (made !== null && o.manifests === null) metrics().sources.delete(made as KubernetesApiSource);
       index.close();
     });
     return new KubernetesHandler({

@@ -7,7 +7,7 @@
  * for the process, so a reload neither closes /metrics nor resets a counter.
  */
 import type { Registry } from 'prom-client';
-import { metricsRegistry } from '../../metrics/registry.ts';
+import { metricsExposition, metricsRegistry, type MetricsExposition } from '../../metrics/registry.ts';
 import { argCount, children, fail, listenAddress } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import type { HttpRoute } from '../../plugin/process-services.ts';
@@ -20,10 +20,10 @@ export const METRICS_PATH = '/metrics';
 /** Plugins that only configure the server and put no handler in the chain: CoreDNS does not list them in coredns_plugin_enabled. */
 const SETUP_ONLY = new Set(['bind', 'reload', 'health', 'ready', 'debug', 'root', 'tls']);
 
-/** The /metrics route: the whole process registry in the Prometheus text format. */
-export function metricsRoute(registry: Registry): HttpRoute {
+/** The /metrics route: the whole process registry (or what replaces it: the sum over workers) in the Prometheus text format. */
+export function metricsRoute(registry: Registry, text: MetricsExposition = () => registry.metrics()): HttpRoute {
   return (_req, res) => {
-    registry.metrics().then(
+    text().then(
       (text) => {
         res.setHeader('Content-Type', registry.contentType);
         // prom-client spells NaN "Nan" (e.g. event-loop lag before its first sample); the text format says "NaN".
@@ -59,7 +59,7 @@ export const prometheus: PluginDefinition = {
     const { enabled } = serverMetrics(services);
     ctx.onReply(dnsCounters(services).observe);
     // A route per configuration: a reload mounts its own over the old one, and the old one's removal uncovers nothing.
-    const route = metricsRoute(registry);
+    const route = metricsRoute(registry, metricsExposition(services));
     let mine: EnabledPlugin[] = [];
     ctx.onStartup(async () => {
       await services.http.mount(address, METRICS_PATH, route);
