@@ -107,7 +107,7 @@ export function renderObjects(o: RenderOptions, corefile: string = renderCorefil
               image: o.image,
               imagePullPolicy: 'IfNotPresent',
               args: ['-conf', '/etc/coredns/Corefile'],
-              resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
+              resources: { limits: { memory: '320Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
               volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
               ports: [
                 { containerPort: 53, name: 'dns', protocol: 'UDP' },

@@ -118,11 +118,14 @@ export class KubeApiClient implements ApiTransport {
     const base = new URL(this.server);
     const url = new URL(base.pathname.replace(/\/+$/, '') + pathAndQuery, base);
     const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json', 'User-Agent': USER_AGENT } };
-    // Reads token/CA/cert files and runs auth plugins on each call, so rotated tokens are picked up.
+    // Auth plugins run on each call: exec/OIDC refresh, a token file is re-read at most every 60 s (as client-go).
     await this.kc.applyToHTTPSOptions(opts);
     options.signal.throwIfAborted();
     const limiter = this.limiter;
-    if (limiter !== null) this.observer?.rateLimited((await limiter.acquire(options.signal)) / 1000);
+    if (limiter !== null) {
+      const waitedMs = await limiter.acquire(options.signal);
+      this.observer?.rateLimited(waitedMs / 1000);
+    }
     let held = limiter !== null;
     const start = performance.now();
     const stream = options.stream ?? false;

@@ -54,6 +54,8 @@ export interface ResourceSpec {
 
 export interface ReflectorOptions {
   readonly transport: ApiTransport;
+  /** The API server URL, named in error lines. */
+  readonly server?: string;
   readonly resource: ResourceSpec;
   readonly sink: ClusterStateSink;
   readonly logger: Logger;
@@ -288,7 +290,8 @@ export class Reflector {
     if (held === null) return;
     const extra = held > 0 ? ` (${held} failures suppressed since the last report)` : '';
     const serving = this.s.synced ? 'serving the last known state, ' : '';
-    this.log('error', `${this.prefix}: ${this.phase} failed: ${msg}; ${serving}retrying with backoff${extra}`);
+    const from = this.opts.server !== undefined ? ` from ${this.opts.server}` : '';
+    this.log('error', `${this.prefix}: ${this.phase}${from} failed: ${msg}; ${serving}retrying with backoff${extra}`);
     this.reportedSinceSuccess = true;
   }
 

@@ -71,6 +71,8 @@ export class RequestLimiter {
     signal.throwIfAborted();
     const start = this.#now();
     await this.#takeToken(signal);
+    // Aborted while waiting for the token, or between the two steps (no abort event comes any more).
+    signal.throwIfAborted();
     await this.#takeSlot(signal);
     return this.#now() - start;
   }

@@ -162,7 +162,7 @@ export class KubernetesApiSource implements ClusterStateSource {
     this.reflectors = this.specs.map(
       (resource) =>
         new Reflector({
-          transport: this.transport, resource, sink, logger: o.logger, pageSize: o.pageSize,
+          transport: this.transport, server: this.server, resource, sink, logger: o.logger, pageSize: o.pageSize,
           watchTimeoutSeconds: o.watchTimeoutSeconds, backoff: o.backoff, errorLog, events: o.events,
         }),
     );

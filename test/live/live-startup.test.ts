@@ -1,0 +1,119 @@
+/**
+ * @module test/live/live-startup.test
+ * Startup as CoreDNS does it: wait for the first sync of the kubernetes
+ * block before serving, logging "waiting for Kubernetes API before starting
+ * server"; with an API server that never answers, serve after
+ * startup_timeout with the warning, answer cluster names SERVFAIL until the
+ * first sync while other names work; an API server that comes up late is
+ * waited for; the default timeout is 5 s. /ready (ready plugin) is 503
+ * naming "kubernetes" before the first sync, and 200 after it.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { httpGet } from '../ops/ops-support.ts';
+import { dig } from '../support/harness.ts';
+import { ns, svc } from '../support/k8s-objects.ts';
+import { makeTempDir, removeDir } from '../support/kubeconfig.ts';
+import { waitUntil } from '../support/wait-until.ts';
+import { answers, digUntil, kube, kubeconfigFor, liveCorefile, silentServer, startApi, startInBackground } from './live-support.ts';
+
+const Z = 'cluster.local.';
+const WAITING = '[INFO] plugin/kubernetes: waiting for Kubernetes API before starting server';
+const UNSYNCED = '[WARNING] plugin/kubernetes: starting server with unsynced Kubernetes API';
+
+describe('startup and readiness', () => {
+  it('an API server that never answers: serving after startup_timeout, SERVFAIL for cluster names, other names answered', async () => {
+    const silent = await silentServer();
+    const bg = startInBackground(liveCorefile(`endpoint ${silent.url}`, { options: ['startup_timeout 1s'], extra: ['whoami'] }));
+    const t0 = Date.now();
+    try {
+      await bg.started;
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 950, `started after ${waited} ms`);
+      assert.ok(silent.requests() >= 1, 'the source did ask');
+      const waiting = bg.logs.indexOf(WAITING);
+      assert.ok(waiting >= 0, bg.logs.join('\n'));
+      assert.ok(bg.logs.indexOf(UNSYNCED) > waiting, 'the warning comes after the waiting line');
+      const port = bg.app.port();
+      const cluster = await dig(port, 'A', `web.prod.svc.${Z}`);
+      assert.equal(cluster.status, 'SERVFAIL');
+      assert.equal(cluster.authority[0]?.type, 'SOA');
+      assert.equal((await dig(port, 'A', `nope.${Z}`)).status, 'SERVFAIL');
+      const other = await dig(port, 'A', 'example.org.');
+      assert.equal(other.status, 'NOERROR', 'whoami answers names outside the cluster zones');
+      assert.ok(other.additional.some((x) => x.type === 'A' && x.data === '127.0.0.1'), other.raw);
+    } finally {
+      await bg.stop();
+      await silent.close();
+    }
+  });
+
+  it('an API server that comes up late is waited for; no warning; cluster names answer from the start', async () => {
+    const api = await startApi();
+    const dir = await makeTempDir('clusterdns-live-');
+    api.create(kube(ns('prod')));
+    api.create(kube(svc('prod', 'web', ['10.96.0.10'])));
+    const kubeconfig = await kubeconfigFor(api, dir);
+    await api.stop(); // connection refused until it comes back
+    const bg = startInBackground(liveCorefile(`kubeconfig ${kubeconfig}`, { options: ['startup_timeout 5s'] }));
+    try {
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(bg.app.services.phase === 'serving', false, 'still starting');
+      await api.restart();
+      await bg.started;
+      assert.ok(bg.logs.includes(WAITING));
+      assert.ok(!bg.logs.includes(UNSYNCED));
+      assert.deepEqual(answers(await dig(bg.app.port(), 'A', `web.prod.svc.${Z}`)), ['10.96.0.10']);
+    } finally {
+      await bg.stop();
+      await api.stop();
+      await removeDir(dir);
+    }
+  });
+
+  it('the default startup_timeout is 5 s', async () => {
+    const silent = await silentServer();
+    const bg = startInBackground(liveCorefile(`endpoint ${silent.url}`));
+    const t0 = Date.now();
+    try {
+      await bg.started;
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 4950 && waited < 7000, `started after ${waited} ms`);
+      assert.ok(bg.logs.filter((l) => l === WAITING).length >= 8, 'a waiting line every 0.5 s');
+      assert.ok(bg.logs.includes(UNSYNCED));
+      assert.equal((await dig(bg.app.port(), 'A', `web.prod.svc.${Z}`)).status, 'SERVFAIL');
+    } finally {
+      await bg.stop();
+      await silent.close();
+    }
+  });
+
+  it('/ready: 503 naming kubernetes during startup and after an unsynced start, 200 once the first sync is done', async () => {
+    const api = await startApi();
+    const dir = await makeTempDir('clusterdns-live-');
+    api.create(kube(ns('prod')));
+    api.create(kube(svc('prod', 'web', ['10.96.0.10'])));
+    const kubeconfig = await kubeconfigFor(api, dir);
+    await api.stop();
+    const bg = startInBackground(liveCorefile(`kubeconfig ${kubeconfig}`, { options: ['startup_timeout 1s'], extra: ['ready 127.0.0.1:0'] }));
+    try {
+      // While startup still waits for the API.
+      await waitUntil(() => bg.app.services.http.port('127.0.0.1:0') !== undefined, { message: '/ready listening' });
+      const readyPort = bg.app.services.http.port('127.0.0.1:0')!;
+      assert.deepEqual(await httpGet(readyPort, '/ready').then((a) => [a.status, a.body]), [503, 'kubernetes\n']);
+      await bg.started;
+      assert.ok(bg.logs.includes(UNSYNCED));
+      assert.deepEqual(await httpGet(readyPort, '/ready').then((a) => [a.status, a.body]), [503, 'kubernetes\n']);
+      assert.ok(bg.logs.some((l) => l === '[INFO] plugin/ready: Plugins not ready: "kubernetes"'));
+      assert.equal((await dig(bg.app.port(), 'A', `web.prod.svc.${Z}`)).status, 'SERVFAIL');
+      // The API server comes back: the reflectors sync by themselves, DNS and /ready follow.
+      await api.restart();
+      await digUntil(bg.app.port(), ['A', `web.prod.svc.${Z}`], (x) => answers(x).join() === '10.96.0.10', 10_000);
+      assert.deepEqual(await httpGet(readyPort, '/ready').then((a) => [a.status, a.body]), [200, 'OK']);
+    } finally {
+      await bg.stop();
+      await api.stop();
+      await removeDir(dir);
+    }
+  });
+});
