@@ -14,6 +14,8 @@ import { encodeQuery } from '../../src/dns/message.ts';
 import { injectRaw, startServer } from '../support/harness.ts';
 import { scrape, samples, total } from './ops-support.ts';
 import { TYPE_LABELS } from '../../src/plugins/prometheus/dns-counters.ts';
+import { startFakeUpstream } from '../support/fake-upstream.ts';
+import { rrs } from '../../src/dns/rr.ts';
 
 interface MetricRow {
   readonly name: string;
@@ -86,7 +88,7 @@ test('every CoreDNS metric we expose has CoreDNS\'s name, type and labels; names
       assert.ok(family.help.length > 0, `${name}: help`);
       if (family.type === 'counter') assert.match(name, /_total$/, `${name}: counters end in _total`);
       if (family.type === 'histogram') assert.match(name, /_(seconds|bytes)$/, `${name}: histograms carry a base unit`);
-      if (name.startsWith('coredns_')) assert.ok(COREDNS_METRICS.some((r) => r.name === name), `${name} is listed here`);
+      if (name.startsWith('coredns_')) assert.ok(ALL_METRICS.some((r) => r.name === name), `${name} is listed here`);
     }
 
     // Bounded label values: the 41 query types above make at most CoreDNS's 19 type labels.
@@ -99,5 +101,74 @@ test('every CoreDNS metric we expose has CoreDNS\'s name, type and labels; names
     assert.equal(total(m, 'coredns_dns_do_requests_total'), types.filter((_, i) => i % 3 === 0).length);
   } finally {
     await srv.stop();
+  }
+});
+
+/** Plugin metrics (cache, forward, hosts, kubernetes), CoreDNS's names and label names; series exist once the plugin saw traffic. */
+const PLUGIN_METRICS: readonly MetricRow[] = [
+  { name: 'coredns_cache_entries', type: 'gauge', labels: ['server', 'type', 'zones', 'view'] },
+  { name: 'coredns_cache_hits_total', type: 'counter', labels: ['server', 'type', 'zones', 'view'] },
+  { name: 'coredns_cache_misses_total', type: 'counter', labels: ['server', 'zones', 'view'] },
+  { name: 'coredns_cache_requests_total', type: 'counter', labels: ['server', 'zones', 'view'] },
+  { name: 'coredns_cache_prefetch_total', type: 'counter', labels: ['server', 'zones', 'view'] },
+  { name: 'coredns_cache_served_stale_total', type: 'counter', labels: ['server', 'zones', 'view'] },
+  { name: 'coredns_cache_evictions_total', type: 'counter', labels: ['server', 'type', 'zones', 'view'] },
+  { name: 'coredns_proxy_request_duration_seconds', type: 'histogram', labels: ['proxy_name', 'to', 'rcode'] },
+  { name: 'coredns_proxy_healthcheck_failures_total', type: 'counter', labels: ['proxy_name', 'to'] },
+  { name: 'coredns_proxy_conn_cache_hits_total', type: 'counter', labels: ['proxy_name', 'to', 'proto'] },
+  { name: 'coredns_proxy_conn_cache_misses_total', type: 'counter', labels: ['proxy_name', 'to', 'proto'] },
+  { name: 'coredns_forward_max_concurrent_rejects_total', type: 'counter', labels: [] },
+  { name: 'coredns_forward_healthcheck_broken_total', type: 'counter', labels: [] },
+  { name: 'coredns_hosts_entries', type: 'gauge', labels: [] },
+  { name: 'coredns_hosts_reload_timestamp_seconds', type: 'gauge', labels: [] },
+  { name: 'coredns_kubernetes_dns_programming_duration_seconds', type: 'histogram', labels: ['service_kind'] },
+];
+
+/** Our own kubernetes API-state metrics, in CoreDNS's naming style (checked in test/live/live-metrics.test.ts). */
+const OWN_METRICS: readonly MetricRow[] = [
+  'coredns_kubernetes_api_connected', 'coredns_kubernetes_api_synced', 'coredns_kubernetes_api_last_sync_timestamp_seconds',
+  'coredns_kubernetes_stale_seconds', 'coredns_kubernetes_rest_client_requests_total', 'coredns_kubernetes_rest_client_request_duration_seconds',
+  'coredns_kubernetes_rest_client_rate_limiter_duration_seconds', 'coredns_kubernetes_api_relists_total', 'coredns_kubernetes_api_reconnects_total',
+].map((name) => ({ name, type: 'gauge', labels: [] }));
+
+const ALL_METRICS: readonly MetricRow[] = [...COREDNS_METRICS, ...PLUGIN_METRICS, ...OWN_METRICS];
+
+test('cache, forward, hosts and kubernetes metrics carry CoreDNS\'s names, types and labels', async () => {
+  const upstream = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.7')] } }));
+  const srv = await startServer(`.:0 {
+  bind 127.0.0.1
+  prometheus 127.0.0.1:0
+  cache 30
+  hosts {
+    10.255.0.170 registry
+    fallthrough
+  }
+  kubernetes cluster.local {
+    manifests ${process.cwd()}/examples/cluster
+    fallthrough
+  }
+  forward . ${upstream.address}
+}
+`);
+  try {
+    for (const [name, type] of [['nginx.default.svc.cluster.local.', Type.A], ['nginx.default.svc.cluster.local.', Type.A], ['registry.', Type.A],
+      ['ext.example.', Type.A], ['ext.example.', Type.A], ['missing.default.svc.cluster.local.', Type.A]] as const) {
+      assert.ok(await injectRaw(srv.app, encodeQuery(name, type, { id: 7 })));
+    }
+    const m = await scrape(srv.app.services.http.port('127.0.0.1:0')!);
+    for (const row of PLUGIN_METRICS) {
+      const family = m.get(row.name);
+      assert.ok(family, `${row.name} is exposed`);
+      assert.equal(family.type, row.type, `${row.name} type`);
+      for (const s of samples(m, row.name)) assert.deepEqual(Object.keys(s.labels), row.labels, `${row.name} labels`);
+    }
+    for (const name of ['coredns_cache_hits_total', 'coredns_cache_requests_total', 'coredns_cache_entries', 'coredns_proxy_request_duration_seconds', 'coredns_hosts_entries']) {
+      assert.ok(samples(m, name).length > 0, `${name} has series after traffic`);
+    }
+    assert.equal(total(m, 'coredns_cache_hits_total'), 2, 'second nginx and second ext.example were cache hits');
+    assert.equal(upstream.count('ext.example.'), 1);
+  } finally {
+    await srv.stop();
+    await upstream.close();
   }
 });
