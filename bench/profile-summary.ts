@@ -40,7 +40,9 @@ export function summarise(profile: CpuProfile, fromS = 0): { totalMs: number; ro
     const cf = byId.get(profile.samples[i]!)!.callFrame;
     if (cf.functionName === '(idle)') continue;
     const where = cf.url === '' ? '' : ` ${cf.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
-    const key = `${cf.functionName || '(anonymous)'}${where}`;
+    // A regular expression's "function name" is its whole source: keep its start.
+    const name = cf.functionName.length > 60 ? `${cf.functionName.slice(0, 57)}...` : cf.functionName;
+    const key = `${name || '(anonymous)'}${where}`;
     self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
   }

@@ -44,11 +44,13 @@ export function routeFor(routes: readonly Route[], qname: string): Route | null 
 /**
  * Serves one message. Returns false when it was dropped (no reply will ever
  * be sent: unreadable header, or a response), true when a reply was sent or
- * will be once an asynchronous plugin finishes.
+ * will be once an asynchronous plugin finishes. `start` is when it was read
+ * (performance.now()); a listener reading a batch passes the batch's time.
  */
 export function serveQuery(
   msg: Buffer, transport: Transport, remoteAddress: string, remotePort: number,
   localAddress: string, localPort: number, routes: readonly Route[], out: Responder, stats: ServeStats,
+  start: number = performance.now(),
 ): boolean {
   const q = parseQuery(msg, parsed);
   if (typeof q === 'number') {
@@ -59,7 +61,7 @@ export function serveQuery(
     out.send(writeErrorReply(msg, rcode, withOpt, DEFAULT_MAX_UDP_SIZE), remotePort, remoteAddress);
     return true;
   }
-  const req = new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, performance.now());
+  const req = new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
   const route = routeFor(routes, req.qname);
   if (route === null) {
     out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }), remotePort, remoteAddress);

@@ -109,7 +109,14 @@ describe('startup and readiness', () => {
       // The API server comes back: the reflectors sync by themselves, DNS and /ready follow.
       await api.restart();
       await digUntil(bg.app.port(), ['A', `web.prod.svc.${Z}`], (x) => answers(x).join() === '10.96.0.10', 10_000);
-      assert.deepEqual(await httpGet(readyPort, '/ready').then((a) => [a.status, a.body]), [200, 'OK']);
+      // Services answer as soon as their list is in; /ready waits for every kind (namespaces, slices) too.
+      let ready: unknown[] = [];
+      for (let i = 0; i < 100; i++) {
+        ready = await httpGet(readyPort, '/ready').then((a) => [a.status, a.body]);
+        if (ready[0] === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(ready, [200, 'OK']);
     } finally {
       await bg.stop();
       await api.stop();
