@@ -183,11 +183,13 @@ describe('BatchUdpListener sockets', () => {
     const c = await client();
     try {
       c.socket.send(encodeQuery('owed.example.', Type.A, { id: 1 }), port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(await until(() => app.server.stats.inflight === 1), 'the slow query is being answered');
       const stopping = app.stop(2000);
-      await new Promise((r) => setTimeout(r, 10));
       c.socket.send(encodeQuery('late.example.', Type.TXT, { qclass: Class.IN, id: 2 }), port, '127.0.0.1');
       await stopping;
+      // The owed reply was sent before the socket closed; give the client's socket time to hand it over.
+      assert.ok(await until(() => c.replies.length >= 1), 'the owed reply');
+      await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(c.replies.map((r) => r.readUInt16BE(0)), [1]);
     } finally {
       await close(c.socket);
