@@ -8,6 +8,7 @@
  * bytes keep trickling in. A client that does not read its replies stops
  * being read from (backpressure) instead of growing our write buffer.
  */
+import { frameEnd } from '../dns/tcp-frame.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Route } from '../config/build.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
@@ -49,12 +50,10 @@ class TcpConnection implements Responder {
     const buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
     const listener = this.#listener;
     let off = 0;
-    while (buf.length - off >= 2) {
-      const len = buf.readUInt16BE(off);
-      if (buf.length - off - 2 < len) break;
-      const msg = buf.subarray(off + 2, off + 2 + len);
-      off += 2 + len;
-      if (len === 0) continue;
+    for (let end = frameEnd(buf, off); end >= 0; end = frameEnd(buf, off)) {
+      const msg = buf.subarray(off + 2, end);
+      off = end;
+      if (msg.length === 0) continue;
       this.owed++;
       const replying = serveQuery(msg, 'tcp', this.#remoteAddress, this.#remotePort, this.#localAddress, this.#localPort,
         listener.routes, this, listener.stats);

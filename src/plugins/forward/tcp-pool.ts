@@ -8,6 +8,7 @@
  * closed. Replies that match no in-flight query, or whose question differs
  * from it, are dropped.
  */
+import { frameEnd } from '../../dns/tcp-frame.ts';
 import { connect, type Socket } from 'node:net';
 import { answersQuery, idOf, randomId, setId, UpstreamError, type UpstreamQuery } from './wire.ts';
 
@@ -84,12 +85,10 @@ class TcpConnection {
   #onData(chunk: Buffer): void {
     const buf = this.#buffer === null ? chunk : Buffer.concat([this.#buffer, chunk]);
     let off = 0;
-    while (buf.length - off >= 2) {
-      const len = buf.readUInt16BE(off);
-      if (buf.length - off - 2 < len) break;
-      const msg = buf.subarray(off + 2, off + 2 + len);
-      off += 2 + len;
-      if (len < 12) continue;
+    for (let end = frameEnd(buf, off); end >= 0; end = frameEnd(buf, off)) {
+      const msg = buf.subarray(off + 2, end);
+      off = end;
+      if (msg.length < 12) continue;
       const p = this.pending.get(idOf(msg));
       if (!p || !answersQuery(p.query.bytes, p.query.questionEnd, msg)) continue;
       this.pending.delete(idOf(msg));
