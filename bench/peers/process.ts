@@ -129,10 +129,16 @@ export interface LaunchOptions {
   readonly cpus?: string | null;
 }
 
-/** Answered `dns-version.cluster.local TXT` with a TXT record? */
+/**
+ * Answered `dns-version.cluster.local TXT` and the A of `kubernetes.default.svc.cluster.local`
+ * (always generated)? The second depends on cluster data, so a server that answers the schema
+ * record before its data is loaded (clusterdns serves it while unsynced, C23) is not ready yet.
+ */
 async function probe(client: DnsClient): Promise<boolean> {
   const a = await client.query('dns-version.cluster.local', 'TXT', 250);
-  return a !== null && a.rcode === 'NOERROR' && a.matching > 0;
+  if (a === null || a.rcode !== 'NOERROR' || a.matching === 0) return false;
+  const b = await client.query('kubernetes.default.svc.cluster.local', 'A', 250);
+  return b !== null && b.rcode === 'NOERROR' && b.matching > 0;
 }
 
 /**
