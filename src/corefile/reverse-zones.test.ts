@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIPv4, parseIPv6, reverseZonesOfCidr } from './reverse-zones.ts';
+import { parseIPv4, parseIPv6 } from '../dns/ip.ts';
+import { reverseZonesOfCidr } from './reverse-zones.ts';
 
 test('IPv4 prefixes on octet boundaries give one zone', () => {
   assert.deepEqual(reverseZonesOfCidr('10.0.0.0/24'), ['0.0.10.in-addr.arpa.']);

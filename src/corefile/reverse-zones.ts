@@ -8,56 +8,7 @@
  * ignored, as Go's net.ParseCIDR (and so CoreDNS) does. Used for server block
  * keys and by plugins taking zones as arguments (kubernetes).
  */
-
-/** Parses dotted-quad IPv4 text into 4 octets, or null. Leading zeros are rejected (as Go does). */
-export function parseIPv4(s: string): number[] | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out.push(v);
-  }
-  return out;
-}
-
-/** Parses IPv6 text (with `::` and an optional dotted IPv4 tail) into 16 bytes, or null. */
-export function parseIPv6(s: string): number[] | null {
-  if (s.includes('%')) return null; // zone ids make no sense in a reverse zone
-  let tail: number[] = [];
-  let text = s;
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon !== -1 && text.slice(lastColon + 1).includes('.')) {
-    const v4 = parseIPv4(text.slice(lastColon + 1));
-    if (!v4) return null;
-    tail = v4;
-    // Keep the colon when it is part of '::' so the split below still sees it.
-    text = text.endsWith('::' + text.slice(lastColon + 1)) ? text.slice(0, lastColon + 1) : text.slice(0, lastColon);
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groups = (h: string): number[] | null => {
-    if (h === '') return [];
-    const out: number[] = [];
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      const v = parseInt(g, 16);
-      out.push(v >> 8, v & 0xff);
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !rest) return null;
-  const known = head.length + rest.length + tail.length;
-  if (halves.length === 1) {
-    return known === 16 ? [...head, ...tail] : null;
-  }
-  if (known > 14) return null; // '::' stands for at least one zero group
-  return [...head, ...new Array<number>(16 - known).fill(0), ...rest, ...tail];
-}
+import { parseIPv4, parseIPv6 } from '../dns/ip.ts';
 
 /**
  * The reverse zones (lower-case FQDNs) covering `cidr`, in address order.
