@@ -5,6 +5,7 @@
  * listeners (address, port) with the zones they route. Nothing is opened
  * here; a reload builds the whole generation before touching the running one.
  */
+import { serverLabel } from '../dns/ip.ts';
 import { dirname } from 'node:path';
 import type { Directive, ServerBlock } from '../corefile/parser.ts';
 import { CorefileError } from '../corefile/errors.ts';
@@ -156,7 +157,7 @@ function planListeners(blocks: readonly BlockConfig[]): ListenerSpec[] {
       const addrs = b.bindAddresses.length > 0 ? b.bindAddresses : [''];
       for (const address of addrs) {
         const routes = byAddress.get(address) ?? [];
-        const server = `dns://${address.includes(':') ? `[${address}]` : address}:${port}`;
+        const server = serverLabel(address, port);
         for (const zone of b.zones) {
           if (routes.some((r) => r.zone === zone)) throw new CorefileError(b.file, b.line, `zone '${zone}' is served twice on ${server}`);
           routes.push({ zone, block: b, server });

@@ -133,3 +133,18 @@ export function parseIPv6(s: string): number[] | null {
   if (known > 14) return null; // '::' stands for at least one zero group
   return [...head, ...new Array<number>(16 - known).fill(0), ...rest, ...tail];
 }
+
+/** "host:port", with an IPv6 host in brackets (Go's net.JoinHostPort). */
+export function joinHostPort(host: string, port: number | string): string {
+  return `${bracketHost(host)}:${port}`;
+}
+
+/** An IPv6 address in brackets, anything else as it is (for host:port texts and logs). */
+export function bracketHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The metrics/log label of a DNS listener: "dns://:53", "dns://127.0.0.1:53", "dns://[::1]:53". */
+export function serverLabel(address: string, port: number): string {
+  return `dns://${joinHostPort(address, port)}`;
+}

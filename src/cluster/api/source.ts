@@ -10,6 +10,7 @@
  * only when it really creates an API source.
  */
 
+import { joinHostPort } from '../../dns/ip.ts';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterKind, ClusterStateSink, ClusterStateSource } from '../types.ts';
@@ -104,7 +105,7 @@ export function loadKubeConfig(opts: ConnectionOptions): KubeConfig {
   }
   const dir = opts.serviceAccountDir ?? DEFAULT_SERVICE_ACCOUNT_DIR;
   // Same shape as KubeConfig.loadFromCluster(), with a configurable directory; always https as client-go.
-  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const server = `https://${joinHostPort(host, port)}`;
   kc.loadFromOptions({
     clusters: [{ name: 'inCluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false }],
     users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } }],

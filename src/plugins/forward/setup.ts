@@ -6,6 +6,7 @@
  * nameservers get a warning, since forwarding to systemd-resolved's stub or
  * to this server itself is how DNS loops start.
  */
+import { joinHostPort } from '../../dns/ip.ts';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Rcode } from '../../dns/constants.ts';
@@ -42,7 +43,7 @@ export function parseForward(d: Directive, ctx: Pick<BlockContext, 'zones' | 'co
   if (upstreams.length === 0) fail(d, P, 'no nameservers found');
   if (upstreams.length > MAX_UPSTREAMS) fail(d, P, `more than ${MAX_UPSTREAMS} upstreams configured: ${upstreams.length}`);
   for (const u of upstreams) {
-    const where = u.host.includes(':') ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
+    const where = joinHostPort(u.host, u.port);
     if (u.file !== null && isLoopback(u.host)) {
       warnings.push(`${u.file} lists nameserver ${u.host}, a loopback address (systemd-resolved's stub 127.0.0.53, or this very server): ` +
         `if it is not a real resolver on this host, queries will loop; point forward at the real upstream resolvers ` +

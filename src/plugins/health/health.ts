@@ -7,6 +7,7 @@
  * while /ready already says 503. The plugin probes its own endpoint every
  * second for coredns_health_request_duration_seconds and _failures_total.
  */
+import { joinHostPort } from '../../dns/ip.ts';
 import { get, type ClientRequest } from 'node:http';
 import { Counter, Histogram } from 'prom-client';
 import type { Logger } from '../../log/logger.ts';
@@ -52,7 +53,7 @@ export function goDuration(ms: number): string {
 export function probeUrl(address: string, port: number): string {
   const { host } = splitHostPort(address);
   const h = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}${HEALTH_PATH}`;
+  return `http://${joinHostPort(h, port)}${HEALTH_PATH}`;
 }
 
 /** Asks /health once a second and records how long it took (CoreDNS's "overloaded" check). */

@@ -5,6 +5,7 @@
  * parse. Follows CoreDNS's replacer: unknown `{x}` stays as written, metadata
  * `{/label}` prints `-` (no metadata here), header fields are numbers.
  */
+import { bracketHost } from '../../dns/ip.ts';
 import { className, Flag, rcodeName, typeName } from '../../dns/constants.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { Reply } from '../../dns/reply.ts';
@@ -54,10 +55,6 @@ export function formatSeconds(ms: number): string {
   return `${s}s`;
 }
 
-/** "[::1]" for IPv6, as CoreDNS prints addresses (RFC 3986). */
-function bracketed(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
 
 /** The EDNS size CoreDNS reports: 65535 over TCP, else the client's (at least 512). */
 export function bufsizeOf(req: DnsRequest): number {
@@ -65,9 +62,9 @@ export function bufsizeOf(req: DnsRequest): number {
 }
 
 const fields: Record<string, Field> = {
-  remote: (e) => bracketed(e.req.remoteAddress),
+  remote: (e) => bracketHost(e.req.remoteAddress),
   port: (e) => String(e.req.remotePort),
-  local: (e) => bracketed(e.req.localAddress),
+  local: (e) => bracketHost(e.req.localAddress),
   '>id': (e) => String(e.req.id),
   '>opcode': (e) => String(e.req.opcode),
   '>do': (e) => String(e.req.do),

@@ -9,6 +9,7 @@
  * retried for up to 30 s while it gets no answer, and the plugin turns
  * itself off 2 s after a probe was answered.
  */
+import { joinHostPort } from '../../dns/ip.ts';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { Rcode, Type } from '../../dns/constants.ts';
@@ -84,7 +85,7 @@ export class Loop implements ChainHandler {
     if (this.#detected) return Reply.error(Rcode.SERVFAIL, 'loop');
     if (++this.#seen > 2) {
       this.#detected = true;
-      this.#fatal(`plugin/loop: Loop (${hostPort(req.remoteAddress, req.remotePort)} -> ${this.#address}) detected for zone "${this.zone}", ` +
+      this.#fatal(`plugin/loop: Loop (${joinHostPort(req.remoteAddress, req.remotePort)} -> ${this.#address}) detected for zone "${this.zone}", ` +
         `see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO ${this.qname}". ${FIX_HINT}`);
       return Reply.error(Rcode.SERVFAIL, 'loop');
     }
@@ -95,7 +96,7 @@ export class Loop implements ChainHandler {
   probe(listeners: readonly BoundAddress[]): void {
     const l = listeners[0];
     if (!l || this.#stopped) return;
-    this.#address = hostPort(l.address, l.port);
+    this.#address = joinHostPort(l.address, l.port);
     const host = l.address === '' || l.address === '0.0.0.0' ? '127.0.0.1' : l.address === '::' ? '::1' : l.address;
     void this.#run(host, l.port);
   }
@@ -148,9 +149,6 @@ export class Loop implements ChainHandler {
   }
 }
 
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 export const loop: PluginDefinition = {
   name: 'loop',

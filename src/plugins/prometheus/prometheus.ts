@@ -6,6 +6,7 @@
  * one address: they share one listener. The listener and every count live
  * for the process, so a reload neither closes /metrics nor resets a counter.
  */
+import { serverLabel } from '../../dns/ip.ts';
 import type { Registry } from 'prom-client';
 import { metricsExposition, metricsRegistry, type MetricsExposition } from '../../metrics/registry.ts';
 import { argCount, children, fail, listenAddress } from '../../plugin/options.ts';
@@ -39,7 +40,7 @@ export function enabledPluginsOf(ctx: BlockContext): EnabledPlugin[] {
   const hosts = ctx.bindAddresses.length > 0 ? ctx.bindAddresses : [''];
   const out: EnabledPlugin[] = [];
   for (const h of hosts) {
-    const server = `dns://${h.includes(':') ? `[${h}]` : h}:${ctx.port}`;
+    const server = serverLabel(h, ctx.port);
     for (const zone of ctx.zones) {
       for (const name of ctx.plugins) if (!SETUP_ONLY.has(name)) out.push({ server, zone, name });
     }
