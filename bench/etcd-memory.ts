@@ -7,7 +7,8 @@
  * that size (p50/p99 over 1000 puts). With `--etcd`, the keys are first
  * written to a real etcd (/usr/bin/etcd, started by test/support/etcd.ts)
  * and listed by the prefix watcher, so the figure includes what listing
- * costs after the snapshot is handed over.
+ * costs after the snapshot is handed over, and the time from a put to its
+ * watch event reaching the index (200 puts).
  *
  *   node --expose-gc bench/etcd-memory.ts [--keys N] [--etcd]
  */
@@ -63,13 +64,26 @@ async function fromEtcd(): Promise<{ kvs: EtcdKv[]; stop: () => Promise<void> }>
   }
   process.stderr.write(`wrote ${N} keys to etcd in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   let kvs: EtcdKv[] = [];
+  const waiting = new Map<string, () => void>();
   const w = new PrefixWatcher({ connection: { endpoints: [etcd.endpoint] }, prefix: `${PREFIX}/`, log: memoryLogger() }, {
-    onSnapshot(k) { kvs = [...k]; }, onPut() {}, onDelete() {},
+    onSnapshot(k) { kvs = [...k]; }, onPut(kv) { waiting.get(kv.key)?.(); }, onDelete() {},
   });
   const t1 = performance.now();
   w.start();
   for (let i = 0; i < 6000 && kvs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   process.stderr.write(`listed ${kvs.length} keys in ${((performance.now() - t1) / 1000).toFixed(2)} s\n`);
+  // Put -> watch event delivered to the consumer (the index applies it synchronously), 200 times one after another.
+  const lat: number[] = [];
+  for (let j = 0; j < 200; j++) {
+    const key = `${PREFIX}/test/bench/latency/k${j}`;
+    const t = performance.now();
+    await new Promise<void>((resolve) => { waiting.set(key, resolve); void c.put(key).value('{"host":"10.9.0.1"}').exec(); });
+    lat.push(performance.now() - t);
+    waiting.delete(key);
+  }
+  lat.sort((a, b) => a - b);
+  process.stdout.write(`put -> watch event at the index: p50 ${lat[100]!.toFixed(1)} ms, p99 ${lat[198]!.toFixed(1)} ms, max ${lat[199]!.toFixed(1)} ms (200 puts)\n`);
+  kvs = kvs.filter((kv) => !kv.key.includes('/latency/'));
   return { kvs, stop: async () => { await w.stop(); await etcd.dispose(); } };
 }
 

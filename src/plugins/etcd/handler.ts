@@ -58,7 +58,9 @@ export class EtcdHandler implements ChainHandler {
   readonly #opts: EtcdHandlerOptions;
   readonly #now: () => number;
   readonly #zones: readonly string[];
-  readonly #cache = new Map<string, CacheEntry>();
+  /** Answers by type, then name: no key string built per query. */
+  readonly #cache = new Map<number, Map<string, CacheEntry>>();
+  #cached = 0;
   readonly #servfail = Reply.error(Rcode.SERVFAIL, PLUGIN);
   /** Set while building one answer: a leased record went into it. */
   #leased = false;
@@ -76,8 +78,7 @@ export class EtcdHandler implements ChainHandler {
     const zone = this.#zoneOf(req.qname);
     if (zone === null) return this.next.serveDNS(req);
     if (!this.#opts.hasData()) return this.#servfail;
-    const key = `${req.qtype}/${req.qname}`;
-    const hit = this.#cache.get(key);
+    const hit = this.#cache.get(req.qtype)?.get(req.qname);
     const gen = this.#index.generation;
     if (hit !== undefined && hit.generation === gen && (hit.until === 0 || this.#now() < hit.until)) {
       return hit.reply ?? this.next.serveDNS(req);
@@ -86,18 +87,21 @@ export class EtcdHandler implements ChainHandler {
     const f = this.#lookup(zone, req.qname, req.qtype);
     const until = this.#leased ? this.#now() + 1000 : 0;
     if (f.missing && req.qname !== zone && this.#opts.fallthrough.through(req.qname)) {
-      this.#remember(key, { generation: gen, until, reply: null });
+      this.#remember(req.qtype, req.qname, { generation: gen, until, reply: null });
       return this.next.serveDNS(req);
     }
     if (f.tails.length > 0) return this.#withTails(req, zone, f);
     const reply = this.#reply(zone, req.qname, f).prepack(req.qname);
-    this.#remember(key, { generation: gen, until, reply });
+    this.#remember(req.qtype, req.qname, { generation: gen, until, reply });
     return reply;
   }
 
-  #remember(key: string, e: CacheEntry): void {
-    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
-    this.#cache.set(key, e);
+  #remember(qtype: number, qname: string, e: CacheEntry): void {
+    if (this.#cached >= CACHE_MAX) { this.#cache.clear(); this.#cached = 0; }
+    let byName = this.#cache.get(qtype);
+    if (!byName) this.#cache.set(qtype, (byName = new Map()));
+    if (!byName.has(qname)) this.#cached++;
+    byName.set(qname, e);
   }
 
   #zoneOf(name: string): string | null {

@@ -11,7 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
-import { startDnsmasq, type Dnsmasq } from '../../../test/support/dnsmasq.ts';
+import { freePort, startDnsmasq, type Dnsmasq } from '../../../test/support/dnsmasq.ts';
 import { checkEtcdCases, putKeys, startEtcdDns, type DnsCase, type EtcdDnsServer } from '../../../test/support/etcd-dns.ts';
 import { soa as soaLine } from '../../../test/support/k8s-dns.ts';
 
@@ -150,5 +150,15 @@ describe('etcd plugin records (real etcd; in-process, dig UDP, kdig TCP)', () =>
     assert.match(logs, /\[WARNING\] plugin\/etcd: \/skydns\/test\/skydns\/bad\/one: bad value \(not JSON/);
     assert.match(logs, /\/skydns\/test\/skydns\/bad\/three: bad value \("port" 70000 is out of range/);
     assert.match(logs, /\/skydns\/test\/skydns\/badport: bad value \("port" is not a whole number/);
+  });
+
+  test('several endpoints: the client fails over from a dead one', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const other = await startEtcdDns(`.:0 {\n  bind 127.0.0.1\n  etcd ${Z} {\n    endpoint ${dead} ${etcd.endpoint}\n  }\n}\n`, { waitFor: `a.${Z}` });
+    try {
+      await checkEtcdCases(other, [ok(`a.${Z}`, 'A', [`a.${Z} 60 IN A 10.0.0.1`])]);
+    } finally {
+      await other.stop();
+    }
   });
 });
