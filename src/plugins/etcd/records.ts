@@ -173,22 +173,23 @@ function inZoneAddresses(ctx: LookupContext, target: string): RR[] {
   return addressLike(ctx, target, Type.A).answer;
 }
 
-/** SRV with CoreDNS's weight normalisation: weight * 100 / (sum of weights of that priority), 0 counting as 100, at least 1. */
-export function srv(ctx: LookupContext, name: string): Found {
-  const sx = services(ctx, name, false, Type.SRV);
-  if (sx === null) return emptyFound(true);
+/**
+ * SRV and MX alike (CoreDNS's SRV() and MX()): a name host is the target,
+ * with its addresses added once per target (inside the zone from the tree,
+ * A only as CoreDNS; outside through the chain, A and AAAA); an IP host gets
+ * a target made from its key, one record per (target, `distinct`), and its
+ * address as glue.
+ */
+function withTargets(ctx: LookupContext, sx: readonly SkyService[], make: (s: SkyService, ttl: number, target: string) => RR, distinct: (s: SkyService) => number): Found {
   const out = emptyFound(false);
-  const total = new Map<number, number>();
-  for (const s of sx) total.set(s.priority, (total.get(s.priority) ?? 0) + (s.weight || 100));
   const dup = new Set<string>();
   const looked = new Set<string>();
   for (const s of sx) {
-    if (s.port === -1) continue;
-    const weight = Math.max(1, Math.floor((100 / total.get(s.priority)!) * (s.weight || 100)));
+    if (s.kind === HostKind.TXT) continue;
     const ttl = ctx.ttl(s);
+    const target = targetOf(ctx, s);
     if (s.kind === HostKind.NAME) {
-      const target = targetOf(ctx, s);
-      out.answer.push(rrs.srv(name, ttl, s.priority, weight, s.port, target));
+      out.answer.push(make(s, ttl, target));
       if (looked.has(target)) continue;
       looked.add(target);
       if (!isSubdomain(target, ctx.zone)) {
@@ -196,44 +197,30 @@ export function srv(ctx: LookupContext, name: string): Found {
       } else out.additional.push(...inZoneAddresses(ctx, target));
       continue;
     }
-    if (s.kind !== HostKind.A && s.kind !== HostKind.AAAA) continue;
-    const target = targetOf(ctx, s);
-    const srvKey = `${target}|${s.port}`;
-    if (!dup.has(srvKey)) { dup.add(srvKey); out.answer.push(rrs.srv(name, ttl, s.priority, weight, s.port, target)); }
-    const addrKey = `${target}|@${s.host}`;
-    if (!dup.has(addrKey)) { dup.add(addrKey); out.additional.push(rrs.addr(target, ttl, s.host)); }
+    const recordKey = `${target}|${distinct(s)}`;
+    if (!dup.has(recordKey)) { dup.add(recordKey); out.answer.push(make(s, ttl, target)); }
+    const glueKey = `${target}|@${s.host}`;
+    if (!dup.has(glueKey)) { dup.add(glueKey); out.additional.push(rrs.addr(target, ttl, s.host)); }
   }
   return out;
+}
+
+/** SRV with CoreDNS's weight normalisation: weight * 100 / (sum of weights of that priority), 0 counting as 100, at least 1. */
+export function srv(ctx: LookupContext, name: string): Found {
+  const sx = services(ctx, name, false, Type.SRV);
+  if (sx === null) return emptyFound(true);
+  const total = new Map<number, number>();
+  for (const s of sx) total.set(s.priority, (total.get(s.priority) ?? 0) + (s.weight || 100));
+  const weight = (s: SkyService): number => Math.max(1, Math.floor((100 / total.get(s.priority)!) * (s.weight || 100)));
+  // Port -1 ("no port") still counts in the weights, as in CoreDNS, but makes no record.
+  return withTargets(ctx, sx.filter((s) => s.port !== -1), (s, ttl, target) => rrs.srv(name, ttl, s.priority, weight(s), s.port, target), (s) => s.port);
 }
 
 /** MX from services with `mail`: preference is the priority; IP hosts get a name from the key path. */
 export function mx(ctx: LookupContext, name: string): Found {
   const sx = services(ctx, name, false, Type.MX);
   if (sx === null) return emptyFound(true);
-  const out = emptyFound(false);
-  const dup = new Set<string>();
-  const looked = new Set<string>();
-  for (const s of sx) {
-    if (!s.mail) continue;
-    const ttl = ctx.ttl(s);
-    if (s.kind === HostKind.NAME) {
-      const target = targetOf(ctx, s);
-      out.answer.push(rrs.mx(name, ttl, s.priority, target));
-      if (looked.has(target)) continue;
-      looked.add(target);
-      if (!isSubdomain(target, ctx.zone)) {
-        out.tails.push({ name: target, type: Type.A, section: 'additional' }, { name: target, type: Type.AAAA, section: 'additional' });
-      } else out.additional.push(...inZoneAddresses(ctx, target));
-      continue;
-    }
-    if (s.kind !== HostKind.A && s.kind !== HostKind.AAAA) continue;
-    const target = targetOf(ctx, s);
-    const mxKey = `${target}|${s.priority}`;
-    if (!dup.has(mxKey)) { dup.add(mxKey); out.answer.push(rrs.mx(name, ttl, s.priority, target)); }
-    const addrKey = `${target}|@${s.host}`;
-    if (!dup.has(addrKey)) { dup.add(addrKey); out.additional.push(rrs.addr(target, ttl, s.host)); }
-  }
-  return out;
+  return withTargets(ctx, sx.filter((s) => s.mail), (s, ttl, target) => rrs.mx(name, ttl, s.priority, target), (s) => s.priority);
 }
 
 /**
