@@ -121,6 +121,11 @@ export class PrefixWatcher {
   /** Whether any list has completed since start(). */
   get everSynced(): boolean { return this.lists > 0; }
 
+  /** Whether a key is on a lease (its end may not be known yet). */
+  hasLease(key: string): boolean {
+    return this.#keyLease.has(key);
+  }
+
   /** When the lease of a key ends (clock ms), or null (no lease, or not known yet). */
   leaseEndOf(key: string): number | null {
     const l = this.#keyLease.get(key);

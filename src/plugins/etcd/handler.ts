@@ -35,6 +35,8 @@ export interface EtcdHandlerOptions {
   readonly maxLeaseTtl: number;
   /** When a key's lease ends (clock ms), or null. */
   readonly leaseEnd: (key: string) => number | null;
+  /** Whether a key is on a lease, known end or not. */
+  readonly hasLease: (key: string) => boolean;
   /** Whether any list from etcd has completed. */
   readonly hasData: () => boolean;
   /** The head of this server block's chain, for names outside the zone. */
@@ -116,9 +118,10 @@ export class EtcdHandler implements ChainHandler {
   /** The record's TTL and its lease's remaining time, the smaller, the lease clamped to its bounds (CoreDNS). */
   #ttl(s: SkyService): number {
     const end = this.#opts.leaseEnd(s.key);
-    if (end === null) return s.ttl || DEFAULT_TTL;
+    if (end === null && !this.#opts.hasLease(s.key)) return s.ttl || DEFAULT_TTL;
     this.#leased = true;
-    const left = Math.max(0, Math.ceil((end - this.#now()) / 1000));
+    // A lease whose end is still being asked may be short: the lowest bound until it is known.
+    const left = end === null ? 0 : Math.max(0, Math.ceil((end - this.#now()) / 1000));
     const lease = Math.min(this.#opts.maxLeaseTtl, Math.max(this.#opts.minLeaseTtl, left));
     return s.ttl ? Math.min(s.ttl, lease) : lease;
   }

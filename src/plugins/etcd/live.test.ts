@@ -93,13 +93,16 @@ describe('etcd plugin over time (real etcd)', () => {
 
   test('a key on a 3 s lease: TTL clamped to min-lease-ttl, gone once etcd expires the lease', async () => {
     const lease = etcd.client().lease(3, { autoKeepAlive: false });
-    await lease.put('/dns/com/leased').value(JSON.stringify({ host: '10.3.0.1' }));
-    await eventually(srv, 'leased.com.', (a) => a.includes('A 10.3.0.1'));
-    const r = await dig(srv.port, 'A', 'leased.com.');
-    assert.equal(r.answer[0]?.ttl, 30, 'a 3 s lease is clamped up to min-lease-ttl 30');
-    await eventually(srv, 'leased.com.', (_a, rc) => rc === 'NXDOMAIN', 20_000);
-    // Our clock may end it a moment before etcd does; a restart of etcd (next test) would renew a lease not yet revoked.
-    await lease.revoke().catch(() => undefined);
+    try {
+      await lease.put('/dns/com/leased').value(JSON.stringify({ host: '10.3.0.1' }));
+      await eventually(srv, 'leased.com.', (a) => a.includes('A 10.3.0.1'));
+      const r = await dig(srv.port, 'A', 'leased.com.');
+      assert.equal(r.answer[0]?.ttl, 30, 'a 3 s lease is clamped up to min-lease-ttl 30');
+      await eventually(srv, 'leased.com.', (_a, rc) => rc === 'NXDOMAIN', 20_000);
+    } finally {
+      // Our clock may end it a moment before etcd does; a restart of etcd (next test) would renew a lease not yet revoked.
+      await lease.revoke().catch(() => undefined);
+    }
   });
 
   test('etcd stopped: known names keep answering, metrics say unsynced; new names appear once etcd is back', async () => {

@@ -142,7 +142,7 @@ export const etcd: PluginDefinition = {
     });
     return new EtcdHandler(index, {
       zones: o.zones, fallthrough: o.fallthrough, minLeaseTtl: o.minLeaseTtl, maxLeaseTtl: o.maxLeaseTtl,
-      leaseEnd: (key) => watcher.leaseEndOf(key), hasData: () => watcher.everSynced,
+      leaseEnd: (key) => watcher.leaseEndOf(key), hasLease: (key) => watcher.hasLease(key), hasData: () => watcher.everSynced,
       upstream: () => ctx.chainHead(), blockZones: ctx.zones,
     });
   },
