@@ -82,6 +82,9 @@ export function parseService(key: string, value: Uint8Array): SkyService {
   for (const [k, v] of Object.entries(raw as Fields)) f[k.toLowerCase()] = v;
   const hostText = stringField(f, 'host');
   const text = stringField(f, 'text');
+  // One TXT record's rdata is at most 65535 octets: the text plus one length octet per 255.
+  const textBytes = Buffer.byteLength(text, 'utf8');
+  if (textBytes + Math.ceil(textBytes / 255) > 65535) throw new Error(`"text" is ${textBytes} octets, more than one TXT record holds`);
   const mail = f['mail'];
   if (mail !== undefined && mail !== null && typeof mail !== 'boolean') throw new Error(`"mail" is not true or false: ${JSON.stringify(mail)}`);
   // -1 is the "no port" the kubernetes backend writes; CoreDNS skips such SRV records.

@@ -115,6 +115,7 @@ describe('etcd values and keys', () => {
       [{ port: 1.5 }, /"port" is not a whole number/], [{ priority: -1 }, /out of range/],
       [{ mail: 'yes' }, /"mail" is not true or false/], [{ host: 'a..b' }, /neither an IP address nor a domain name/],
       [{ host: `${'x'.repeat(64)}.example` }, /63/], [{ ttl: -5 }, /out of range/],
+      [{ text: 'x'.repeat(65300) }, /more than one TXT record holds/],
     ];
     for (const [value, re] of bad) assert.throws(() => parseService('/k', v(value)), re, JSON.stringify(value));
   });

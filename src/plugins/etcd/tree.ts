@@ -104,21 +104,34 @@ export class ServiceTree {
       if (exact) return n.own ? [n.own] : null;
       return this.#subtreeOrOwn(n);
     }
-    // CoreDNS reads the subtree above the first wildcard and keeps keys that match label by label.
+    // CoreDNS reads the subtree above the first wildcard and keeps the keys that match label by label
+    // (keys longer than the name match too); walking only the matching branches finds the same keys.
     const base = this.#walk(segs.slice(0, star));
     if (!base) return null;
-    const all = exact ? (base.own ? [base.own] : null) : this.#subtreeOrOwn(base);
-    if (!all) return null;
-    const out = all.filter((s) => {
-      const k = keySegments(s.key, this.#prefix)!;
-      for (let i = 0; i < segs.length; i++) {
-        if (i >= k.length) return false;
-        if (!isWildcard(segs[i]!) && k[i] !== segs[i]) return false;
+    // An exact read gets the base key alone, which is shorter than the name: found, but no match.
+    if (exact) return base.own ? [] : null;
+    const out: SkyService[] = [];
+    // Nothing below the base: only the base key itself (shorter than the name, so no match), or nothing at all.
+    if (base.count - (base.own ? 1 : 0) === 0) return base.own ? out : null;
+    const visit = (n: Node, depth: number): void => {
+      if (depth === segs.length) {
+        if (n.own) out.push(n.own);
+        this.#collect(n, out);
+        return;
       }
-      return true;
-    });
+      if (!n.children) return;
+      const label = segs[depth]!;
+      if (isWildcard(label)) for (const c of n.children.values()) visit(c, depth + 1);
+      else { const c = n.children.get(label); if (c) visit(c, depth + 1); }
+    };
+    visit(base, star);
     // etcd had keys under the prefix, so CoreDNS reports no name error even when none matched.
-    return out;
+    return out.sort(byKey);
+  }
+
+  /** Every service strictly below `n`. */
+  #collect(n: Node, out: SkyService[]): void {
+    if (n.children) for (const c of n.children.values()) { if (c.own) out.push(c.own); this.#collect(c, out); }
   }
 
   #walk(segs: readonly string[]): Node | null {
@@ -132,10 +145,7 @@ export class ServiceTree {
     const below = n.count - (n.own ? 1 : 0);
     if (below === 0) return n.own ? [n.own] : null;
     const out: SkyService[] = [];
-    const visit = (m: Node): void => {
-      if (m.children) for (const c of m.children.values()) { if (c.own) out.push(c.own); visit(c); }
-    };
-    visit(n);
+    this.#collect(n, out);
     return out.sort(byKey);
   }
 }
