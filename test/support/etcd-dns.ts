@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { rcodeName } from '../../src/dns/constants.ts';
 import { checkDig, checkInject, type ClusterServer, type DnsCase } from './k8s-dns.ts';
-import { inject, parseDig, runClient, startServer, type DigRecord, type TestServer } from './harness.ts';
+import { inject, parseDig, runClient, startServer, type DigRecord } from './harness.ts';
 import type { TestEtcd } from './etcd.ts';
 
 export type { DnsCase };
@@ -19,16 +19,14 @@ export async function putKeys(etcd: TestEtcd, keys: Readonly<Record<string, stri
   for (const [k, v] of Object.entries(keys)) await c.put(k).value(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
-/** A started server, in the shape the k8s-dns checks take. */
-export interface EtcdDnsServer extends ClusterServer {
-  readonly test: TestServer;
-}
+/** A started server, in the shape the k8s-dns checks take (no manifest folder: `dir` is ''). */
+export type EtcdDnsServer = ClusterServer;
 
 /** Starts a server from Corefile text; with `waitFor`, until a query for that name is answered other than SERVFAIL (the first list is in). */
 export async function startEtcdDns(corefile: string, opts: { waitFor?: string } = {}): Promise<EtcdDnsServer> {
   const server = await startServer(corefile);
   const srv: EtcdDnsServer = {
-    test: server, server, port: server.port, dir: '', logs: server.logs,
+    server, port: server.port, dir: '', logs: server.logs,
     query: (name, type, o) => inject(server.app, name, type, o),
     stop: () => server.stop(),
   };
