@@ -37,6 +37,9 @@ const EXPECTED_API: Readonly<Record<string, readonly string[]>> = {
   EndpointSlice: ['discovery.k8s.io/v1'],
 };
 
+/** Kinds another reader of the same folders takes (the dnsrecord plugin's DNSRecord and seed DNS forms): skipped without a warning. */
+const OTHER_READERS_KINDS = new Set(['DNSRecord', 'DNS']);
+
 export interface ManifestFile {
   readonly path: string;
   readonly mtimeMs: number;
@@ -102,7 +105,7 @@ export async function listManifestFiles(paths: readonly string[]): Promise<Manif
 }
 
 /** One Kubernetes object found in a file. */
-interface FoundObject {
+export interface FoundObject {
   readonly file: string;
   readonly body: Json;
 }
@@ -143,8 +146,8 @@ export function objectsOfText(text: string, file: string, warnings: string[]): F
   return out;
 }
 
-export interface ManifestContent {
-  readonly records: readonly ClusterRecord[];
+export interface ManifestContent<R = ClusterRecord> {
+  readonly records: readonly R[];
   readonly warnings: readonly string[];
   readonly fileCount: number;
 }
@@ -177,6 +180,7 @@ export function recordsOfObjects(objects: readonly FoundObject[], kinds: readonl
     }
     const expected = EXPECTED_API[kind];
     if (expected === undefined) {
+      if (OTHER_READERS_KINDS.has(kind)) continue;
       warnings.push(`${file}: ${describeUnknown(kind, body)}: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`);
       continue;
     }
