@@ -4,6 +4,7 @@
  * CoreDNS would; `clusterdns demo` serves the demo cluster in examples/.
  * With `-workers N` (N > 1) this process becomes the primary of a pool and
  * the same command, forked by node:cluster, runs each worker.
+ * `clusterdns gateway` runs the DNSRecord gateway controller (src/gateway/).
  */
 import cluster from 'node:cluster';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return serve({ ...parseOrExit(rest), conf }, true);
   }
   if (cmd === 'serve') return serve(parseOrExit(rest), false);
+  if (cmd === 'gateway') {
+    const { gatewayCommand } = await import('./gateway/cli.ts');
+    return gatewayCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (cmd === 'deploy') {
     const { deployCommand } = await import('./deploy/cli.ts');
     return deployCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));

@@ -3,7 +3,8 @@
  * A small in-process Kubernetes API server for tests. It speaks the real
  * list/watch protocol (paginated JSON lists, chunked newline-delimited watch
  * events, bookmarks, 410 Expired after compaction) for core/v1 namespaces,
- * services and pods and discovery.k8s.io/v1 endpointslices, so clients built
+ * services and pods, discovery.k8s.io/v1 endpointslices and the
+ * clusterdns.io/v1alpha1 dnsrecords custom resource, so clients built
  * on @kubernetes/client-node configuration can be tested end to end.
  * Test hooks: create/update/delete objects, bookmark(), compact(rv),
  * failNext(prefix, status), kill() (drop every socket like a crash), restart().
@@ -31,7 +32,7 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export type FakeKind = 'Namespace' | 'Service' | 'Pod' | 'EndpointSlice';
+export type FakeKind = 'Namespace' | 'Service' | 'Pod' | 'EndpointSlice' | 'DNSRecord';
 
 export interface FakeApiServerOptions {
   /** Serve HTTPS with this certificate; `ca` + `requestCert` ask clients for a certificate. */
@@ -67,7 +68,13 @@ const RESOURCES: readonly ResourceInfo[] = [
     resource: 'endpointslices', kind: 'EndpointSlice', listKind: 'EndpointSliceList',
     apiVersion: 'discovery.k8s.io/v1', namespaced: true, base: '/apis/discovery.k8s.io/v1',
   },
+  {
+    resource: 'dnsrecords', kind: 'DNSRecord', listKind: 'DNSRecordList',
+    apiVersion: 'clusterdns.io/v1alpha1', namespaced: true, base: '/apis/clusterdns.io/v1alpha1',
+  },
 ];
+/** Every API base path served (core, then the groups). */
+const BASES: readonly string[] = [...new Set(RESOURCES.map((r) => r.base))];
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -360,13 +367,14 @@ export class FakeApiServer {
     }
     if (path === '/api') return this.sendJSON(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
     if (path === '/apis') {
-      const version = { groupVersion: 'discovery.k8s.io/v1', version: 'v1' };
-      return this.sendJSON(res, 200, {
-        kind: 'APIGroupList', apiVersion: 'v1',
-        groups: [{ name: 'discovery.k8s.io', versions: [version], preferredVersion: version }],
+      const groups = BASES.filter((b) => b.startsWith('/apis/')).map((b) => {
+        const [name, v] = b.slice('/apis/'.length).split('/') as [string, string];
+        const version = { groupVersion: `${name}/${v}`, version: v };
+        return { name, versions: [version], preferredVersion: version };
       });
+      return this.sendJSON(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
-    for (const base of ['/api/v1', '/apis/discovery.k8s.io/v1']) {
+    for (const base of BASES) {
       if (path !== base && !path.startsWith(`${base}/`)) continue;
       const parts = path.slice(base.length).split('/').filter((p) => p !== '');
       const find = (resource: string | undefined): ResourceInfo | undefined =>
