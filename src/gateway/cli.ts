@@ -7,7 +7,7 @@
  * something else runs (`nginx -c --nginx-main -s reload`). `--once` renders,
  * validates, prints and exits.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
@@ -137,6 +137,8 @@ export interface RunningGateway {
 export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: string) => void): Promise<RunningGateway | number> {
   const ownPrefix = (args.runNginx || args.once) && args.prefix === null;
   const prefix = args.runNginx || args.once ? (args.prefix ?? mkdtempSync(join(tmpdir(), 'clusterdns-gateway-'))) : null;
+  // nginx workers (nobody, when started as root) must reach the prefix; mkdtemp makes it 0700.
+  if (ownPrefix && prefix !== null) chmodSync(prefix, 0o755);
   const serversFile = args.nginxConf ?? (prefix !== null ? join(prefix, 'conf.d', 'dnsrecord.conf') : '/etc/nginx/conf.d/dnsrecord.conf');
   const accessLogDir = args.accessLogDir ?? (prefix !== null ? join(prefix, 'logs') : '/var/log/nginx');
   mkdirSync(accessLogDir, { recursive: true });

@@ -5,7 +5,8 @@
  * proxying to the backend (the path's fixed address, else the Service's
  * ClusterIP, or with `endpoints` an `upstream` of the Service's ready
  * endpoints with keepalive), Host and X-Forwarded-* headers, an access log
- * per host, and a default server answering 404 for unknown hosts. Also
+ * per host, 404 for paths no record names, and a default server answering
+ * 404 for unknown hosts. Also
  * which lines each record produced, so an nginx error `FILE:LINE` names the
  * record that caused it. Values come validated from dnsrecord/record.ts
  * (no quotes, braces or `;` in a path), so nothing here can inject directives.
@@ -80,7 +81,9 @@ export function renderNginx(records: Iterable<DnsRecord>, cluster: ClusterStore,
     });
     lines.push(`# ${describeDnsRecord(r)} (${r.origin})`, 'server {');
     for (const l of opts.listen) lines.push(`    listen ${l};`);
-    lines.push(`    server_name ${host};`, `    access_log ${join(opts.accessLogDir, `${host}.access.log`)};`, ...locations, '}', '');
+    // Paths no record names are 404 here, not files under nginx's html root.
+    const catchAll = r.paths.some((p) => p.path === '/') ? [] : ['    location / {', '        return 404;', '    }'];
+    lines.push(`    server_name ${host};`, `    access_log ${join(opts.accessLogDir, `${host}.access.log`)};`, ...locations, ...catchAll, '}', '');
     owners.push({ key: dnsRecordKey(r), first, last: lines.length });
   }
   lines.push('# Hosts without a DNSRecord.', 'server {');

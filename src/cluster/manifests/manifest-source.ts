@@ -198,6 +198,11 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> i
         try {
           if (st.isDirectory()) {
             w = watch(p, { recursive: true, persistent: false }, () => this.#changed());
+            // Node's recursive watch on Linux goes silent for a file replaced by rename (kubectl, editors):
+            // a plain watch of the folder itself sees those.
+            const top = watch(p, { persistent: false }, () => this.#changed());
+            top.on('error', () => { top.close(); });
+            this.#watchers.push(top);
           } else {
             // Watch the folder: editors and ConfigMap volumes replace files by rename, which ends a file watch.
             const name = basename(p);
