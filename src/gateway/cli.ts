@@ -154,10 +154,11 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
   if (!(await feeds.waitForSync(5000))) log.warn('DNSRecords not read yet after 5 s; the configuration follows once they arrive');
   const main = prefix !== null ? join(prefix, 'nginx.conf') : args.nginxMain;
   let supervisor: NginxSupervisor | null = null;
-  const reload = args.once ? null : async (): Promise<void> => {
+  const reload = args.once ? null : async (): Promise<boolean> => {
     // Before nginx runs (the first apply) there is nothing to reload.
-    if (args.runNginx && supervisor === null) return;
-    await nginx.reload(main, prefix);
+    if (args.runNginx && supervisor === null) return false;
+    await nginx.reload(main, args.runNginx ? prefix : null);
+    return true;
   };
   const controller = new GatewayController({ feeds, nginx, render: { listen: args.listen, accessLogDir, endpoints: args.endpoints }, serversFile, reload, logger: log });
   await controller.sync();

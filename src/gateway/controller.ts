@@ -24,8 +24,8 @@ export interface GatewayControllerOptions {
   readonly render: RenderOptions;
   /** The servers file nginx includes. */
   readonly serversFile: string;
-  /** Reload after a new file is written (null: only write, as `--once`). */
-  readonly reload: (() => Promise<void>) | null;
+  /** Reload after a new file is written; false when there was nothing to reload (null: only write, as `--once`). */
+  readonly reload: (() => Promise<boolean>) | null;
   readonly logger: Logger;
   /** Quiet time after a change before rendering (default 50 ms: a burst of events is one reload). */
   readonly debounceMs?: number;
@@ -134,11 +134,11 @@ export class GatewayController {
       const check = await this.#o.nginx.check(rendered.text);
       if (check.ok) {
         this.#install(rendered);
-        if (this.#o.reload !== null) await this.#o.reload();
+        const reloaded = this.#o.reload !== null && (await this.#o.reload());
         for (const [key, r] of view) this.#lastGood.set(key, r);
         for (const key of [...this.#lastGood.keys()]) if (!view.has(key)) this.#lastGood.delete(key);
         this.applied++;
-        this.#log.info(`nginx configuration applied: ${view.size} hosts${this.#o.reload !== null ? ', nginx reloaded' : ''}`);
+        this.#log.info(`nginx configuration applied: ${view.size} hosts${reloaded ? ', nginx reloaded' : ''}`);
         return outcome === 'rejected' ? 'rejected' : 'applied';
       }
       this.rejections++;

@@ -105,14 +105,15 @@ test('an edit (a new path, a changed port) is routed, with no failed request dur
   writeFileSync(join(dir, 'node1.yaml'), recordYaml('node1', 'node1.com', [
     { service: 'service1', backend: b1 }, { service: 'service2', backend: b3 }, { path: '/new/', service: 'service1', backend: b2 },
   ]));
-  const routed = await pollUntil(async () => (await bodyOf('node1.com', '/service2/')).startsWith('backend3 '), 200, 10);
+  // Both changes in one answer set: for a moment after a reload old workers may still take a connection.
+  const routed = await pollUntil(async () => (await bodyOf('node1.com', '/service2/')).startsWith('backend3 ')
+    && /^backend2 \/page /.test(await bodyOf('node1.com', '/new/page')), 200, 10);
   await waitUntil(() => gw.controller.applied > appliedBefore, { timeoutMs: 5000 });
   const okAtSwitch = ok;
   await waitUntil(() => ok >= okAtSwitch + 20, { timeoutMs: 5000 });
   stop = true;
   await loop;
-  assert.ok(routed, 'the changed port was not routed');
-  assert.match(await bodyOf('node1.com', '/new/page'), /^backend2 \/page /);
+  assert.ok(routed, 'the new path and the changed port were not routed');
   assert.deepEqual(failures, []);
   assert.ok(ok >= 40);
 });
@@ -151,7 +152,7 @@ test('nginx killed: --run-nginx starts it again and the routes come back', async
 
 test('the seed JSON file as is: its host is answered by DNS and rendered as a server with its two locations', async () => {
   copyFileSync(seedFile, join(dir, 'seed.json'));
-  await waitUntil(() => gw.controller.current?.includes('server_name node1.com;') === true && gw.feeds.records.records().some((r) => r.name === 'dns-test1'), { timeoutMs: 5000 });
+  await waitUntil(() => gw.controller.current?.includes('server_name node1.com;') === true && [...gw.feeds.records.records()].some((r) => r.name === 'dns-test1'), { timeoutMs: 5000 });
   // node1.com is web/node1's (older); the seed claims it too and is reported, never routed.
   await waitUntil(() => log.lines.some((l) => l.includes('DNSRecord default/dns-test1') && l.includes('is ignored')), { timeoutMs: 5000 });
   rmSync(join(dir, 'node1.yaml'));
