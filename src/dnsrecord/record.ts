@@ -19,8 +19,13 @@ export const DNSRECORD_KIND = 'DNSRecord';
 export const SEED_KIND = 'DNS';
 export const DEFAULT_NAMESPACE = 'default';
 
-/** A DNS name as the CRD's pattern checks it: RFC 1123 labels, an optional final dot. */
-export const HOST_PATTERN = /^(?=.{1,253}\.?$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\.?$/i;
+/**
+ * A DNS name as the CRD's pattern checks it: RFC 1123 labels, an optional
+ * final dot, at most HOST_MAX_LENGTH characters. The CRD patterns are RE2
+ * (no lookahead), the same text as these: a test compares them.
+ */
+export const HOST_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*\.?$/;
+export const HOST_MAX_LENGTH = 254;
 /** A URL path prefix nginx can take as a `location` literally. */
 export const PATH_PATTERN = /^\/[A-Za-z0-9._~%/+:@,=!*()-]*$/;
 /** A Service name (RFC 1035 label). */
@@ -133,7 +138,7 @@ function paths(v: unknown, namespace: string): DnsRecordPath[] {
 }
 
 function host(v: unknown): string {
-  if (typeof v !== 'string' || !HOST_PATTERN.test(v)) throw new Invalid(`host ${JSON.stringify(v)} is not a DNS name`);
+  if (typeof v !== 'string' || v.length > HOST_MAX_LENGTH || !HOST_PATTERN.test(v)) throw new Invalid(`host ${JSON.stringify(v)} is not a DNS name`);
   return canonicalName(v);
 }
 
