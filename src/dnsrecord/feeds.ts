@@ -1,9 +1,10 @@
 /**
  * @module dnsrecord/feeds
  * What the dnsrecord plugin and the gateway controller both watch: the
- * DNSRecords of one source (manifest files/folders, or the live API) and the
- * Services (plus EndpointSlices for the gateway's --endpoints) that records
- * name as gateway or backend, read from the same place. One object so both
+ * DNSRecords of one source (manifest files/folders, the live API, or etcd)
+ * and the Services (plus EndpointSlices for the gateway's --endpoints) that
+ * records name as gateway or backend, read from the same place (etcd has
+ * none: its records use fixed addresses). One object so both
  * consumers start, wait for and stop their sources the same way.
  */
 import { ManifestSource } from '../cluster/manifests/manifest-source.ts';
@@ -15,7 +16,8 @@ import { DnsRecordSet } from './record-set.ts';
 
 export type DnsRecordSourceConfig =
   | { readonly manifests: readonly string[] }
-  | { readonly api: { readonly kubeconfig?: string; readonly context?: string; readonly endpoint?: string } };
+  | { readonly api: { readonly kubeconfig?: string; readonly context?: string; readonly endpoint?: string } }
+  | { readonly etcd: { readonly endpoints: readonly string[]; readonly prefix?: string } };
 
 export interface DnsRecordFeedsOptions {
   readonly source: DnsRecordSourceConfig;
@@ -56,6 +58,16 @@ export class DnsRecordFeeds {
       records.start(this.records);
       services.start(this.cluster);
       this.#running = [records, services];
+      return;
+    }
+    if ('etcd' in o.source) {
+      const { DnsRecordEtcdSource } = await import('./etcd-source.ts');
+      const etcd = new DnsRecordEtcdSource({ ...o.source.etcd, logger: o.logger });
+      o.logger.info(`watching DNSRecords in etcd ${o.source.etcd.endpoints.join(', ')} under ${o.source.etcd.prefix ?? '/dns/'}`);
+      etcd.start(this.records);
+      // No Services in etcd: the cluster part is complete (and empty) from the start.
+      for (const k of kinds) this.cluster.markSynced(k);
+      this.#running = [etcd];
       return;
     }
     // Loaded only now: @kubernetes/client-node costs ~90 MB.

@@ -22,6 +22,7 @@ Source (one; default: the API, in-cluster):
   --manifests PATH          DNSRecord files or folders (repeatable); Services beside them
   --kubeconfig FILE         the API through a kubeconfig (--context NAME to pick one)
   --endpoint URL            the API at URL without credentials (kubectl proxy)
+  --etcd URL                etcd (repeatable); --etcd-prefix PREFIX (default /dns/)
 Flags:
   --gateway ADDRESS         the gateway address (default listen ADDRESS:80)
   --listen ADDR:PORT        where nginx listens (repeatable)
@@ -60,6 +61,8 @@ function listenArg(text: string): string {
 
 export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
   const manifests: string[] = [];
+  const etcd: string[] = [];
+  let etcdPrefix: string | null = null;
   const api: { kubeconfig?: string; context?: string; endpoint?: string } = {};
   let gateway: string | null = null;
   const out: Omit<GatewayArgs, 'source'> = {
@@ -79,6 +82,8 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
       case '--kubeconfig': api.kubeconfig = abs(value()); break;
       case '--context': api.context = value(); break;
       case '--endpoint': api.endpoint = value(); break;
+      case '--etcd': etcd.push(value()); break;
+      case '--etcd-prefix': etcdPrefix = value(); break;
       case '--gateway': gateway = value(); if (isIP(gateway) === 0) throw new Error(`--gateway '${gateway}' is not an IP address`); break;
       case '--listen': out.listen.push(listenArg(value())); break;
       case '--endpoints': out.endpoints = true; break;
@@ -92,12 +97,17 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
       default: throw new Error(`unknown flag '${a}'`);
     }
   }
-  if (manifests.length > 0 && Object.keys(api).length > 0) throw new Error('--manifests cannot be combined with --kubeconfig/--endpoint');
+  if ([manifests.length > 0, Object.keys(api).length > 0, etcd.length > 0].filter(Boolean).length > 1) {
+    throw new Error('give one source: --manifests, --kubeconfig/--endpoint, or --etcd');
+  }
   if (out.listen.length === 0) {
     if (gateway === null) throw new Error('give --listen ADDR:PORT or --gateway ADDRESS');
     out.listen.push(joinHostPort(gateway, 80));
   }
-  return { ...out, source: manifests.length > 0 ? { manifests } : { api } };
+  const source: DnsRecordSourceConfig = manifests.length > 0 ? { manifests }
+    : etcd.length > 0 ? { etcd: { endpoints: etcd, ...(etcdPrefix !== null ? { prefix: etcdPrefix } : {}) } }
+    : { api };
+  return { ...out, source };
 }
 
 /** Runs the gateway; resolves with an exit code, or -1 while it keeps running. */

@@ -60,6 +60,8 @@ export function renderNginx(records: Iterable<DnsRecord>, cluster: ClusterStore,
   const problems: string[] = [];
   const sorted = [...records].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   for (const r of sorted) {
+    // DNS-only records (an etcd host key alone) have nothing to route.
+    if (r.paths.length === 0) continue;
     const first = lines.length + 1;
     const host = r.host.replace(/\.$/, '');
     const locations: string[] = [];

@@ -16,7 +16,8 @@ import { memoryLogger } from '../../src/log/logger.ts';
 import { parseGatewayArgs, startGateway, type RunningGateway } from '../../src/gateway/cli.ts';
 import { FakeApiServer, type KubeObject } from '../support/fake-apiserver.ts';
 import { dig, startServer, type TestServer } from '../support/harness.ts';
-import { freePort, httpGet, pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
+import { freePort } from '../support/dnsmasq.ts';
+import { httpGet, pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
 import { slice, svc } from '../support/k8s-objects.ts';
 import { waitUntil } from '../support/wait-until.ts';
 

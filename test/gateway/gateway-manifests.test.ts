@@ -16,7 +16,8 @@ import { after, before, test } from 'node:test';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { parseGatewayArgs, startGateway, type RunningGateway } from '../../src/gateway/cli.ts';
 import { dig, startServer, type TestServer } from '../support/harness.ts';
-import { freePort, httpGet, pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
+import { freePort } from '../support/dnsmasq.ts';
+import { httpGet, pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
 import { waitUntil } from '../support/wait-until.ts';
 
 /** Writes as kubectl, editors and ConfigMap volumes do: a new file renamed over the old one, never half a file. */

@@ -1,13 +1,13 @@
 /**
  * @module test/support/http-backends
  * Real HTTP on loopback for gateway tests: backends on 127.0.0.x addresses
- * (free ports) whose pages name the backend and the path they got, a free
- * loopback port for nginx to listen on, and one GET like `curl -H Host:`
+ * (free ports) whose pages name the backend and the path they got, and one
+ * GET like `curl -H Host:`
  * from 127.0.0.1, on a fresh connection each time (as curl does), with a
  * timeout.
  */
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 export interface Backend {
   readonly name: string;
@@ -36,15 +36,6 @@ export async function startBackend(name: string, address: string): Promise<Backe
     get hits() { return hits; },
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
-}
-
-/** A TCP port free on 127.0.0.1 right now (for a daemon that must be told its port). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(0, '127.0.0.1', () => resolve()); });
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 export interface HttpResult {

@@ -1,9 +1,9 @@
 /**
  * @module plugins/dnsrecord/setup
  * `dnsrecord [ZONES...] { manifests PATH... | kubeconfig FILE [CONTEXT] |
- * endpoint URL; gateway ADDRESS...; ttl SECONDS; startup_timeout DURATION;
- * fallthrough [ZONES...] }`: where the DNSRecords come from (one source,
- * as the kubernetes plugin: manifests or the API), the default gateway
+ * endpoint URL | etcd ENDPOINT... [path PREFIX]; gateway ADDRESS...; ttl
+ * SECONDS; startup_timeout DURATION; fallthrough [ZONES...] }`: where the
+ * DNSRecords come from (one source: manifests, the API, or etcd), the default gateway
  * address(es) for records without their own, and the answer TTL. It waits
  * for the first read before serving (startup_timeout, 5 s) and is ready once
  * synced; answers are rebuilt on every change.
@@ -55,6 +55,17 @@ export function parseDnsRecordDirective(d: Directive, ctx: Pick<BlockContext, 'z
         argCount(c, P, 1, 2);
         setSource(c, { api: { kubeconfig: path(c.args[0]!), ...(c.args[1] !== undefined ? { context: c.args[1] } : {}) } });
         break;
+      case 'etcd': {
+        argCount(c, P, 1);
+        const at = c.args.indexOf('path');
+        const endpoints = at >= 0 ? c.args.slice(0, at) : [...c.args];
+        const prefix = at >= 0 ? c.args[at + 1] : undefined;
+        if (at >= 0 && (prefix === undefined || at + 2 !== c.args.length || !prefix.startsWith('/'))) fail(c, P, `etcd: 'path' takes one key prefix starting with /`);
+        if (endpoints.length === 0) fail(c, P, 'etcd needs at least one endpoint URL');
+        for (const e of endpoints) if (!/^https?:\/\/[^\s/]+/.test(e)) fail(c, P, `etcd endpoint '${e}' is not an http:// or https:// URL`);
+        setSource(c, { etcd: { endpoints, ...(prefix !== undefined ? { prefix: prefix.endsWith('/') ? prefix : `${prefix}/` } : {}) } });
+        break;
+      }
       case 'endpoint': {
         argCount(c, P, 1, 1);
         const url = c.args[0]!;
