@@ -89,6 +89,12 @@ export class DnsRecordApiSource {
     await Promise.all([this.#records?.stop(), ...this.#cluster.map((r) => r.stop())]);
   }
 
+  /** Merge-patches a DNSRecord's status subresource (the gateway controller's conditions). */
+  async patchStatus(namespace: string, name: string, patch: unknown): Promise<void> {
+    const path = `/apis/${DNSRECORD_API_VERSION}/namespaces/${encodeURIComponent(namespace)}/dnsrecords/${encodeURIComponent(name)}/status`;
+    await this.#client.mergePatch(path, patch, AbortSignal.timeout(30_000));
+  }
+
   get connected(): boolean {
     return (this.#records?.connected ?? false) && this.#cluster.every((r) => r.connected);
   }

@@ -141,7 +141,7 @@ export class DnsRecordEtcdSource {
       if (claimed.has(host)) continue;
       merged.push({
         kind: 'DNSRecord', namespace: ETCD_HOST_NAMESPACE, name: g.key, host, gateway: { address: g.gateway },
-        paths: [], createdMs: null, origin: `etcd ${g.key}`,
+        paths: [], createdMs: null, origin: `etcd ${g.key}`, accepted: null,
       });
     }
     this.#sink?.replace(this.kinds, merged);

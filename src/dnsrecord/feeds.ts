@@ -13,6 +13,7 @@ import type { ClusterKind } from '../cluster/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { dnsRecordManifestSource } from './manifest-files.ts';
 import { DnsRecordSet } from './record-set.ts';
+import type { StatusPatcher } from './status-writer.ts';
 
 export type DnsRecordSourceConfig =
   | { readonly manifests: readonly string[] }
@@ -39,6 +40,8 @@ export class DnsRecordFeeds {
   readonly cluster = new ClusterStore();
   readonly #opts: DnsRecordFeedsOptions;
   #running: Running[] = [];
+  /** Writes a record's status, when the records come from the API (null otherwise, and before start). */
+  statusPatcher: StatusPatcher | null = null;
 
   constructor(opts: DnsRecordFeedsOptions) {
     this.#opts = opts;
@@ -75,6 +78,7 @@ export class DnsRecordFeeds {
     const api = new DnsRecordApiSource({ ...o.source.api, logger: o.logger, endpointSlices: o.endpointSlices === true });
     o.logger.info(`watching DNSRecords and ${api.clusterKinds.join(', ')} at ${api.server}`);
     api.start(this.records, this.cluster);
+    this.statusPatcher = (namespace, name, patch) => api.patchStatus(namespace, name, patch);
     this.#running = [api];
   }
 

@@ -15,7 +15,7 @@ test('the seed JSON file converts as is: kind DNS, top-level name, host and path
   const r = convertDnsRecord(JSON.parse(readFileSync(seedFile, 'utf8')), 'seed.json');
   assert.equal(r.error, undefined);
   assert.deepEqual(r.record, {
-    kind: 'DNSRecord', namespace: 'default', name: 'dns-test1', host: 'node1.com.', gateway: null, createdMs: null, origin: 'seed.json',
+    kind: 'DNSRecord', namespace: 'default', name: 'dns-test1', host: 'node1.com.', gateway: null, createdMs: null, origin: 'seed.json', accepted: null,
     paths: [
       { path: '/service1/', service: 'service1', namespace: 'default', port: 8010, address: '10.1.1.10', rewrite: true },
       { path: '/service2/', service: 'service2', namespace: 'default', port: 8011, address: '10.1.1.11', rewrite: true },

@@ -61,6 +61,24 @@ export interface DnsRecord {
   readonly createdMs: number | null;
   /** Where it was read from ("FILE" or "api"), named in conflict and nginx error messages. */
   readonly origin: string;
+  /** Its `Accepted` status condition as last written by the gateway controller (API records), or null. */
+  readonly accepted: AcceptedCondition | null;
+}
+
+/** The condition saying whether a record owns its host. */
+export interface AcceptedCondition {
+  readonly status: 'True' | 'False';
+  readonly reason: string;
+  readonly message: string;
+}
+
+export const ACCEPTED = 'Accepted';
+
+function acceptedOf(status: unknown): AcceptedCondition | null {
+  const conditions = isObj(status) && Array.isArray(status.conditions) ? status.conditions : [];
+  const c = conditions.find((x: unknown) => isObj(x) && x.type === ACCEPTED) as Json | undefined;
+  if (c === undefined || (c.status !== 'True' && c.status !== 'False')) return null;
+  return { status: c.status, reason: typeof c.reason === 'string' ? c.reason : '', message: typeof c.message === 'string' ? c.message : '' };
 }
 
 export type DnsRecordResult =
@@ -162,6 +180,7 @@ export function convertDnsRecord(o: unknown, origin: string, defaultNamespace = 
       record: {
         kind: 'DNSRecord', namespace, name, host: host(spec.host), gateway: gateway(spec.gateway, namespace),
         paths: paths(spec.paths, namespace), createdMs: Number.isFinite(created) ? created : null, origin,
+        accepted: seed ? null : acceptedOf(o.status),
       },
     };
   } catch (e) {
@@ -178,7 +197,7 @@ export function isDnsRecordObject(o: Json): boolean {
 
 /** An empty record with only a key, to delete an object whose new version is invalid. */
 export function placeholderDnsRecord(namespace: string, name: string): DnsRecord {
-  return { kind: 'DNSRecord', namespace, name, host: '.', gateway: null, paths: [], createdMs: null, origin: '' };
+  return { kind: 'DNSRecord', namespace, name, host: '.', gateway: null, paths: [], createdMs: null, origin: '', accepted: null };
 }
 
 /** Value equality (a relist or re-read replaces equal records without telling anyone). */

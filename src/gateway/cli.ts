@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { DnsRecordFeeds, type DnsRecordSourceConfig } from '../dnsrecord/feeds.ts';
 import { joinHostPort } from '../dns/ip.ts';
+import { DnsRecordStatusWriter } from '../dnsrecord/status-writer.ts';
 import { GatewayController } from './controller.ts';
 import { DEFAULT_NGINX_BIN, mainConfig, NginxBinary, NginxSupervisor } from './nginx.ts';
 
@@ -138,6 +139,8 @@ export interface RunningGateway {
   readonly controller: GatewayController;
   readonly supervisor: NginxSupervisor | null;
   readonly feeds: DnsRecordFeeds;
+  /** Writes the records' Accepted conditions (API source only). */
+  readonly statusWriter: DnsRecordStatusWriter | null;
   /** The servers file and the main configuration nginx runs with. */
   readonly serversFile: string;
   stop(): Promise<void>;
@@ -190,6 +193,13 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
     return 1;
   }
   await controller.start();
+  // From the API, the controller (not the DNS servers) records who owns each host in the records' status.
+  let unsubscribeStatus = (): void => {};
+  const writer = feeds.statusPatcher !== null ? new DnsRecordStatusWriter(feeds.statusPatcher, log) : null;
+  if (writer !== null) {
+    void writer.update(feeds.records);
+    unsubscribeStatus = feeds.records.subscribe(() => { void writer.update(feeds.records); });
+  }
   if (args.runNginx && prefix !== null) {
     mkdirSync(join(prefix, 'tmp'), { recursive: true });
     writeFileSync(main, mainConfig(prefix, serversFile));
@@ -201,8 +211,9 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
   }
   const sup = supervisor;
   return {
-    controller, supervisor: sup, feeds, serversFile,
+    controller, supervisor: sup, feeds, serversFile, statusWriter: writer,
     async stop() {
+      unsubscribeStatus();
       await controller.stop();
       await sup?.stop();
       await feeds.stop();

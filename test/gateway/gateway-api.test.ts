@@ -5,7 +5,8 @@
  * gateway; the gateway proxies one path to a Service's ClusterIP and, with
  * --endpoints, another to the Service's ready endpoints (an upstream); an
  * edit is routed; during an API outage DNS and routes stay; two records on
- * one host: the older (creationTimestamp) wins and the other is logged.
+ * one host: the older (creationTimestamp) wins, the other is logged and gets
+ * an Accepted=False status condition.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -108,4 +109,18 @@ test('two records on one host: the older creationTimestamp wins, the newer is lo
   await waitUntil(() => dns.logs.some((l) => /\[WARNING\] plugin\/dnsrecord: host shop\.test\. is claimed by DNSRecord web\/late/.test(l)), { timeoutMs: 5000 });
   assert.match(await bodyOf('shop.test', '/service1/'), /^backend1 /);
   assert.equal((await httpGet('127.0.0.1', port, 'shop.test', '/y/')).status, 404);
+  // The controller records it in both records' status: Accepted False for the newer, True for the owner.
+  const accepted = (name: string): Record<string, unknown> | undefined =>
+    ((api.get('DNSRecord', 'web', name)?.status as { conditions?: Record<string, unknown>[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Accepted');
+  await waitUntil(() => accepted('late')?.status === 'False' && accepted('shop')?.status === 'True', { timeoutMs: 5000 });
+  assert.equal(accepted('late')!.reason, 'HostClaimed');
+  assert.match(String(accepted('late')!.message), /host shop\.test\. is claimed by DNSRecord web\/late \(api\) but DNSRecord web\/shop \(api\) is older/);
+  // Once written, a condition is not written again: the watch echo matches what is wanted.
+  const patches = api.statusPatches;
+  const late = structuredClone(api.get('DNSRecord', 'web', 'late')!);
+  (late.spec as { paths: { port: number }[] }).paths[0]!.port = b3.port;
+  api.update(late);
+  await waitUntil(() => [...gw.feeds.records.records()].some((r) => r.name === 'late' && r.paths[0]?.port === b3.port), { timeoutMs: 5000 });
+  await gw.statusWriter!.update(gw.feeds.records);
+  assert.equal(api.statusPatches, patches);
 });

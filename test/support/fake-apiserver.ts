@@ -8,6 +8,7 @@
  * on @kubernetes/client-node configuration can be tested end to end.
  * Test hooks: create/update/delete objects, bookmark(), compact(rv),
  * failNext(prefix, status), kill() (drop every socket like a crash), restart().
+ * Writes: PATCH of a status subresource (merge patch), as controllers do.
  */
 
 import http from 'node:http';
@@ -123,6 +124,8 @@ export class FakeApiServer {
   readonly requests = new Map<string, number>();
   /** Every request received, in order. */
   readonly requestLog: RequestLogEntry[] = [];
+  /** Status subresource patches applied. */
+  statusPatches = 0;
   private readonly options: FakeApiServerOptions;
   private readonly store = new Map<string, Map<string, KubeObject>>();
   private readonly history: HistoryEvent[] = [];
@@ -361,6 +364,7 @@ export class FakeApiServer {
       if (--failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
       return this.sendJSON(res, failure.status, statusObject(failure.status, `injected failure ${failure.status}`));
     }
+    if (req.method === 'PATCH' && path.endsWith('/status')) return this.handleStatusPatch(req, res, path);
     if (req.method !== 'GET') return this.sendJSON(res, 405, statusObject(405, 'method not allowed', 'MethodNotAllowed'));
     if (path === '/version') {
       return this.sendJSON(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-fake', platform: 'linux/amd64' });
@@ -417,6 +421,31 @@ export class FakeApiServer {
       return watch ? this.handleWatch(info, ns, match, q, res) : this.handleList(info, ns, match, q, res);
     }
     this.sendJSON(res, 404, statusObject(404, `the server could not find the requested resource (${path})`));
+  }
+
+  /** PATCH .../namespaces/NS/RESOURCE/NAME/status with a merge patch of `status` (what a controller writes). */
+  private handleStatusPatch(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+    const m = /^(.*)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)\/status$/.exec(path);
+    const info = m === null ? undefined : RESOURCES.find((r) => r.base === m[1] && r.resource === m[3] && r.namespaced);
+    if (m === null || info === undefined) return this.sendJSON(res, 404, statusObject(404, `no status subresource at ${path}`));
+    const key = keyOf(info, m[2]!, m[4]!);
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { text += c; });
+    req.on('end', () => {
+      const previous = this.store.get(info.resource)!.get(key);
+      if (previous === undefined) return this.sendJSON(res, 404, statusObject(404, `${info.resource} "${m[4]}" not found`));
+      let patch: { status?: Record<string, unknown> };
+      try {
+        patch = JSON.parse(text) as typeof patch;
+      } catch {
+        return this.sendJSON(res, 400, statusObject(400, 'patch is not JSON'));
+      }
+      const next = structuredClone(previous);
+      next.status = { ...(previous.status as Record<string, unknown> | undefined), ...patch.status };
+      this.statusPatches++;
+      this.sendJSON(res, 200, this.write(info, key, next, 'MODIFIED', previous));
+    });
   }
 
   private matching(info: ResourceInfo, ns: string | null, match: Matcher): KubeObject[] {
