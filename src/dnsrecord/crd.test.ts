@@ -43,7 +43,9 @@ test('the example record converts; RBAC reads DNSRecords, Services and EndpointS
   const r = convertDnsRecord(example, 'example.yaml');
   assert.equal(r.error, undefined);
   assert.deepEqual(r.record!.paths.map((p) => p.path), ['/service1/', '/service2/', '/static/']);
-  const role = deploy('rbac.yaml').find((d) => d.kind === 'ClusterRole')!;
+  const role = deploy('rbac.yaml').find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'clusterdns:dnsrecord-reader')!;
+  const status = deploy('rbac.yaml').find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'clusterdns:dnsrecord-status')!;
+  assert.deepEqual(status.rules, [{ apiGroups: ['clusterdns.io'], resources: ['dnsrecords/status'], verbs: ['patch'] }]);
   const granted = role.rules.flatMap((rule: Json) => rule.resources.map((res: string) => `${rule.apiGroups[0]}/${res}:${rule.verbs.join(',')}`));
   assert.deepEqual(granted, ['clusterdns.io/dnsrecords:get,list,watch', '/services:get,list,watch', 'discovery.k8s.io/endpointslices:get,list,watch']);
   const kinds = deploy('gateway.yaml').map((d) => d.kind);

@@ -29,7 +29,7 @@ Flags:
   --listen ADDR:PORT        where nginx listens (repeatable)
   --endpoints               proxy to the Services' ready endpoints (upstream, keepalive)
   --run-nginx               run and supervise nginx on a private prefix directory
-  --prefix DIR              that directory (default: a new one under the temp folder)
+  --prefix DIR              that directory (default: a new one under the temp folder, removed on exit)
   --nginx-conf FILE         the servers file to write (default PREFIX/conf.d/dnsrecord.conf,
                             or /etc/nginx/conf.d/dnsrecord.conf without --run-nginx)
   --nginx-main FILE         main nginx.conf of the nginx to reload (default /etc/nginx/nginx.conf)
@@ -177,7 +177,8 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
   await controller.sync();
   const cleanUp = (): void => {
     rmSync(scratch, { recursive: true, force: true });
-    if (args.once && ownPrefix && prefix !== null) rmSync(prefix, { recursive: true, force: true });
+    // A prefix of our own making goes with us (logs included: pass --prefix to keep them).
+    if (ownPrefix && prefix !== null) rmSync(prefix, { recursive: true, force: true });
   };
   if (args.once) {
     await feeds.stop();
