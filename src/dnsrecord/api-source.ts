@@ -13,6 +13,7 @@ import { KubeApiClient } from '../cluster/api/client.ts';
 import { ErrorLogGate } from '../cluster/api/error-log-gate.ts';
 import { Reflector, type BackoffOptions, type Logger, type RecordCodec } from '../cluster/api/reflector.ts';
 import { loadKubeConfig } from '../cluster/api/source.ts';
+import { within } from '../cluster/within.ts';
 import type { ClusterStateSink, ClusterKind, RecordSink } from '../cluster/types.ts';
 import { convertDnsRecord, DNSRECORD_API_VERSION, placeholderDnsRecord, type DnsRecord } from './record.ts';
 import type { DnsRecordKind } from './record-set.ts';
@@ -103,13 +104,6 @@ export class DnsRecordApiSource {
   async waitForSync(timeoutMs: number): Promise<boolean> {
     const r = this.#records;
     if (r === null) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)); });
-    try {
-      const all = Promise.all([r.whenSynced, ...this.#cluster.map((c) => c.whenSynced)]).then(() => true);
-      return await Promise.race([all, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return within(Promise.all([r.whenSynced, ...this.#cluster.map((c) => c.whenSynced)]), timeoutMs);
   }
 }

@@ -14,6 +14,7 @@ import { canonicalIp } from '../dns/ip.ts';
 import type { EtcdConnection } from '../cluster/etcd/connection.ts';
 import { PrefixWatcher, type EtcdKv } from '../cluster/etcd/prefix-watcher.ts';
 import type { RecordSink } from '../cluster/types.ts';
+import { within } from '../cluster/within.ts';
 import type { Logger } from '../log/logger.ts';
 import { convertDnsRecord, HOST_PATTERN, type DnsRecord } from './record.ts';
 import type { DnsRecordKind } from './record-set.ts';
@@ -65,8 +66,9 @@ export class DnsRecordEtcdSource {
   readonly #values = new Map<string, Good>();
   #watcher: PrefixWatcher | null = null;
   #sink: RecordSink<DnsRecordKind, DnsRecord> | null = null;
-  #syncWaiters: (() => void)[] = [];
   #synced = false;
+  #markSynced: () => void = () => {};
+  readonly #firstSnapshot = new Promise<void>((resolve) => { this.#markSynced = resolve; });
 
   constructor(opts: DnsRecordEtcdOptions) {
     this.#prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
@@ -91,7 +93,7 @@ export class DnsRecordEtcdSource {
         if (!this.#synced) {
           this.#synced = true;
           sink.markSynced('DNSRecord');
-          for (const w of this.#syncWaiters.splice(0)) w();
+          this.#markSynced();
         }
       },
       onPut: (kv) => { this.#set(kv); this.#deliver(); },
@@ -102,16 +104,11 @@ export class DnsRecordEtcdSource {
 
   async stop(): Promise<void> {
     await this.#watcher?.stop();
-    for (const w of this.#syncWaiters.splice(0)) w();
   }
 
   /** Resolves true once the first snapshot arrived, false after `timeoutMs`. */
   waitForSync(timeoutMs: number): Promise<boolean> {
-    if (this.#synced) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(this.#synced), Math.max(0, timeoutMs));
-      this.#syncWaiters.push(() => { clearTimeout(timer); resolve(this.#synced); });
-    });
+    return this.#synced ? Promise.resolve(true) : within(this.#firstSnapshot, timeoutMs);
   }
 
   #set(kv: EtcdKv): void {

@@ -7,33 +7,23 @@
  * conversion is ours: DNSRecord objects and the seed's `kind: DNS` JSON form;
  * every other kind in the files is left to the kubernetes plugin silently.
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log/logger.ts';
 import { ManifestSource } from '../cluster/manifests/manifest-source.ts';
-import { objectsOfText, type ManifestContent, type ManifestListing } from '../cluster/manifests/read-manifests.ts';
+import { readManifestObjects, type ManifestContent, type ManifestListing } from '../cluster/manifests/read-manifests.ts';
 import { convertDnsRecord, dnsRecordKey, isDnsRecordObject, describeDnsRecord, type DnsRecord } from './record.ts';
 import type { DnsRecordKind } from './record-set.ts';
 
-/** Reads the DNSRecords of a listing; invalid ones become "FILE: DNSRecord NS/NAME: what" warnings. */
+/** Reads the DNSRecords of a listing; invalid ones become "FILE: DNSRecord NS/NAME: what" warnings, as YAML errors do. */
 export async function readDnsRecordManifests(listing: ManifestListing): Promise<ManifestContent<DnsRecord>> {
   const warnings: string[] = [];
   const byKey = new Map<string, DnsRecord>();
-  for (const f of listing.files) {
-    let text: string;
-    try {
-      text = await readFile(f.path, 'utf8');
-    } catch (e) {
-      warnings.push(`${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      continue;
-    }
-    for (const { body } of objectsOfText(text, f.path, [])) {
-      if (!isDnsRecordObject(body)) continue;
-      const c = convertDnsRecord(body, f.path);
-      if (c.error !== undefined) { warnings.push(`${f.path}: ${c.error}`); continue; }
-      const earlier = byKey.get(dnsRecordKey(c.record));
-      if (earlier !== undefined) warnings.push(`${f.path}: ${describeDnsRecord(c.record)}: also defined in ${earlier.origin}; using this one`);
-      byKey.set(dnsRecordKey(c.record), c.record);
-    }
+  for (const { file, body } of await readManifestObjects(listing, warnings)) {
+    if (!isDnsRecordObject(body)) continue;
+    const c = convertDnsRecord(body, file);
+    if (c.error !== undefined) { warnings.push(`${file}: ${c.error}`); continue; }
+    const earlier = byKey.get(dnsRecordKey(c.record));
+    if (earlier !== undefined) warnings.push(`${file}: ${describeDnsRecord(c.record)}: also defined in ${earlier.origin}; using this one`);
+    byKey.set(dnsRecordKey(c.record), c.record);
   }
   return { records: [...byKey.values()], warnings, fileCount: listing.files.length };
 }

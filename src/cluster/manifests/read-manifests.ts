@@ -264,6 +264,13 @@ function describeUnknown(kind: string, body: Json): string {
 /** Reads every file of a listing and converts what it holds. */
 export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[]): Promise<ManifestContent> {
   const warnings: string[] = [];
+  const objects = await readManifestObjects(listing, warnings);
+  const records = recordsOfObjects(objects, kinds, warnings);
+  return { records, warnings, fileCount: listing.files.length };
+}
+
+/** Every object of every file of a listing, unconverted (other readers, e.g. DNSRecords, convert their kinds). */
+export async function readManifestObjects(listing: ManifestListing, warnings: string[]): Promise<FoundObject[]> {
   const objects: FoundObject[] = [];
   for (const f of listing.files) {
     let text: string;
@@ -275,6 +282,5 @@ export async function readManifests(listing: ManifestListing, kinds: readonly Cl
     }
     objects.push(...objectsOfText(text, f.path, warnings));
   }
-  const records = recordsOfObjects(objects, kinds, warnings);
-  return { records, warnings, fileCount: listing.files.length };
+  return objects;
 }
