@@ -13,7 +13,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
-import type { ClusterKind, ClusterRecord, ClusterStateSource, RecordSink } from '../types.ts';
+import type { ClusterKind, ClusterRecord, RecordSink } from '../types.ts';
 import { listManifestFiles, readManifests, type ManifestContent, type ManifestListing } from './read-manifests.ts';
 
 /** Re-reads in a row that found files changed under them before one is applied anyway. */
@@ -40,7 +40,7 @@ export interface ManifestSourceOptions<K extends string = ClusterKind, R = Clust
   readonly pollIntervalMs?: number;
 }
 
-export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> implements Omit<ClusterStateSource, 'kinds' | 'start'> {
+export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
   readonly kinds: readonly K[];
   readonly #read: (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>;
   readonly #paths: readonly string[];
