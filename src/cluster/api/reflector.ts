@@ -48,7 +48,7 @@ export interface ResourceSpec<K extends string = ClusterKind> {
   readonly kind: K;
   /** Cluster-wide list path, e.g. /api/v1/services. */
   readonly path: string;
-  readonly labelSelector?: string;
+  readonly labelSelector?: string | undefined;
   readonly fieldSelector?: string;
 }
 
@@ -72,20 +72,20 @@ export interface ReflectorOptions<K extends string = ClusterKind, R extends { re
   readonly codec?: RecordCodec<R>;
   readonly logger: Logger;
   /** Items per list page (default 500). */
-  readonly pageSize?: number;
+  readonly pageSize?: number | undefined;
   /** Server-side watch timeout (default 300 s); the stream is then resumed. */
-  readonly watchTimeoutSeconds?: number;
+  readonly watchTimeoutSeconds?: number | undefined;
   /** Idle timeout of one list request (default 60 s). */
   readonly listTimeoutMs?: number;
   /** A watch silent for watchTimeoutSeconds plus this is presumed dead (default 30 s). */
   readonly watchIdleGraceMs?: number;
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: BackoffOptions | undefined;
   /** At most one error line per this period (default: backoff.maxMs). */
   readonly errorLogIntervalMs?: number;
   /** Shared with other reflectors so that an outage logs one line per period in all (default: a gate of its own). */
   readonly errorLog?: ErrorLogGate;
   /** Told about relists and reconnects as they happen (metrics counters). */
-  readonly events?: ReflectorEvents<K>;
+  readonly events?: ReflectorEvents<K> | undefined;
   readonly random?: () => number;
 }
 
@@ -377,9 +377,11 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
         if (r.record !== undefined) {
           records.push(r.record);
         } else {
+          // A generic codec's result does not narrow on `record`: the error is there all the same.
+          const error = r.error ?? 'unconvertible object';
           skipped++;
-          if (firstSkip === '') firstSkip = r.error;
-          this.skip(r.error, true);
+          if (firstSkip === '') firstSkip = error;
+          this.skip(error, true);
         }
       }
       rv = typeof body.metadata?.resourceVersion === 'string' ? body.metadata.resourceVersion : '';
@@ -471,7 +473,7 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
       if (r.record !== undefined) {
         this.opts.sink.apply({ type, object: r.record });
       } else {
-        this.skip(r.error, false);
+        this.skip(r.error ?? 'unconvertible object', false);
         // A version we cannot use replaces one we may hold: drop the old one.
         if (type !== 'ADDED' && meta.name !== '') {
           this.opts.sink.apply({ type: 'DELETED', object: this.codec.placeholder(meta.namespace, meta.name) });
