@@ -18,6 +18,7 @@ import { reloadOnSignal } from './plugins/reload/reload-watcher.ts';
 import { Primary } from './server/workers/primary.ts';
 import { runWorker } from './server/workers/worker.ts';
 import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
+import { errorMessage } from './errors/to-error.ts';
 
 /** CoreDNS's built-in default when no Corefile exists. */
 const DEFAULT_COREFILE = '. {\n  whoami\n  log\n}\n';
@@ -74,7 +75,7 @@ async function serve(args: ServeArgs, demo: boolean): Promise<number> {
     await app.start();
   } catch (e) {
     if (e instanceof CorefileError) process.stderr.write(`${e.message}\n`);
-    else process.stderr.write(`clusterdns: ${(e as Error).message}\n`);
+    else process.stderr.write(`clusterdns: ${errorMessage(e)}\n`);
     await app.stop(0).catch(() => {});
     return 1;
   }
@@ -105,7 +106,7 @@ async function servePool(args: ServeArgs, appOptions: ConstructorParameters<type
     await primary.start();
   } catch (e) {
     if (e instanceof CorefileError) process.stderr.write(`${e.message}\n`);
-    else process.stderr.write(`clusterdns: ${(e as Error).message}\n`);
+    else process.stderr.write(`clusterdns: ${errorMessage(e)}\n`);
     await primary.stop(0).catch(() => {});
     return 1;
   }

@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { DEFAULT_RENDER, renderObjects, renderYaml, type RenderOptions } from './render.ts';
 import { validateManifests } from './validate.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export function parseRenderArgs(argv: readonly string[]): RenderOptions {
   const o = { ...DEFAULT_RENDER, reverseZones: [...DEFAULT_RENDER.reverseZones] };
@@ -50,7 +51,7 @@ export function deployCommand(argv: readonly string[], out: (s: string) => void,
   try {
     opts = parseRenderArgs(rest);
   } catch (e) {
-    err(`${(e as Error).message}\n${DEPLOY_USAGE}`);
+    err(`${errorMessage(e)}\n${DEPLOY_USAGE}`);
     return 2;
   }
   const objects = renderObjects(opts);

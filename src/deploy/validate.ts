@@ -11,6 +11,7 @@ import { buildConfig } from '../config/build.ts';
 import { createLogger } from '../log/logger.ts';
 import { ProcessServices } from '../plugin/process-services.ts';
 import { builtinRegistry } from '../plugins/index.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -72,7 +73,7 @@ export function validateManifests(objects: readonly Obj[]): string[] {
         dnsPort: 53, configPath: '/etc/coredns/Corefile',
       });
     } catch (e) {
-      problems.push(`Corefile: ${(e as Error).message}`);
+      problems.push(`Corefile: ${errorMessage(e)}`);
     }
   }
   return problems;

@@ -14,6 +14,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { Rcode, Type } from '../../dns/constants.ts';
 import { encodeQuery } from '../../dns/message.ts';
+import { zoneSuffix } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -64,7 +65,7 @@ export class Loop implements ChainHandler {
 
   constructor(zone: string, timing: LoopTiming, fatal: (message: string) => void, log: Logger) {
     this.zone = zone;
-    this.qname = `${randomInt(2 ** 47)}.${randomInt(2 ** 47)}.${zone === '.' ? '' : zone}`;
+    this.qname = `${randomInt(2 ** 47)}.${randomInt(2 ** 47)}.${zoneSuffix(zone)}`;
     this.#timing = timing;
     this.#fatal = fatal;
     this.#log = log;

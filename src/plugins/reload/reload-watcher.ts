@@ -13,6 +13,7 @@ import type { Logger } from '../../log/logger.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices, ServerControl } from '../../plugin/process-services.ts';
 import { registerScraped } from '../../metrics/scraped-metric.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export interface ReloadSchedule {
   readonly intervalMs: number;
@@ -112,7 +113,7 @@ export class ReloadWatcher {
       try {
         hash = control.load().hash;
       } catch (e) {
-        const msg = (e as Error).message;
+        const msg = errorMessage(e);
         if (msg === this.#failedParse) return 'unchanged';
         this.#failedParse = msg;
         this.#fail(msg);
@@ -144,7 +145,7 @@ export class ReloadWatcher {
       return 'reloaded';
     } catch (e) {
       this.#failedHash = hash;
-      const msg = (e as Error).message;
+      const msg = errorMessage(e);
       if (reason) this.#failWith(`${reason}: reload failed, keeping the running configuration: ${msg}`);
       else this.#fail(msg);
       return 'failed';
