@@ -18,7 +18,6 @@ import { parseZoneKey } from './zone-key.ts';
 import type { ZoneKey } from './zone-key.ts';
 import { errorMessage } from '../errors/to-error.ts';
 
-export type { ZoneKey } from './zone-key.ts';
 
 export interface Directive {
   readonly name: string;
