@@ -61,8 +61,8 @@ export class Primary {
     return {
       get configHash() { return app.configHash; },
       load: () => app.load(),
-      reload: async (force) => {
-        const changed = await app.reload(force);
+      reload: async (force, loaded) => {
+        const changed = await app.reload(force, loaded);
         if (changed) await this.pool.reload();
         return changed;
       },

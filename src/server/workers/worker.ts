@@ -21,8 +21,8 @@ export type WorkerAppOptions = Pick<AppOptions, 'corefilePath' | 'corefileText' 
 function workerControl(app: App): ServerControl {
   return {
     get configHash() { return app.configHash; },
-    // The reload plugin's poll compares this with configHash: always equal, so only the primary's word reloads.
-    load: () => ({ hash: app.configHash }),
+    // The reload plugin's poll finds nothing to read: only the primary's word reloads.
+    load: () => null,
     reload: (force) => app.reload(force),
     get panics() { return app.panics; },
   };
