@@ -17,6 +17,8 @@ import { DnsServer } from '../server/dns-server.ts';
 import type { TcpOptions } from '../server/tcp-listener.ts';
 import { loadUdpBatch, udpBatchFailure, udpBatchWanted } from '../server/udp-batch/addon.ts';
 import { ReloadWatcher } from './reload-watcher.ts';
+import { publishReload, reloadChannel } from '../diagnostics/channels.ts';
+import { toError } from '../errors/to-error.ts';
 
 export interface AppOptions {
   /** Path of the Corefile; with `corefileText` it only names the source in errors. */
@@ -108,13 +110,23 @@ export class App implements ServerControl {
    * when nothing changed. Throws (the old configuration keeps serving) when
    * the new one is bad.
    */
-  async reload(force = false, cfg: LoadedCorefile = this.load()): Promise<boolean> {
-    if (!force && cfg.hash === this.#hash) return false;
-    const gen = this.build(cfg);
-    // The old readiness answers until the new configuration serves: its startup (a first sync) must not flip /ready.
-    await this.server.apply(gen);
-    this.services.readiness = gen.readiness;
-    this.#hash = cfg.hash;
+  async reload(force = false, cfg?: LoadedCorefile): Promise<boolean> {
+    try {
+      const loaded = cfg ?? this.load();
+      if (!force && loaded.hash === this.#hash) {
+        if (reloadChannel.hasSubscribers) publishReload({ outcome: 'unchanged', hash: this.#hash });
+        return false;
+      }
+      const gen = this.build(loaded);
+      // The old readiness answers until the new configuration serves: its startup (a first sync) must not flip /ready.
+      await this.server.apply(gen);
+      this.services.readiness = gen.readiness;
+      this.#hash = loaded.hash;
+    } catch (e) {
+      if (reloadChannel.hasSubscribers) publishReload({ outcome: 'failed', hash: this.#hash, error: toError(e) });
+      throw e;
+    }
+    if (reloadChannel.hasSubscribers) publishReload({ outcome: 'reloaded', hash: this.#hash });
     return true;
   }
 
