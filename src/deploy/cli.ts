@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { ipFamily } from '../dns/ip.ts';
 import { errorMessage } from '../errors/to-error.ts';
 import { DEFAULT_RENDER, renderObjects, renderYaml, type RenderOptions } from './render.ts';
+import { nodeLocalObjects, nodeLocalOptions } from './node-local.ts';
 import { validateManifests } from './validate.ts';
 
 export const DEPLOY_USAGE = `Usage: clusterdns deploy render [flags]   print the manifests that run clusterdns as the cluster DNS
@@ -33,6 +34,9 @@ kube-dns Service) that run clusterdns as the cluster DNS, validated.
   --image IMAGE     the container image (default ${DEFAULT_RENDER.image})
   --namespace NS    where it runs (default ${DEFAULT_RENDER.namespace})
   --replicas N      Deployment replicas (default ${DEFAULT_RENDER.replicas}; 1 is allowed, with a warning)
+  --node-local      print the NodeLocal DNSCache manifests instead (DaemonSet, its Corefile, Services;
+                    docs/node-local.md), with -i, -d, --image, --namespace and --local-ip IP
+                    (default 169.254.20.10)
   -h, --help        this text
 `;
 
@@ -70,6 +74,8 @@ export interface RenderRequest {
   readonly corefile: { readonly path: string; readonly text: string } | null;
   /** Not errors, but worth saying (a single replica). */
   readonly warnings: readonly string[];
+  /** --node-local: the node cache's address; null renders the cluster DNS. */
+  readonly nodeLocalIp: string | null;
 }
 
 export function parseRenderArgs(argv: readonly string[], readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): RenderRequest {
@@ -77,6 +83,8 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
   let reverseGiven = false;
   let shaping: string | null = null;
   let corefilePath: string | null = null;
+  let nodeLocal = false;
+  let localIp = '169.254.20.10';
   const warnings: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -103,6 +111,12 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
       }
       case '-s': o.skipUpstream = true; shaping ??= a; break;
       case '-corefile': corefilePath = value(); break;
+      case '-node-local': nodeLocal = true; break;
+      case '-local-ip': {
+        localIp = value();
+        if (ipFamily(localIp) === 0) throw new RenderUsageError(`--local-ip: '${localIp}' is not an IP address`);
+        break;
+      }
       case '-image': {
         const image = value();
         if (image === '' || /\s/.test(image)) throw new RenderUsageError(`--image: '${image}' is not an image reference`);
@@ -128,6 +142,9 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
   if (corefilePath !== null && shaping !== null) {
     throw new RenderUsageError(`${shaping} shapes the generated Corefile; with --corefile, change your Corefile instead`);
   }
+  if (nodeLocal && (corefilePath !== null || reverseGiven || o.skipUpstream || o.replicas !== DEFAULT_RENDER.replicas)) {
+    throw new RenderUsageError('--node-local takes -i, -d, --image, --namespace and --local-ip only');
+  }
   if (o.replicas === 1) warnings.push('--replicas 1: a single cluster DNS pod means no DNS while it restarts or moves (fine for a small or test cluster)');
   let corefile: RenderRequest['corefile'] = null;
   if (corefilePath !== null) {
@@ -139,7 +156,7 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
     }
     corefile = { path: corefilePath, text };
   }
-  return { options: o, corefile, warnings };
+  return { options: o, corefile, warnings, nodeLocalIp: nodeLocal ? localIp : null };
 }
 
 /** Runs `deploy ...`; returns the exit code. */
@@ -156,6 +173,11 @@ export function deployCommand(argv: readonly string[], out: (s: string) => void,
     return 2;
   }
   for (const w of req.warnings) err(`warning: ${w}\n`);
+  if (req.nodeLocalIp !== null) {
+    const n = nodeLocalObjects(nodeLocalOptions(req.options, req.nodeLocalIp));
+    out(renderYaml([...n.configmap, ...n.services, ...n.daemonset]));
+    return 0;
+  }
   let objects: Record<string, unknown>[];
   try {
     objects = renderObjects(req.options, req.corefile ?? undefined);
