@@ -1,7 +1,8 @@
 /**
  * @module app/reload-watcher
- * The process's one Corefile poller, and the SIGUSR1 reload. Each configuration that uses `reload`
- * arms it at startup and disarms it at shutdown; a reload arms the new one
+ * The process's one Corefile poller, and the SIGUSR1 reload. Each
+ * configuration that uses `reload` arms it at startup and disarms it at
+ * shutdown (ReloadPoller, through ProcessServices); a reload arms the new one
  * before the old one is disarmed, so there is only ever one timer, re-armed
  * (with fresh jitter) by every generation. A check parses the Corefile
  * (imports expanded) and compares the SHA-512 of the result with the running

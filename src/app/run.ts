@@ -45,7 +45,8 @@ export async function runServer(server: RunnableServer, opts: RunOptions): Promi
     const lines = [...startupZones(app), ...opts.versionLines];
     if (opts.logger.structured) for (const l of lines) opts.logger.info(l);
     else process.stdout.write(lines.map((l) => `${l}\n`).join(''));
-    if (opts.hints) process.stdout.write(opts.hints(firstPort(app)));
+    // The demo's hints are for a person at a terminal: not in a JSON log stream.
+    if (opts.hints && !opts.logger.structured) process.stdout.write(opts.hints(firstPort(app)));
   }
   let stopping = false;
   const stop = (signal: string): void => {

@@ -84,11 +84,6 @@ export class Primary {
     this.app.services.phase = 'serving';
   }
 
-  /** Where DNS is served: each listener as configured ('' = every interface). */
-  listeners(): { address: string; port: number }[] {
-    return (this.app.server.generation?.listeners ?? []).map((l) => ({ address: l.address, port: l.port }));
-  }
-
   /** Stop: /ready 503 at once, workers and primary go lameduck together, then workers finish their queries and exit. */
   async stop(graceMs = 5000): Promise<void> {
     const lameduck = this.app.services.lameduck.longest()?.ms ?? 0;
