@@ -35,6 +35,8 @@ export interface ReplyInit {
   authority?: readonly RR[];
   additional?: readonly RR[];
   plugin?: string;
+  /** EDNS options (code, length, data ...) for our OPT record, sent only when the client used EDNS (template's ederror). */
+  ednsOptions?: Uint8Array | null;
 }
 
 export class Reply {
@@ -46,6 +48,8 @@ export class Reply {
   readonly additional: readonly RR[];
   /** The plugin that wrote it (coredns_dns_responses_total{plugin}); '' when the server did. */
   readonly plugin: string;
+  /** EDNS option bytes for our OPT record; null for none. */
+  readonly ednsOptions: Uint8Array | null;
   /** Seconds to take off every TTL when written (the cache's age of the entry). */
   readonly ttlAge: number;
   /** Error a plugin met while producing this reply; the errors plugin logs it. */
@@ -62,6 +66,7 @@ export class Reply {
     this.authority = init.authority ?? EMPTY;
     this.additional = init.additional ?? EMPTY;
     this.plugin = init.plugin ?? '';
+    this.ednsOptions = init.ednsOptions ?? null;
     this.ttlAge = ttlAge;
     this.error = error;
   }
