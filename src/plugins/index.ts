@@ -22,12 +22,13 @@ import { health } from './health/health.ts';
 import { ready } from './ready/ready.ts';
 import { kubernetes } from './kubernetes/setup.ts';
 import { template } from './template/setup.ts';
+import { rewrite } from './rewrite/setup.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
-  kubernetes, template,
+  kubernetes, template, rewrite,
 ];
 
 export function builtinRegistry(): PluginRegistry {
