@@ -9,7 +9,7 @@ import { serverLabel } from '../dns/ip.ts';
 import { dirname } from 'node:path';
 import type { Directive, ServerBlock } from '../corefile/parser.ts';
 import { CorefileError } from '../corefile/errors.ts';
-import { Rcode } from '../dns/constants.ts';
+import { Class, Rcode } from '../dns/constants.ts';
 import { Reply } from '../dns/reply.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver } from '../plugin/plugin.ts';
@@ -72,6 +72,20 @@ const noNextPlugin: Handler = {
   serveDNS: () => Reply.error(Rcode.SERVFAIL, '', new Error('no next plugin found')),
 };
 
+/** A query of a class no plugin of the block serves. */
+const classRefused = Reply.error(Rcode.REFUSED);
+const noClassData: Handler = { serveDNS: () => classRefused };
+
+/**
+ * Stands in the chain for an IN-only plugin: IN and ANY queries go to it,
+ * others to what follows it (REFUSED when nothing does), so a CLASS42 query
+ * of a name the plugin knows never gets its IN records.
+ */
+function classGate(h: ChainHandler, after: Handler): Handler {
+  const other = after === noNextPlugin ? noClassData : after;
+  return { serveDNS: (req) => (req.qclass === Class.IN || req.qclass === Class.ANY ? h.serveDNS(req) : other.serveDNS(req)) };
+}
+
 export function buildConfig(blocks: readonly ServerBlock[], opts: BuildOptions): ConfigGeneration {
   const readiness = new Readiness();
   const startup: (() => Promise<void> | void)[] = [];
@@ -115,7 +129,7 @@ function buildBlock(
   };
   // Set up in Corefile order (so option errors read top to bottom), chain in plugin order.
   const seen = new Map<string, Directive>();
-  const made: { rank: number; seq: number; handler: ChainHandler }[] = [];
+  const made: { rank: number; seq: number; handler: ChainHandler; inOnly: boolean }[] = [];
   block.directives.forEach((d, seq) => {
     const def = opts.registry.get(d.name);
     if (!def) throw new CorefileError(d.file, d.line, `unknown directive '${d.name}'`);
@@ -128,12 +142,18 @@ function buildBlock(
       if (e instanceof CorefileError) throw e;
       throw new CorefileError(d.file, d.line, `plugin/${d.name}: ${(e as Error).message}`);
     }
-    if (h) made.push({ rank: opts.registry.rank(d.name), seq, handler: h });
+    if (h) made.push({ rank: opts.registry.rank(d.name), seq, handler: h, inOnly: def.inClassOnly === true });
   });
   made.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
   for (const m of made) handlers.push(m.handler);
-  for (let i = 0; i < handlers.length; i++) handlers[i]!.next = handlers[i + 1] ?? noNextPlugin;
-  head = handlers[0] ?? noNextPlugin;
+  // Link back to front: each plugin's next is the entry of the one after it (an IN-only plugin's entry is its class gate).
+  let entry: Handler = noNextPlugin;
+  for (let i = made.length - 1; i >= 0; i--) {
+    const m = made[i]!;
+    m.handler.next = entry;
+    entry = m.inOnly ? classGate(m.handler, entry) : m.handler;
+  }
+  head = entry;
   return { zones, port, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
 }
 

@@ -6,7 +6,7 @@
  * patching only the ID, flags and the question's case.
  */
 import { Flag, Rcode, Type } from './constants.ts';
-import { labelText, nameToLabels, NameError } from './name.ts';
+import { labelText, nameToLabels, NameError, parentName } from './name.ts';
 import type { RR } from './rr.ts';
 
 /**
@@ -204,21 +204,12 @@ function writeCompressedName(out: Uint8Array, pos: number, name: string, known: 
     out[pos] = l.length;
     out.set(l, pos + 1);
     pos += l.length + 1;
-    suffix = nextSuffix(suffix);
+    suffix = parentName(suffix);
   }
   out[pos] = 0;
   return pos + 1;
 }
 
-function nextSuffix(name: string): string {
-  // skip one label, honouring "\." escapes
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x5c) { i++; continue; }
-    if (c === 0x2e) return i + 1 >= name.length ? '.' : name.slice(i + 1);
-  }
-  return '.';
-}
 
 /** Records the suffixes of the question name written at `at`; returns its wire length. */
 function addSuffixes(known: Map<string, number>, name: string, at: number): number {
@@ -228,7 +219,7 @@ function addSuffixes(known: Map<string, number>, name: string, at: number): numb
   for (const l of labels) {
     if (off < 0x3fff && !known.has(suffix)) known.set(suffix, off);
     off += l.length + 1;
-    suffix = nextSuffix(suffix);
+    suffix = parentName(suffix);
   }
   return off - at + 1;
 }

@@ -23,12 +23,13 @@ import { ready } from './ready/ready.ts';
 import { kubernetes } from './kubernetes/setup.ts';
 import { template } from './template/setup.ts';
 import { rewrite } from './rewrite/setup.ts';
+import { file } from './file/setup.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
-  kubernetes, template, rewrite,
+  kubernetes, template, rewrite, file,
 ];
 
 export function builtinRegistry(): PluginRegistry {

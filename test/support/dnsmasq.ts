@@ -34,7 +34,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Answers within `timeoutMs` to a query for `name`, or false. */
-function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
+export function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
     const t = setTimeout(() => { s.close(); resolve(false); }, timeoutMs);
