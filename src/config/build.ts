@@ -20,7 +20,10 @@ export const DEFAULT_MAX_UDP_SIZE = 1232;
 
 export interface BlockConfig {
   readonly zones: readonly string[];
+  /** The first key's port (the block's label in metrics and logs). */
   readonly port: number;
+  /** Every key with its own port: CoreDNS serves each key of a block on the port it names. */
+  readonly keys: readonly { readonly zone: string; readonly port: number }[];
   readonly bindAddresses: readonly string[];
   readonly head: Handler;
   readonly handlers: readonly ChainHandler[];
@@ -102,9 +105,9 @@ function buildBlock(
   startup: (() => Promise<void> | void)[], shutdown: (() => Promise<void> | void)[],
 ): BlockConfig {
   const zones = block.keys.map((k) => k.zone);
-  const ports = new Set(block.keys.map((k) => k.port ?? opts.dnsPort));
-  if (ports.size > 1) throw new CorefileError(block.file, block.line, 'all zones of a server block must use the same port');
-  const port = [...ports][0]!;
+  // `example.com example.io:1053 { ... }`: one chain, each key on its own port (kubespray's mixed-port block).
+  const keys = block.keys.map((k) => ({ zone: k.zone, port: k.port ?? opts.dnsPort }));
+  const port = keys[0]!.port;
   const observers: ReplyObserver[] = [];
   const listening: ListeningHook[] = [];
   const handlers: ChainHandler[] = [];
@@ -154,16 +157,18 @@ function buildBlock(
     entry = m.inOnly ? classGate(m.handler, entry) : m.handler;
   }
   head = entry;
-  return { zones, port, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
+  return { zones, port, keys, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
 }
 
 /** Groups blocks into listeners by (address, port); a port is either bound to addresses by every block on it, or by none. */
 function planListeners(blocks: readonly BlockConfig[]): ListenerSpec[] {
   const byPort = new Map<number, BlockConfig[]>();
   for (const b of blocks) {
-    const list = byPort.get(b.port) ?? [];
-    list.push(b);
-    byPort.set(b.port, list);
+    for (const p of new Set(b.keys.map((k) => k.port))) {
+      const list = byPort.get(p) ?? [];
+      list.push(b);
+      byPort.set(p, list);
+    }
   }
   const listeners: ListenerSpec[] = [];
   for (const [port, list] of byPort) {
@@ -178,7 +183,7 @@ function planListeners(blocks: readonly BlockConfig[]): ListenerSpec[] {
       for (const address of addrs) {
         const routes = byAddress.get(address) ?? [];
         const server = serverLabel(address, port);
-        for (const zone of b.zones) {
+        for (const { zone } of b.keys.filter((k) => k.port === port)) {
           if (routes.some((r) => r.zone === zone)) throw new CorefileError(b.file, b.line, `zone '${zone}' is served twice on ${server}`);
           routes.push({ zone, block: b, server });
         }
