@@ -132,6 +132,9 @@ export class Reply {
 
 const EMPTY: readonly RR[] = Object.freeze([]);
 
+/** Return this to send no reply at all (the client times out, as with CoreDNS's acl drop). */
+export const DROP: Reply = new Reply({ rcode: Rcode.REFUSED, plugin: 'drop' });
+
 /** Types whose rdata is, or starts with after a fixed prefix, one domain name: it may serve as a compression target. */
 const rdataNameAt = new Map<number, number>([[Type.CNAME, 0], [Type.PTR, 0], [Type.NS, 0], [Type.SRV, 6], [Type.MX, 2]]);
 

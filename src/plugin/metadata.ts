@@ -31,3 +31,12 @@ export function metadataOrNull(req: DnsRequest, label: string): string | null {
   const f = req.metadata?.get(label);
   return f === undefined ? null : f();
 }
+
+/** A handler that can describe a request (CoreDNS's metadata.Provider): called by `metadata` before the chain runs. */
+export interface MetadataProvider {
+  offerMetadata(req: DnsRequest): void;
+}
+
+export function isMetadataProvider(h: object): h is MetadataProvider {
+  return typeof (h as Partial<MetadataProvider>).offerMetadata === 'function';
+}

@@ -24,12 +24,18 @@ import { kubernetes } from './kubernetes/setup.ts';
 import { template } from './template/setup.ts';
 import { rewrite } from './rewrite/setup.ts';
 import { file } from './file/setup.ts';
+import { acl } from './acl/acl.ts';
+import { any } from './any/any.ts';
+import { minimal } from './minimal/minimal.ts';
+import { local } from './local/local.ts';
+import { metadata } from './metadata/metadata.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
   kubernetes, template, rewrite, file,
+  acl, any, minimal, local, metadata,
 ];
 
 export function builtinRegistry(): PluginRegistry {

@@ -7,7 +7,7 @@
  */
 import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
-import { Reply } from '../dns/reply.ts';
+import { DROP, Reply } from '../dns/reply.ts';
 import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
 import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
@@ -94,6 +94,7 @@ export function serveQuery(
  * or a promise callback (an unhandled rejection would too).
  */
 function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, stats: ServeStats): void {
+  if (reply === DROP) return;
   const block = route.block;
   let sent = reply;
   let buf: Buffer;

@@ -15,6 +15,7 @@ import { DnsRequest } from '../../dns/request.ts';
 import type { RR } from '../../dns/rr.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
+import { setMetadata } from '../../plugin/metadata.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
 import type { DnsIndex } from './index.ts';
 
@@ -71,6 +72,24 @@ export class KubernetesHandler implements ChainHandler {
     if (a instanceof CnameFollow) return this.#follow(req, a, zone);
     if (a.rcode === Rcode.NXDOMAIN) return this.#nxdomain(req, a, zone);
     return a;
+  }
+
+  /**
+   * CoreDNS's kubernetes metadata (only called with the *metadata* plugin):
+   * the client pod's namespace and name, and the parts of the name asked for.
+   */
+  offerMetadata(req: DnsRequest): void {
+    const ip = req.remoteAddress.startsWith('::ffff:') && req.remoteAddress.includes('.') ? req.remoteAddress.slice(7) : req.remoteAddress;
+    const pods = this.index.podsWithIp(ip);
+    const pod = pods.findLast((p) => !p.deleting && p.phase !== 'Succeeded' && p.phase !== 'Failed');
+    if (pod !== undefined) {
+      setMetadata(req, 'kubernetes/client-namespace', () => pod.namespace);
+      setMetadata(req, 'kubernetes/client-pod-name', () => pod.name);
+    }
+    const zone = this.zoneOf(req.qname);
+    if (zone === null) return;
+    const parts = requestParts(req.qname, zone);
+    for (const [k, v] of Object.entries(parts)) setMetadata(req, `kubernetes/${k}`, () => v);
   }
 
   /** C25 support for autopath: the search list for a client pod, or null (needs `pods verified`). */
@@ -136,4 +155,23 @@ export class KubernetesHandler implements ChainHandler {
     for (const z of this.#blockZones) if (isSubdomain(name, z)) return z;
     return '.';
   }
+}
+
+/** CoreDNS's parseRequest fields for metadata: `[_port._proto.|endpoint.]service.namespace.(svc|pod).zone`. */
+function requestParts(qname: string, zone: string): Record<'endpoint' | 'kind' | 'namespace' | 'port-name' | 'protocol' | 'service', string> {
+  const out = { endpoint: '', kind: '', namespace: '', 'port-name': '', protocol: '', service: '' };
+  const rest = qname === zone ? '' : qname.slice(0, qname.length - zone.length - 1);
+  const labels = rest === '' ? [] : rest.split('.');
+  const kind = labels.pop();
+  if (kind !== 'svc' && kind !== 'pod') return out;
+  out.kind = kind;
+  out.namespace = labels.pop() ?? '';
+  out.service = labels.pop() ?? '';
+  if (labels.length === 2 && labels[0]!.startsWith('_') && labels[1]!.startsWith('_')) {
+    out['port-name'] = labels[0]!.slice(1);
+    out.protocol = labels[1]!.slice(1);
+  } else if (labels.length === 1) {
+    out.endpoint = labels[0]!;
+  }
+  return out;
 }
