@@ -29,13 +29,14 @@ import { any } from './any/any.ts';
 import { minimal } from './minimal/minimal.ts';
 import { local } from './local/local.ts';
 import { metadata } from './metadata/metadata.ts';
+import { k8sExternal } from './k8s_external/k8s_external.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
   kubernetes, template, rewrite, file,
-  acl, any, minimal, local, metadata,
+  acl, any, minimal, local, metadata, k8sExternal,
 ];
 
 export function builtinRegistry(): PluginRegistry {
