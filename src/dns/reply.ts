@@ -37,6 +37,8 @@ export interface ReplyInit {
   plugin?: string;
   /** EDNS options (code, length, data ...) for our OPT record, sent only when the client used EDNS (template's ederror). */
   ednsOptions?: Uint8Array | null;
+  /** Further messages sent after this one on the same TCP connection (a zone transfer's stream). */
+  more?: readonly Reply[] | null;
 }
 
 export class Reply {
@@ -50,6 +52,8 @@ export class Reply {
   readonly plugin: string;
   /** EDNS option bytes for our OPT record; null for none. */
   readonly ednsOptions: Uint8Array | null;
+  /** Messages that follow this one (AXFR over TCP); null for an ordinary reply. */
+  readonly more: readonly Reply[] | null;
   /** Seconds to take off every TTL when written (the cache's age of the entry). */
   readonly ttlAge: number;
   /** Error a plugin met while producing this reply; the errors plugin logs it. */
@@ -67,6 +71,7 @@ export class Reply {
     this.additional = init.additional ?? EMPTY;
     this.plugin = init.plugin ?? '';
     this.ednsOptions = init.ednsOptions ?? null;
+    this.more = init.more ?? null;
     this.ttlAge = ttlAge;
     this.error = error;
   }

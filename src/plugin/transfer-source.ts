@@ -13,8 +13,8 @@ export interface TransferSource {
   transferZones(): readonly string[];
   /** Every record of `zone`, SOA first (not repeated at the end), or null when the zone is not loaded. */
   transferRecords(zone: string): readonly RR[] | null;
-  /** Calls `fn` with the zone whenever its data changed. */
-  onZoneChange(fn: (zone: string) => void): void;
+  /** Calls `fn` with the zone whenever its data changed; returns the way to stop. */
+  onZoneChange(fn: (zone: string) => void): () => void;
 }
 
 export function isTransferSource(h: object): h is TransferSource {

@@ -107,11 +107,24 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
     buf = writeReply(req, sent, block);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
+  if (sent.more !== null && req.transport === 'tcp') sendMore(req, sent.more, block, out, stats);
   const obs = block.observers;
   try {
     for (let i = 0; i < obs.length; i++) obs[i]!(req, sent, buf.length, buf);
   } catch {
     stats.panics++;
+  }
+}
+
+/** The rest of a multi-message reply (a zone transfer), each message written like the first. */
+function sendMore(req: DnsRequest, more: readonly Reply[], block: Route['block'], out: Responder, stats: ServeStats): void {
+  for (const r of more) {
+    try {
+      out.send(writeReply(req, r, block), req.remotePort, req.remoteAddress);
+    } catch {
+      stats.panics++;
+      return;
+    }
   }
 }
 

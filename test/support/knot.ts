@@ -24,8 +24,9 @@ export interface Knot {
   stop(): Promise<void>;
 }
 
-export async function startKnot(dir: string, zones: readonly KnotZone[]): Promise<Knot> {
-  const port = await freePort();
+/** Starts knotd in `dir` (its config, storage and socket live there); `port` when the caller had to know it first. */
+export async function startKnot(dir: string, zones: readonly KnotZone[], opts: { port?: number } = {}): Promise<Knot> {
+  const port = opts.port ?? await freePort();
   mkdirSync(join(dir, 'storage'), { recursive: true });
   const remotes = zones.filter((z) => z.primary).map((z, i) => `  - id: primary${i}\n    address: ${z.primary}`).join('\n');
   const zoneLines = zones.map((z, i) => z.primary

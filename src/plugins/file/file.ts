@@ -85,8 +85,9 @@ export class FileHandler implements ChainHandler, TransferSource {
     return this.#zones.get(zone)?.records ?? null;
   }
 
-  onZoneChange(fn: (zone: string) => void): void {
+  onZoneChange(fn: (zone: string) => void): () => void {
     this.#listeners.push(fn);
+    return () => { const i = this.#listeners.indexOf(fn); if (i >= 0) this.#listeners.splice(i, 1); };
   }
 
   /** The zone now served for `origin` (tests, transfer). */

@@ -15,8 +15,10 @@ import { DnsRequest } from '../../dns/request.ts';
 import type { RR } from '../../dns/rr.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
+import type { TransferSource } from '../../plugin/transfer-source.ts';
 import { setMetadata } from '../../plugin/metadata.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
+import { kubernetesZoneRecords } from './transfer.ts';
 import type { DnsIndex } from './index.ts';
 
 /** CoreDNS stops adding CNAMEs after this many (C18: "chains stop after 10 CNAMEs"). */
@@ -36,7 +38,7 @@ export interface HandlerOptions {
 
 const refused = Reply.error(Rcode.REFUSED, PLUGIN);
 
-export class KubernetesHandler implements ChainHandler {
+export class KubernetesHandler implements ChainHandler, TransferSource {
   readonly name = 'kubernetes';
   next!: Handler;
   readonly index: DnsIndex;
@@ -90,6 +92,20 @@ export class KubernetesHandler implements ChainHandler {
     if (zone === null) return;
     const parts = requestParts(req.qname, zone);
     for (const [k, v] of Object.entries(parts)) setMetadata(req, `kubernetes/${k}`, () => v);
+  }
+
+  // ---- TransferSource: the forward zones in full, for the transfer plugin ----
+
+  transferZones(): readonly string[] {
+    return this.zones.filter((z) => !z.endsWith('.arpa.'));
+  }
+
+  transferRecords(zone: string): readonly RR[] | null {
+    return this.transferZones().includes(zone) ? kubernetesZoneRecords(this.index, zone) : null;
+  }
+
+  onZoneChange(fn: (zone: string) => void): () => void {
+    return this.index.store.subscribe(() => { for (const z of this.transferZones()) fn(z); });
   }
 
   /** C25 support for autopath: the search list for a client pod, or null (needs `pods verified`). */
