@@ -52,6 +52,12 @@ export function classFromName(name: string): number | undefined {
 export function rcodeName(r: number): string {
   return rcodeNames.get(r) ?? `RCODE${r}`;
 }
+/** Rcode from its name as miekg/dns spells them ("NXDOMAIN", "SUCCESS" for NOERROR) or a number; undefined when unknown. */
+export function rcodeFromName(name: string): number | undefined {
+  if (/^\d+$/.test(name)) return Number(name) <= 4095 ? Number(name) : undefined;
+  const u = name.toUpperCase();
+  return u === 'SUCCESS' ? Rcode.NOERROR : (Rcode as Record<string, number>)[u];
+}
 /** Type number from its name ("AAAA", "TYPE28"); undefined when unknown. */
 export function typeFromName(name: string): number | undefined {
   const u = name.toUpperCase();

@@ -137,6 +137,17 @@ export class Reply {
 
 const EMPTY: readonly RR[] = Object.freeze([]);
 
+/** An RFC 8914 Extended DNS Error as EDNS option bytes (option 15: info code, then extra text). */
+export function edeOption(code: number, text = ''): Uint8Array {
+  const extra = Buffer.from(text, 'utf8');
+  const out = new Uint8Array(6 + extra.length);
+  out[1] = 15;
+  out[2] = (2 + extra.length) >> 8; out[3] = (2 + extra.length) & 0xff;
+  out[4] = code >> 8; out[5] = code & 0xff;
+  out.set(extra, 6);
+  return out;
+}
+
 /** Return this to send no reply at all (the client times out, as with CoreDNS's acl drop). */
 export const DROP: Reply = new Reply({ rcode: Rcode.REFUSED, plugin: 'drop' });
 

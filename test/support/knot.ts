@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, probe } from './dnsmasq.ts';
+import { freePort, probe, stopper } from './dnsmasq.ts';
 
 export interface KnotZone {
   readonly origin: string;
@@ -59,12 +59,7 @@ ${zoneLines}
     s.setEncoding('utf8');
     s.on('data', (d: string) => log.push(...d.split('\n').filter(Boolean)));
   }
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
+  const stop = stopper(child, 3000);
   let up = false;
   for (let i = 0; i < 100 && !up && child.exitCode === null; i++) up = await probe(port, zones[0]?.origin ?? '.', 100);
   if (!up) {

@@ -11,7 +11,7 @@ import { Counter } from 'prom-client';
 import { Rcode, Type, typeFromName } from '../../dns/constants.ts';
 import { cidrContains, ipToBytes, parseCidr, type Cidr } from '../../dns/ip.ts';
 import { isSubdomain } from '../../dns/name.ts';
-import { DROP, Reply } from '../../dns/reply.ts';
+import { DROP, edeOption, Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import { children, fail, zonesArg } from '../../plugin/options.ts';
@@ -27,11 +27,6 @@ interface AclRule {
   readonly types: ReadonlySet<number> | null;
   /** null: every source. */
   readonly nets: readonly Cidr[] | null;
-}
-
-/** An EDNS Extended DNS Error option (RFC 8914) without extra text. */
-function ede(code: number): Uint8Array {
-  return Uint8Array.of(0, 15, 0, 2, code >> 8, code & 0xff);
 }
 
 interface AclMetrics { blocked: Counter; filtered: Counter; allowed: Counter; dropped: Counter }
@@ -55,8 +50,8 @@ class AclHandler implements ChainHandler {
   readonly #zones: readonly string[];
   readonly #rules: readonly AclRule[];
   readonly #metrics: AclMetrics;
-  readonly #blocked = new Reply({ rcode: Rcode.REFUSED, plugin: P, ednsOptions: ede(15) });
-  readonly #filtered = new Reply({ rcode: Rcode.NOERROR, plugin: P, ednsOptions: ede(17) });
+  readonly #blocked = new Reply({ rcode: Rcode.REFUSED, plugin: P, ednsOptions: edeOption(15) });
+  readonly #filtered = new Reply({ rcode: Rcode.NOERROR, plugin: P, ednsOptions: edeOption(17) });
 
   constructor(zones: readonly string[], rules: readonly AclRule[], metrics: AclMetrics) {
     this.#zones = zones;

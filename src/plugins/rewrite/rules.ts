@@ -10,6 +10,7 @@
 import { Type } from '../../dns/constants.ts';
 import { canonicalName, encodeName, readName } from '../../dns/name.ts';
 import type { DnsRequest } from '../../dns/request.ts';
+import { goRegExp } from '../../plugin/options.ts';
 import type { RR } from '../../dns/rr.ts';
 import type { EdnsOption, OptRecord } from './query-wire.ts';
 
@@ -27,7 +28,7 @@ export class NameRewrite {
     if (kind === 'regex') {
       this.from = from;
       this.to = to;
-      this.#re = new RegExp(from.replace(/\(\?P</g, '(?<'));
+      this.#re = goRegExp(from);
     } else {
       const dotted = kind === 'exact' || kind === 'suffix';
       this.from = dotted ? canonicalName(from) : from.toLowerCase();

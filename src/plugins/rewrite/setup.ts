@@ -8,7 +8,7 @@
  * in Corefile order.
  */
 import type { Directive } from '../../corefile/parser.ts';
-import { classFromName, Rcode, typeFromName } from '../../dns/constants.ts';
+import { classFromName, rcodeFromName, typeFromName } from '../../dns/constants.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { ipToBytes } from '../../dns/ip.ts';
 import { metadataValue } from '../../plugin/metadata.ts';
@@ -19,10 +19,6 @@ import { EdnsRule, FieldRule, NameRewrite, NameRule, ResponseOnlyRule, type Edns
 
 const P = 'rewrite';
 const KINDS = new Set<string>(['exact', 'prefix', 'suffix', 'substring', 'regex']);
-const RCODES: Record<string, number> = {
-  NOERROR: Rcode.NOERROR, FORMERR: Rcode.FORMERR, SERVFAIL: Rcode.SERVFAIL, NXDOMAIN: Rcode.NXDOMAIN,
-  NOTIMP: Rcode.NOTIMP, REFUSED: Rcode.REFUSED, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10,
-};
 
 function nameRewrite(d: Directive, kind: MatchKind, from: string, to: string): NameRewrite {
   let r: NameRewrite;
@@ -84,8 +80,8 @@ function ttlRange(d: Directive, text: string): [number, number] {
 }
 
 function rcodeOf(d: Directive, text: string): number {
-  const r = /^\d+$/.test(text) ? Number(text) : RCODES[text.toUpperCase()];
-  if (r === undefined || r > 4095) fail(d, P, `unknown rcode '${text}'`);
+  const r = rcodeFromName(text);
+  if (r === undefined) fail(d, P, `unknown rcode '${text}'`);
   return r!;
 }
 

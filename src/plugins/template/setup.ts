@@ -7,9 +7,9 @@
  * (?<name>)); a template or regex that cannot be compiled is a FILE:LINE
  * error here, not a failure at query time.
  */
-import { classFromName, Class, Rcode, typeFromName } from '../../dns/constants.ts';
+import { classFromName, Class, Rcode, rcodeFromName, typeFromName } from '../../dns/constants.ts';
 import type { Directive } from '../../corefile/parser.ts';
-import { argCount, children, fail, Fallthrough, int, zonesArg } from '../../plugin/options.ts';
+import { argCount, children, fail, Fallthrough, goRegExp, int, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { GoTemplate } from './gotemplate.ts';
 import { templateMetrics } from './metrics.ts';
@@ -17,16 +17,9 @@ import { TemplateHandler, type TemplateRule } from './template.ts';
 
 const P = 'template';
 
-/** Rcode names as miekg/dns spells them (StringToRcode), plus SUCCESS. */
-const RCODES: Record<string, number> = {
-  NOERROR: Rcode.NOERROR, SUCCESS: Rcode.NOERROR, FORMERR: Rcode.FORMERR, SERVFAIL: Rcode.SERVFAIL, NXDOMAIN: Rcode.NXDOMAIN,
-  NOTIMP: Rcode.NOTIMP, REFUSED: Rcode.REFUSED, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10,
-};
-
-/** A Go (RE2) regex as a JavaScript one. */
-export function goRegex(d: Directive, text: string): RegExp {
+function goRegex(d: Directive, text: string): RegExp {
   try {
-    return new RegExp(text.replace(/\(\?P</g, '(?<'));
+    return goRegExp(text);
   } catch (e) {
     return fail(d, P, `could not parse regex: ${text}, ${(e as Error).message}`);
   }
@@ -65,7 +58,7 @@ export function parseTemplate(d: Directive, ctx: Pick<BlockContext, 'zones'>): T
         break;
       case 'rcode': {
         argCount(c, P, 1, 1);
-        const r = RCODES[c.args[0]!.toUpperCase()];
+        const r = rcodeFromName(c.args[0]!);
         if (r === undefined) fail(c, P, `unknown rcode ${c.args[0]}`);
         rcode = r!;
         break;

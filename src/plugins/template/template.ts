@@ -9,7 +9,7 @@
  */
 import { Class, className, Type, typeName } from '../../dns/constants.ts';
 import { isSubdomain } from '../../dns/name.ts';
-import { Reply } from '../../dns/reply.ts';
+import { edeOption, Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { RR } from '../../dns/rr.ts';
 import { parseRecordLine } from '../../dns/zonefile.ts';
@@ -39,17 +39,6 @@ function zoneOf(zones: readonly string[], qname: string): string | null {
   let best: string | null = null;
   for (const z of zones) if (isSubdomain(qname, z) && (best === null || z.length > best.length)) best = z;
   return best;
-}
-
-/** The EDNS option bytes of an Extended DNS Error (option 15). */
-function edeOption(code: number, reason: string): Uint8Array {
-  const text = Buffer.from(reason, 'utf8');
-  const out = new Uint8Array(6 + text.length);
-  out[0] = 0; out[1] = 15;
-  out[2] = (2 + text.length) >> 8; out[3] = (2 + text.length) & 0xff;
-  out[4] = code >> 8; out[5] = code & 0xff;
-  out.set(text, 6);
-  return out;
 }
 
 export class TemplateHandler implements ChainHandler {
