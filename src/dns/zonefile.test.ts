@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from './constants.ts';
 import { parseRecordLine, parseZone, ZoneFileError } from './zonefile.ts';
+import { rng } from '../../test/support/rng.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -63,6 +64,7 @@ describe('zone file reader', () => {
     ['a SOA ( ns h 1 2 3 4 5', "db:2: '(' is never closed"],
     ['$GENERATE 1-4 h$ A 10.0.0.$', "db:2: unsupported directive '$GENERATE'"],
     ['$INCLUDE other', 'db:2: $INCLUDE is not allowed here'],
+    ['a..b A 10.0.0.1', "db:2: bad owner name 'a..b.example.': empty label in 'a..b.example.'"],
   ];
   for (const [line, want] of errors) {
     it(`rejects '${line}' with FILE:LINE`, () => {
@@ -80,5 +82,36 @@ describe('zone file reader', () => {
       origin: '.', file: 'db', include: (p) => ({ text: files[p]!, file: p }),
     });
     assert.deepEqual(rrs.map((r) => r.name), ['host.b.', 'after.a.']);
+  });
+});
+
+describe('zone file reader on mutated input', () => {
+  const SEED = 0x20ee;
+  const BASE = [
+    '$ORIGIN example.org.', '$TTL 1h', '@ IN SOA ns1 hostmaster ( 1 7200 3600 1209600 300 )', '  NS ns1',
+    'ns1 A 192.0.2.1', 'www CNAME ns1', 'txt TXT "a \\"quoted\\" string" plain', '_s._tcp SRV 0 5 80 www',
+    'x HTTPS 1 . alpn=h2 ipv4hint=192.0.2.1', 'k DS 1 13 2 ABCD', '*.w AAAA 2001:db8::1', 'g TYPE65280 \\# 2 ABCD',
+  ].join('\n');
+  const alphabet = ' \t\n();"\\$@.*0123456789abcdefxyzAINSOTXCH#';
+  it(`2000 mutations: records or a ZoneFileError with a line, nothing else (seed ${SEED})`, () => {
+    const next = rng(SEED);
+    const pick = (n: number): number => Math.floor(next() * n);
+    for (let i = 0; i < 2000; i++) {
+      const chars = [...BASE];
+      for (let m = 1 + pick(4); m > 0; m--) {
+        const at = pick(chars.length);
+        const op = pick(3);
+        if (op === 0) chars.splice(at, 1);
+        else if (op === 1) chars.splice(at, 0, alphabet[pick(alphabet.length)]!);
+        else chars[at] = alphabet[pick(alphabet.length)]!;
+      }
+      const text = chars.join('');
+      try {
+        for (const r of parseZone(text, { origin: '.', file: 'fuzz' })) assert.ok(r.data instanceof Uint8Array && r.name.endsWith('.'));
+      } catch (e) {
+        if (!(e instanceof ZoneFileError)) assert.fail(`mutation ${i} threw ${(e as Error).name}: ${(e as Error).message}\n${text}`);
+        assert.match(e.message, /^fuzz:\d+: /);
+      }
+    }
   });
 });

@@ -7,7 +7,7 @@
  * can be fuzzed on its own; `template` reads single lines with it.
  */
 import { classFromName, Class, typeFromName } from './constants.ts';
-import { canonicalName } from './name.ts';
+import { canonicalName, encodeName } from './name.ts';
 import { absoluteName, RdataError, rdataFromText, ttlSeconds, type RdataToken } from './rdata-text.ts';
 import { rr, type RR } from './rr.ts';
 
@@ -189,6 +189,11 @@ function record(e: Entry, file: string, st: State, defaultTtl: number): RR {
     break;
   }
   if (type === undefined) fail('no record type');
+  try {
+    encodeName(owner);
+  } catch (err) {
+    fail(`bad owner name '${owner}': ${(err as Error).message}`);
+  }
   const recTtl = ttl ?? st.ttl ?? st.lastTtl ?? defaultTtl;
   let data: Uint8Array;
   try {
