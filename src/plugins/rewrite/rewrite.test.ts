@@ -111,6 +111,14 @@ describe('rewrite answers', () => {
     } finally { await k.stop(); }
   });
 
+  it('with cache in the block, a cached answer is turned back for the client too', async () => {
+    const c = await startServer('.:0 {\n bind 127.0.0.1\n cache 30\n rewrite name alias.test real.test\n hosts {\n  10.9.0.9 real.test\n }\n}');
+    try {
+      for (let i = 0; i < 2; i++) assert.deepEqual((await inject(c.app, 'alias.test.', 'A')).answer.map(rrLine), ['alias.test. 30 IN A 10.9.0.9'], `query ${i + 1}`);
+      assert.deepEqual((await inject(c.app, 'real.test.', 'A')).answer.map(rrLine), ['real.test. 30 IN A 10.9.0.9']);
+    } finally { await c.stop(); }
+  });
+
   it('dig: case of the question is echoed and the answer name matches it', async () => {
     const r = await dig(srv.port, 'Foo.Example.COM', 'A');
     assert.equal(r.status, 'NOERROR');
