@@ -81,10 +81,8 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
    * the client pod's namespace and name, and the parts of the name asked for.
    */
   offerMetadata(req: DnsRequest): void {
-    const ip = req.remoteAddress.startsWith('::ffff:') && req.remoteAddress.includes('.') ? req.remoteAddress.slice(7) : req.remoteAddress;
-    const pods = this.index.podsWithIp(ip);
-    const pod = pods.findLast((p) => !p.deleting && p.phase !== 'Succeeded' && p.phase !== 'Failed');
-    if (pod !== undefined) {
+    const pod = this.index.podForClient(req.remoteAddress);
+    if (pod !== null) {
       setMetadata(req, 'kubernetes/client-namespace', () => pod.namespace);
       setMetadata(req, 'kubernetes/client-pod-name', () => pod.name);
     }

@@ -173,7 +173,7 @@ export class EdnsRule implements Rule {
   }
 }
 
-/** Types whose rdata is or ends with... one name at a fixed offset (what `answer value` rewrites). */
+/** Types whose rdata holds one name at a fixed offset, to its end (what `answer value` rewrites). */
 const valueNameAt = new Map<number, number>([[Type.CNAME, 0], [Type.DNAME, 0], [Type.PTR, 0], [Type.NS, 0], [Type.MX, 2], [Type.SRV, 6]]);
 
 /** The name in a record's rdata that `answer value` and `cname` rules look at, or null. */
