@@ -226,3 +226,11 @@ export function parentName(name: string): string {
   }
   return '.';
 }
+
+/**
+ * What follows "label." to form a name inside `zone` (canonical): the zone
+ * itself, or "" for the root, so `${label}.${zoneSuffix(zone)}` never ends in "..".
+ */
+export function zoneSuffix(zone: string): string {
+  return zone === '.' ? '' : zone;
+}

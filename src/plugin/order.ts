@@ -16,9 +16,3 @@ export const PLUGIN_ORDER: readonly string[] = [
   'kubernetes', 'file', 'auto', 'secondary', 'etcd', 'loop', 'forward', 'grpc', 'erratic', 'whoami', 'on',
   'sign', 'view', 'nomad',
 ];
-
-const rank = new Map(PLUGIN_ORDER.map((n, i) => [n, i]));
-
-export function pluginRank(name: string): number {
-  return rank.get(name) ?? -1;
-}

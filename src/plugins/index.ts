@@ -31,12 +31,14 @@ import { local } from './local/local.ts';
 import { metadata } from './metadata/metadata.ts';
 import { k8sExternal } from './k8s_external/k8s_external.ts';
 import { transfer } from './transfer/setup.ts';
+import { dnsrecord } from './dnsrecord/setup.ts';
+import { etcd } from './etcd/setup.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
-  kubernetes, template, rewrite, file,
+  kubernetes, dnsrecord, etcd, template, rewrite, file,
   acl, any, minimal, local, metadata, k8sExternal, transfer,
 ];
 

@@ -11,7 +11,7 @@
 import { Rcode, Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
 import { DnsRequest } from '../../dns/request.ts';
-import type { RR } from '../../dns/rr.ts';
+import { withName, withTtl, type RR } from '../../dns/rr.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import { newOpt, readOpt, rewrittenRequest, type OptRecord } from './query-wire.ts';
 import { rdataName, withRdataName, type QueryState, type ResponseRule, type Rule } from './rules.ts';
@@ -63,7 +63,7 @@ export class RewriteHandler implements ChainHandler {
       const rule = rules[k]!;
       switch (rule.kind) {
         case 'name':
-          answer = answer.map((r) => { const n = rule.rewrite.apply(r.name); return n === null ? r : { ...r, name: n }; });
+          answer = answer.map((r) => { const n = rule.rewrite.apply(r.name); return n === null ? r : withName(r, n); });
           break;
         case 'value':
           answer = answer.map((r) => {
@@ -73,7 +73,7 @@ export class RewriteHandler implements ChainHandler {
           });
           break;
         case 'ttl':
-          answer = answer.map((r) => (r.ttl < rule.min ? { ...r, ttl: rule.min } : r.ttl > rule.max ? { ...r, ttl: rule.max } : r));
+          answer = answer.map((r) => (r.ttl < rule.min ? withTtl(r, rule.min) : r.ttl > rule.max ? withTtl(r, rule.max) : r));
           break;
         case 'rcode':
           if (rcode === rule.from) rcode = rule.to;
