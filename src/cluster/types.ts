@@ -35,6 +35,11 @@ export interface ServiceRecord {
   readonly ports: readonly PortRecord[];
   readonly publishNotReadyAddresses: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * spec.externalIPs then status.loadBalancer.ingress[].ip, canonical, without
+   * repeats (k8s_external); absent when there are none.
+   */
+  readonly externalIPs?: readonly string[];
 }
 
 export interface EndpointRecord {

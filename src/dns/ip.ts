@@ -168,3 +168,32 @@ export function bracketHost(host: string): string {
 export function serverLabel(address: string, port: number): string {
   return `dns://${joinHostPort(address, port)}`;
 }
+
+/** A network: its address bytes (4 or 16) and prefix length. */
+export interface Cidr {
+  readonly bytes: Uint8Array;
+  readonly bits: number;
+}
+
+/** "10.0.0.0/8", "fd00::/8", or a bare address (a /32 or /128); null when malformed. */
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  const bytes = ipToBytes(slash < 0 ? text : text.slice(0, slash));
+  if (bytes === null) return null;
+  const max = bytes.length * 8;
+  if (slash < 0) return { bytes, bits: max };
+  const b = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(b) || Number(b) > max) return null;
+  return { bytes, bits: Number(b) };
+}
+
+/** Whether the address `ip` (4 or 16 bytes) lies in `net`; IPv4 never matches an IPv6 net or the reverse. */
+export function cidrContains(net: Cidr, ip: Uint8Array): boolean {
+  if (ip.length !== net.bytes.length) return false;
+  const full = net.bits >> 3;
+  for (let i = 0; i < full; i++) if (ip[i] !== net.bytes[i]) return false;
+  const rest = net.bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (ip[full]! & mask) === (net.bytes[full]! & mask);
+}

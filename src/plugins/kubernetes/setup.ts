@@ -318,6 +318,7 @@ async function waitForSync(store: ClusterStore, kinds: readonly ClusterKind[], t
 export const kubernetes: PluginDefinition = {
   name: P,
   once: true,
+  inClassOnly: true,
   setup(d, ctx) {
     const o = parseKubernetesOptions(d, ctx);
     const log = ctx.logger.plugin(P);
