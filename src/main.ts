@@ -9,14 +9,8 @@ import cluster from 'node:cluster';
 import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { App } from './app/app.ts';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './cli/args.ts';
-import { CorefileError } from './corefile/errors.ts';
-import { createLogger } from './log/logger.ts';
-import { builtinRegistry } from './plugins/index.ts';
-import { reloadOnSignal } from './plugins/reload/reload-watcher.ts';
-import { Primary } from './server/workers/primary.ts';
-import { runWorker } from './server/workers/worker.ts';
+import type { Primary } from './server/workers/primary.ts';
 import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
 
 /** CoreDNS's built-in default when no Corefile exists. */
@@ -29,6 +23,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return serve({ ...parseOrExit(rest), conf }, true);
   }
   if (cmd === 'serve') return serve(parseOrExit(rest), false);
+  if (cmd === 'resolv-conf' || cmd === 'hosts') {
+    const { resolvConfCommand, hostsCommand } = await import('./cli/pod-commands.ts');
+    const command = cmd === 'hosts' ? hostsCommand : resolvConfCommand;
+    return command(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (cmd === 'deploy') {
     const { deployCommand } = await import('./deploy/cli.ts');
     return deployCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
@@ -50,7 +49,17 @@ function parseOrExit(argv: readonly string[]): ServeArgs {
   }
 }
 
+/** The server's modules, loaded only when serving: the pod and deploy commands start without them. */
+async function serverModules() {
+  const [{ App }, { CorefileError }, { createLogger }, { builtinRegistry }, { reloadOnSignal }, { Primary }, { runWorker }] = await Promise.all([
+    import('./app/app.ts'), import('./corefile/errors.ts'), import('./log/logger.ts'), import('./plugins/index.ts'),
+    import('./plugins/reload/reload-watcher.ts'), import('./server/workers/primary.ts'), import('./server/workers/worker.ts'),
+  ]);
+  return { App, CorefileError, createLogger, builtinRegistry, reloadOnSignal, Primary, runWorker };
+}
+
 async function serve(args: ServeArgs, demo: boolean): Promise<number> {
+  const { App, CorefileError, createLogger, builtinRegistry, reloadOnSignal, runWorker } = await serverModules();
   if (args.version) {
     process.stdout.write(`clusterdns-${VERSION} (CoreDNS-${COREDNS_COMPAT_VERSION} compatible)\n${process.platform}/${process.arch}, node ${process.version}\n`);
     return 0;
@@ -100,6 +109,7 @@ async function serve(args: ServeArgs, demo: boolean): Promise<number> {
 
 /** `-workers N`: this process is the primary; it prints the banner once every worker serves. */
 async function servePool(args: ServeArgs, appOptions: ConstructorParameters<typeof Primary>[0], workers: number, demo: boolean): Promise<number> {
+  const { CorefileError, reloadOnSignal, Primary } = await serverModules();
   const primary = new Primary(appOptions, workers);
   try {
     await primary.start();
