@@ -17,6 +17,7 @@ import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
 import type { DnsIndex } from './index.ts';
+import type { PodIpIndex } from '../../cluster/pod-ip-index.ts';
 
 /** CoreDNS stops adding CNAMEs after this many (C18: "chains stop after 10 CNAMEs"). */
 const MAX_CNAME_CHAIN = 8;
@@ -31,6 +32,8 @@ export interface HandlerOptions {
   readonly upstream: () => Handler;
   /** Zones of the server block, to label synthetic upstream queries. */
   readonly blockZones: readonly string[];
+  /** Client address → namespace, when autopath is in the block (cluster/pod-ip-index.ts). */
+  readonly podIps?: PodIpIndex | null;
 }
 
 const refused = Reply.error(Rcode.REFUSED, PLUGIN);
@@ -39,6 +42,8 @@ export class KubernetesHandler implements ChainHandler {
   readonly name = 'kubernetes';
   next!: Handler;
   readonly index: DnsIndex;
+  /** For autopath @kubernetes: the namespace of a client pod by its address; null without autopath in the block. */
+  readonly podIps: PodIpIndex | null;
   /** Longest first, so the first match is the longest. */
   readonly zones: readonly string[];
   readonly #fallthrough: Fallthrough;
@@ -48,6 +53,7 @@ export class KubernetesHandler implements ChainHandler {
 
   constructor(opts: HandlerOptions) {
     this.index = opts.index;
+    this.podIps = opts.podIps ?? null;
     this.zones = [...opts.zones].sort((a, b) => b.length - a.length);
     this.#fallthrough = opts.fallthrough;
     this.#synced = opts.synced;
