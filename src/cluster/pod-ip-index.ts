@@ -13,7 +13,7 @@
  * counts, and a pod that finishes, is being deleted or is deleted gives its
  * address up at once, unless a newer pod already holds it.
  */
-import { parseIPv4 } from '../dns/ip.ts';
+import { ipv4Int } from '../dns/ip.ts';
 import type { ClusterKind, ClusterRecord, ClusterStateSink, PodRecord, WatchEvent } from './types.ts';
 
 const PENDING = 0;
@@ -37,11 +37,8 @@ function versionOf(p: PodRecord): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** An IPv4 text as a 32-bit signed integer (a V8 small integer: no heap object per key); null for IPv6. */
-function v4Key(ip: string): number | null {
-  const b = parseIPv4(ip);
-  return b === null ? null : ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!);
-}
+/** IPv4 keys are 32-bit integers (no heap object per key); null for IPv6. */
+const v4Key = ipv4Int;
 
 /** The address a client connects from, as the index keys it (IPv4-mapped IPv6 is IPv4). */
 function clientText(ip: string): string {
