@@ -53,16 +53,18 @@ export function searchWalk(name: string, searches: readonly string[], ndots: num
 }
 
 /**
- * Who exists, offline: the given cluster names, and every name outside the cluster
- * domain when asked as written (an external name is assumed to resolve; each
- * search-suffixed guess of it is assumed NXDOMAIN).
+ * Who exists, offline: the given cluster names, and a name of two labels or more
+ * outside the cluster domain when asked as written (an external name is assumed to
+ * resolve; each search-suffixed guess of it, a bare single label, and the short form
+ * of a known cluster name such as `kubernetes.default`, is NXDOMAIN).
  */
 export function assumedExistence(name: string, clusterDomain: string, known: ReadonlySet<string>): (fqdn: string) => boolean {
   const domain = clusterDomain === '' ? null : `.${fqdn(clusterDomain)}`;
   const asIs = fqdn(name);
+  const shortForm = [...known].some((k) => k.startsWith(asIs) && k !== asIs);
   return (c) => {
     if (known.has(c)) return true;
-    if (c !== asIs) return false;
+    if (c !== asIs || shortForm || c.indexOf('.') === c.length - 1) return false;
     return domain === null || !c.endsWith(domain);
   };
 }

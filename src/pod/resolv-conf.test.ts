@@ -303,4 +303,8 @@ test('the amplification note: queries per name for the search list and ndots', (
     'note: api.example.com.: 1 try, 2 queries (A and AAAA): no search-path overhead',
     'note: kubernetes.default: 2 tries, 4 queries (A and AAAA), 2 of them NXDOMAIN; avoid them by asking for kubernetes.default.svc.cluster.local. (full name, trailing dot), or autopath on the server',
   ]);
+  // A hostNetwork pod on ClusterFirst gets the node's DNS: cluster names do not resolve at all.
+  const hostNet = resolv(['--pod', podFile({ hostNetwork: true }), '--cluster-dns', '10.96.0.10', '--node-resolv-conf', node]);
+  assert.equal(hostNet.stdout, conf(['192.0.2.53'], ['corp.example'], []));
+  assert.deepEqual(hostNet.stderr.split('\n').filter((l) => l.startsWith('note: ')), ['note: kubernetes.default: 2 tries, 4 queries (A and AAAA), every one NXDOMAIN']);
 });
