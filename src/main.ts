@@ -28,6 +28,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const command = cmd === 'hosts' ? hostsCommand : resolvConfCommand;
     return command(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
   }
+  if (cmd === 'doctor') {
+    const { doctorCommand } = await import('./doctor/doctor.ts');
+    return doctorCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (cmd === 'deploy') {
     const { deployCommand } = await import('./deploy/cli.ts');
     return deployCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));

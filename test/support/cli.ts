@@ -3,7 +3,7 @@
  * Running the real `clusterdns` command (src/main.ts under this Node) in a
  * child process, and writing the input files it reads.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,16 @@ const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 export function runCli(args: readonly string[], opts: { timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: opts.timeoutMs ?? 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `clusterdns ARGS...` without blocking the event loop (for commands that talk to a server in this process). */
+export function runCliAsync(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+      resolve({ status: code, stdout, stderr });
+    });
+  });
 }
 
 /** A fresh directory to write a test's input files into. */

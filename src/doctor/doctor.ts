@@ -1,0 +1,100 @@
+/**
+ * @module doctor/doctor
+ * `clusterdns doctor`: runs every check in order (servers over UDP and TCP
+ * and the API service's A and PTR; health and ready; the metrics' ratios,
+ * upstream and API state; the Corefile's upstreams, probed, and loops; the
+ * resolv.conf), prints per check its status, what it saw and the fix, then
+ * a verdict. Exit status 0 when nothing fails. `--json` prints
+ * {checks:[{id, status, target, summary, detail, fix}], verdict}.
+ */
+import { splitHostPort } from '../plugins/forward/addresses.ts';
+import { checkHttp, checkMetrics, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
+
+type Write = (s: string) => void;
+
+export const DOCTOR_USAGE = `Usage: clusterdns doctor [--server HOST:PORT]... [--metrics URL] [--health URL] [--ready URL]
+                        [--corefile FILE] [--resolv-conf FILE] [--cluster-domain DOMAIN] [--timeout MS] [--json]
+`;
+
+const VALUE_FLAGS = new Set(['server', 'metrics', 'health', 'ready', 'corefile', 'resolv-conf', 'cluster-domain', 'timeout']);
+
+class DoctorUsage extends Error {}
+
+function parse(argv: readonly string[]): { input: DoctorInput; json: boolean } {
+  const v = new Map<string, string[]>();
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const body = a.replace(/^--?/, '');
+    if (body === 'json') { json = true; continue; }
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    if (!a.startsWith('-') || !VALUE_FLAGS.has(name)) throw new DoctorUsage(`unknown argument '${a}'`);
+    const value = eq >= 0 ? body.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new DoctorUsage(`flag needs an argument: -${name}`);
+    v.set(name, [...(v.get(name) ?? []), value]);
+  }
+  const one = (n: string): string | null => v.get(n)?.at(-1) ?? null;
+  const servers = (v.get('server') ?? []).map((s) => {
+    const hp = splitHostPort(s);
+    if (hp === null) throw new DoctorUsage(`invalid value "${s}" for flag -server: want IP or IP:PORT`);
+    return hp;
+  });
+  const timeout = Number(one('timeout') ?? '2000');
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) throw new DoctorUsage('invalid value for flag -timeout: milliseconds from 1 to 60000');
+  return {
+    json,
+    input: {
+      servers, metrics: one('metrics'), health: one('health'), ready: one('ready'), corefile: one('corefile'),
+      resolvConf: one('resolv-conf'), clusterDomain: one('cluster-domain') ?? 'cluster.local', timeoutMs: timeout,
+    },
+  };
+}
+
+export async function runChecks(inp: DoctorInput): Promise<CheckResult[]> {
+  return [
+    ...await checkServers(inp),
+    ...await checkHttp('health', inp.health, inp.timeoutMs),
+    ...await checkHttp('ready', inp.ready, inp.timeoutMs),
+    ...await checkMetrics(inp.metrics, inp.timeoutMs),
+    ...await checkUpstreams(inp),
+    ...await checkResolvConf(inp),
+  ];
+}
+
+export function verdictOf(checks: readonly CheckResult[]): string {
+  const fails = checks.filter((c) => c.status === 'fail').length;
+  const warns = checks.filter((c) => c.status === 'warn').length;
+  if (fails > 0) return `fail: ${fails} failing, ${warns} warning${warns === 1 ? '' : 's'}`;
+  if (warns > 0) return `warn: ${warns} warning${warns === 1 ? '' : 's'}, nothing failing`;
+  return `ok: ${checks.length} checks passed`;
+}
+
+export async function doctorCommand(argv: readonly string[], write: Write, writeErr: Write): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    if (!(e instanceof DoctorUsage)) throw e;
+    writeErr(`${e.message}\n${DOCTOR_USAGE}`);
+    return 2;
+  }
+  const { input, json } = parsed;
+  if (input.servers.length === 0 && input.metrics === null && input.corefile === null && input.resolvConf === null && input.health === null && input.ready === null) {
+    writeErr(`nothing to check: give at least one of --server, --metrics, --health, --ready, --corefile, --resolv-conf\n${DOCTOR_USAGE}`);
+    return 2;
+  }
+  const checks = await runChecks(input);
+  const verdict = verdictOf(checks);
+  if (json) {
+    write(`${JSON.stringify({ checks, verdict }, null, 2)}\n`);
+  } else {
+    for (const c of checks) {
+      write(`[${c.status}]${' '.repeat(5 - c.status.length)}${c.id}${c.target === '' ? '' : ` ${c.target}`}: ${c.summary}\n`);
+      if (c.detail !== '') write(`        ${c.detail}\n`);
+      if (c.fix !== '') write(`        fix: ${c.fix}\n`);
+    }
+    write(`verdict: ${verdict}\n`);
+  }
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}
