@@ -32,6 +32,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { doctorCommand } = await import('./doctor/doctor.ts');
     return doctorCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
   }
+  if (cmd === 'explain') {
+    const { explainCommand } = await import('./doctor/explain.ts');
+    return explainCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (cmd === 'deploy') {
     const { deployCommand } = await import('./deploy/cli.ts');
     return deployCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));

@@ -15,6 +15,8 @@ export const PLUGIN_ORDER: readonly string[] = [
   'prometheus',
   'errors',
   'log',
+  // Ours, not CoreDNS's: before everything that answers, so it sees who did (cache included).
+  'explain',
   'any',
   'chaos',
   'loadbalance',

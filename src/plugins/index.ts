@@ -22,12 +22,13 @@ import { health } from './health/health.ts';
 import { ready } from './ready/ready.ts';
 import { kubernetes } from './kubernetes/setup.ts';
 import { autopath } from './autopath/autopath.ts';
+import { explain } from './explain/explain.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
-  kubernetes, autopath,
+  kubernetes, autopath, explain,
 ];
 
 export function builtinRegistry(): PluginRegistry {
