@@ -11,7 +11,8 @@ import { reverseName } from '../dns/ip.ts';
 import { parseCorefile } from '../corefile/parser.ts';
 import { isLoopback, nameserversOf, splitHostPort } from '../plugins/forward/addresses.ts';
 import { amplificationAdvice, assumedExistence, searchWalk } from '../pod/amplification.ts';
-import { MAX_NAMESERVERS, ndotsOf, parseNodeResolvConf } from '../pod/resolv-conf.ts';
+import { MAX_NAMESERVERS, ndotsOf, parseNodeResolvConf, podResolvConf } from '../pod/resolv-conf.ts';
+import { readPodFile } from '../pod/pod-file.ts';
 import { has, parseMetricsText, sumOf, type MetricSample } from './metrics-text.ts';
 import { httpGet, probeTcp, probeUdp } from './probe.ts';
 
@@ -35,6 +36,7 @@ export interface DoctorInput {
   readonly ready: string | null;
   readonly corefile: string | null;
   readonly resolvConf: string | null;
+  readonly pod: string | null;
   readonly clusterDomain: string;
   readonly timeoutMs: number;
 }
@@ -275,4 +277,37 @@ export async function checkResolvConf(inp: DoctorInput): Promise<CheckResult[]> 
     ? r('resolvconf.search', 'warn', path, summary, '', 'Lower ndots (options ndots:1 on nodes; dnsConfig ndots:2 in pods), shorten the search list, or use trailing dots.')
     : r('resolvconf.search', 'ok', path, summary));
   return out;
+}
+
+/** The pod's resolv.conf by the kubelet's rules (cluster DNS: the --server addresses; node file: --resolv-conf). */
+export function checkPod(inp: DoctorInput): CheckResult[] {
+  if (inp.pod === null) return [];
+  const t = inp.pod;
+  try {
+    const pod = readPodFile(inp.pod);
+    const conf = podResolvConf(pod, {
+      clusterDns: inp.servers.map((s) => s.host), clusterDomain: inp.clusterDomain.replace(/\.$/, ''),
+      resolverConfig: inp.resolvConf ?? '', resolverConfigText: inp.resolvConf === null ? '' : readFileSync(inp.resolvConf, 'utf8'), nodeIPs: [],
+    });
+    const out: CheckResult[] = [];
+    const policy = pod.dnsPolicy === '' ? 'ClusterFirst' : pod.dnsPolicy;
+    if (pod.hostNetwork && policy === 'ClusterFirst') {
+      out.push(r('pod.dnspolicy', 'warn', t, `${pod.source}: hostNetwork with dnsPolicy ClusterFirst gets the node's DNS, not the cluster's`, '',
+        'Set dnsPolicy: ClusterFirstWithHostNet to resolve Service names from a hostNetwork pod.'));
+    } else {
+      out.push(r('pod.dnspolicy', 'ok', t, `${pod.source}: dnsPolicy ${policy}${pod.hostNetwork ? ', hostNetwork' : ''}`));
+    }
+    for (const w of conf.warnings) {
+      out.push(r('pod.kubelet', 'warn', t, w, '', 'Fix the pod\'s dnsConfig or the node\'s resolv.conf so the kubelet does not have to cut it.'));
+    }
+    const ndots = ndotsOf(conf.options);
+    const walk = searchWalk(TYPICAL_EXTERNAL_NAME, conf.searches, ndots, assumedExistence(TYPICAL_EXTERNAL_NAME, inp.clusterDomain, new Set()));
+    const summary = `search ${conf.searches.length} domains, ndots:${ndots}: ${amplificationAdvice(walk, ndots)}`;
+    out.push(walk.queries > AMPLIFICATION_WARN
+      ? r('pod.search', 'warn', t, summary, '', 'Add dnsConfig.options ndots:2 to the pod, use trailing dots for external names, or enable autopath @kubernetes.')
+      : r('pod.search', 'ok', t, summary));
+    return out;
+  } catch (e) {
+    return [r('pod.parse', 'fail', t, (e as Error).message, '', 'Give a Pod or workload manifest that the kubelet would accept.')];
+  }
 }

@@ -179,3 +179,17 @@ test('metrics with a high SERVFAIL ratio', async () => {
     await srv.stop();
   }
 });
+
+test('--pod: a hostNetwork pod on ClusterFirst, and the kubelet\'s fallback warnings', async () => {
+  const resolv = files.write('node.resolv', 'nameserver 192.0.2.53\nsearch corp.example\n');
+  const ds = files.write('ds.yaml', 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: mon}\nspec:\n  template:\n    spec: {hostNetwork: true}\n');
+  const web = files.write('web.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {}\n');
+  // No --server: no cluster DNS address for the kubelet rules, and nothing probed.
+  const host = await doctor(['--pod', ds, '--resolv-conf', resolv]);
+  const policy = byId(host.checks, 'pod.dnspolicy')[0]!;
+  assert.equal(policy.status, 'warn');
+  assert.match(policy.fix, /ClusterFirstWithHostNet/);
+  const cluster = await doctor(['--pod', web, '--resolv-conf', resolv]);
+  assert.deepEqual(byId(cluster.checks, 'pod.kubelet').map((c) => c.summary.split(' ').slice(0, 2).join(' ')), ['Warning MissingClusterDNS', 'Warning MissingClusterDNS'],
+    'no cluster DNS given: the kubelet\'s fallback warnings');
+});

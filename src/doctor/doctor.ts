@@ -3,20 +3,21 @@
  * `clusterdns doctor`: runs every check in order (servers over UDP and TCP
  * and the API service's A and PTR; health and ready; the metrics' ratios,
  * upstream and API state; the Corefile's upstreams, probed, and loops; the
- * resolv.conf), prints per check its status, what it saw and the fix, then
+ * resolv.conf; a pod's resolv.conf by the kubelet's rules), prints per check its status, what it saw and the fix, then
  * a verdict. Exit status 0 when nothing fails. `--json` prints
  * {checks:[{id, status, target, summary, detail, fix}], verdict}.
  */
 import { splitHostPort } from '../plugins/forward/addresses.ts';
-import { checkHttp, checkMetrics, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
+import { checkHttp, checkMetrics, checkPod, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
 
 type Write = (s: string) => void;
 
 export const DOCTOR_USAGE = `Usage: clusterdns doctor [--server HOST:PORT]... [--metrics URL] [--health URL] [--ready URL]
-                        [--corefile FILE] [--resolv-conf FILE] [--cluster-domain DOMAIN] [--timeout MS] [--json]
+                        [--corefile FILE] [--resolv-conf FILE] [--pod POD.yaml] [--cluster-domain DOMAIN]
+                        [--timeout MS] [--json]
 `;
 
-const VALUE_FLAGS = new Set(['server', 'metrics', 'health', 'ready', 'corefile', 'resolv-conf', 'cluster-domain', 'timeout']);
+const VALUE_FLAGS = new Set(['server', 'metrics', 'health', 'ready', 'corefile', 'resolv-conf', 'pod', 'cluster-domain', 'timeout']);
 
 class DoctorUsage extends Error {}
 
@@ -46,7 +47,7 @@ function parse(argv: readonly string[]): { input: DoctorInput; json: boolean } {
     json,
     input: {
       servers, metrics: one('metrics'), health: one('health'), ready: one('ready'), corefile: one('corefile'),
-      resolvConf: one('resolv-conf'), clusterDomain: one('cluster-domain') ?? 'cluster.local', timeoutMs: timeout,
+      resolvConf: one('resolv-conf'), pod: one('pod'), clusterDomain: one('cluster-domain') ?? 'cluster.local', timeoutMs: timeout,
     },
   };
 }
@@ -59,6 +60,7 @@ export async function runChecks(inp: DoctorInput): Promise<CheckResult[]> {
     ...await checkMetrics(inp.metrics, inp.timeoutMs),
     ...await checkUpstreams(inp),
     ...await checkResolvConf(inp),
+    ...checkPod(inp),
   ];
 }
 
@@ -80,8 +82,8 @@ export async function doctorCommand(argv: readonly string[], write: Write, write
     return 2;
   }
   const { input, json } = parsed;
-  if (input.servers.length === 0 && input.metrics === null && input.corefile === null && input.resolvConf === null && input.health === null && input.ready === null) {
-    writeErr(`nothing to check: give at least one of --server, --metrics, --health, --ready, --corefile, --resolv-conf\n${DOCTOR_USAGE}`);
+  if (input.servers.length === 0 && input.metrics === null && input.corefile === null && input.resolvConf === null && input.pod === null && input.health === null && input.ready === null) {
+    writeErr(`nothing to check: give at least one of --server, --metrics, --health, --ready, --corefile, --resolv-conf, --pod\n${DOCTOR_USAGE}`);
     return 2;
   }
   const checks = await runChecks(input);
