@@ -15,7 +15,8 @@ import { inject, startServer } from '../../test/support/harness.ts';
 import { startCluster } from '../../test/support/k8s-dns.ts';
 import { ns, svc } from '../../test/support/k8s-objects.ts';
 import { FakeApiServer } from '../../test/support/fake-apiserver.ts';
-import { namespaceObject, serviceObject } from '../../test/support/fake-objects.ts';
+import { endpointSliceObject, namespaceObject, serviceObject } from '../../test/support/fake-objects.ts';
+import { makeTempDir, removeDir, writeKubeconfig } from '../../test/support/kubeconfig.ts';
 import { scrape, samples } from '../../test/ops/ops-support.ts';
 import { rrs } from '../dns/rr.ts';
 import { Type } from '../dns/constants.ts';
@@ -192,4 +193,32 @@ test('--pod: a hostNetwork pod on ClusterFirst, and the kubelet\'s fallback warn
   const cluster = await doctor(['--pod', web, '--resolv-conf', resolv]);
   assert.deepEqual(byId(cluster.checks, 'pod.kubelet').map((c) => c.summary.split(' ').slice(0, 2).join(' ')), ['Warning MissingClusterDNS', 'Warning MissingClusterDNS'],
     'no cluster DNS given: the kubelet\'s fallback warnings');
+});
+
+test('--kubeconfig: DNS pods answer directly but the Service IP does not', async () => {
+  const api = new FakeApiServer();
+  const { url } = await api.start();
+  const dir = await makeTempDir('clusterdns-doctor-kc-');
+  const dnsPod = await startCluster([ns('default'), svc('default', 'kubernetes', ['10.96.0.1'])], { zones: 'cluster.local' });
+  const dead = await deadPort();
+  try {
+    // The Service's "ClusterIP" is a loopback address whose port nothing serves: routing to the pods is broken.
+    api.create(namespaceObject('kube-system'));
+    api.create(serviceObject('kube-system', 'kube-dns', '127.0.0.1', { spec: { ports: [{ name: 'dns', port: dead, protocol: 'UDP' }] } }));
+    const slice = endpointSliceObject('kube-system', 'kube-dns-a', 'kube-dns', ['127.0.0.1']);
+    api.create({ ...slice, ports: [{ name: 'dns', port: dnsPod.port, protocol: 'UDP' }] });
+    const kubeconfig = await writeKubeconfig(dir, { server: url });
+    const d = await doctor(['--kubeconfig', kubeconfig]);
+    assert.equal(d.status, 1);
+    assert.equal(byId(d.checks, 'k8s.api')[0]!.status, 'ok');
+    assert.deepEqual(byId(d.checks, 'k8s.dns-pod').map((c) => [c.target, c.status]), [[`127.0.0.1:${dnsPod.port}`, 'ok']]);
+    const s = byId(d.checks, 'k8s.dns-service')[0]!;
+    assert.equal(s.status, 'fail');
+    assert.match(s.summary, /Service IP does not answer kubernetes\.default\.svc\.cluster\.local\.: .*, though 1 pod answers directly/);
+    assert.match(s.fix, /kube-proxy/);
+  } finally {
+    await dnsPod.stop();
+    await api.stop();
+    await removeDir(dir);
+  }
 });

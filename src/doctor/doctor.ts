@@ -8,20 +8,21 @@
  * {checks:[{id, status, target, summary, detail, fix}], verdict}.
  */
 import { splitHostPort } from '../plugins/forward/addresses.ts';
+import { checkKubernetes } from './k8s-checks.ts';
 import { checkHttp, checkMetrics, checkPod, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
 
 type Write = (s: string) => void;
 
 export const DOCTOR_USAGE = `Usage: clusterdns doctor [--server HOST:PORT]... [--metrics URL] [--health URL] [--ready URL]
                         [--corefile FILE] [--resolv-conf FILE] [--pod POD.yaml] [--cluster-domain DOMAIN]
-                        [--timeout MS] [--json]
+                        [--kubeconfig FILE] [--dns-service NS/NAME] [--timeout MS] [--json]
 `;
 
-const VALUE_FLAGS = new Set(['server', 'metrics', 'health', 'ready', 'corefile', 'resolv-conf', 'pod', 'cluster-domain', 'timeout']);
+const VALUE_FLAGS = new Set(['server', 'metrics', 'health', 'ready', 'corefile', 'resolv-conf', 'pod', 'cluster-domain', 'timeout', 'kubeconfig', 'dns-service']);
 
 class DoctorUsage extends Error {}
 
-function parse(argv: readonly string[]): { input: DoctorInput; json: boolean } {
+function parse(argv: readonly string[]): { input: DoctorInput; json: boolean; kubeconfig: string | null; dnsService: string } {
   const v = new Map<string, string[]>();
   let json = false;
   for (let i = 0; i < argv.length; i++) {
@@ -44,7 +45,7 @@ function parse(argv: readonly string[]): { input: DoctorInput; json: boolean } {
   const timeout = Number(one('timeout') ?? '2000');
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) throw new DoctorUsage('invalid value for flag -timeout: milliseconds from 1 to 60000');
   return {
-    json,
+    json, kubeconfig: one('kubeconfig'), dnsService: one('dns-service') ?? 'kube-system/kube-dns',
     input: {
       servers, metrics: one('metrics'), health: one('health'), ready: one('ready'), corefile: one('corefile'),
       resolvConf: one('resolv-conf'), pod: one('pod'), clusterDomain: one('cluster-domain') ?? 'cluster.local', timeoutMs: timeout,
@@ -81,12 +82,12 @@ export async function doctorCommand(argv: readonly string[], write: Write, write
     writeErr(`${e.message}\n${DOCTOR_USAGE}`);
     return 2;
   }
-  const { input, json } = parsed;
-  if (input.servers.length === 0 && input.metrics === null && input.corefile === null && input.resolvConf === null && input.pod === null && input.health === null && input.ready === null) {
-    writeErr(`nothing to check: give at least one of --server, --metrics, --health, --ready, --corefile, --resolv-conf, --pod\n${DOCTOR_USAGE}`);
+  const { input, json, kubeconfig, dnsService } = parsed;
+  if (kubeconfig === null && input.servers.length === 0 && input.metrics === null && input.corefile === null && input.resolvConf === null && input.pod === null && input.health === null && input.ready === null) {
+    writeErr(`nothing to check: give at least one of --server, --metrics, --health, --ready, --corefile, --resolv-conf, --pod, --kubeconfig\n${DOCTOR_USAGE}`);
     return 2;
   }
-  const checks = await runChecks(input);
+  const checks = [...await runChecks(input), ...await checkKubernetes(kubeconfig, dnsService, input.clusterDomain, input.timeoutMs)];
   const verdict = verdictOf(checks);
   if (json) {
     write(`${JSON.stringify({ checks, verdict }, null, 2)}\n`);
