@@ -11,6 +11,8 @@ import { managedHostsFile, nodeHostsFile, podHostname } from '../pod/hosts-file.
 import { PodFileError, readPodFile, type PodView } from '../pod/pod-file.ts';
 import { formatResolvConf, KubeletDnsError, ndotsOf, podResolvConf } from '../pod/resolv-conf.ts';
 import { canonicalIp } from '../dns/ip.ts';
+import { UsageError } from './args.ts';
+import { lastValue, parseFlags, type ParsedFlags } from './flags.ts';
 
 type Write = (s: string) => void;
 
@@ -29,48 +31,17 @@ export const POD_USAGE = `Usage:
   --node-hosts        the node's hosts file, for hostNetwork pods (default /etc/hosts)
 `;
 
-class FlagError extends Error {}
-
-interface Flags {
-  readonly values: Map<string, string[]>;
-  readonly bools: Set<string>;
-}
-
-function parseFlags(argv: readonly string[], valueFlags: ReadonlySet<string>, boolFlags: ReadonlySet<string>): Flags {
-  const values = new Map<string, string[]>();
-  const bools = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-')) throw new FlagError(`unexpected argument '${a}'`);
-    const body = a.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    if (boolFlags.has(name) && eq < 0) { bools.add(name); continue; }
-    if (!valueFlags.has(name)) throw new FlagError(`unknown flag -${name}`);
-    const value = eq >= 0 ? body.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new FlagError(`flag needs an argument: -${name}`);
-    if (eq < 0 && value.startsWith('--')) throw new FlagError(`flag needs an argument: -${name}`);
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
-  return { values, bools };
-}
-
-function last(f: Flags, name: string, fallback: string): string {
-  const v = f.values.get(name);
-  return v === undefined ? fallback : v[v.length - 1]!;
-}
-
-function ips(f: Flags, name: string): string[] {
+function ips(f: ParsedFlags, name: string): string[] {
   return (f.values.get(name) ?? []).map((v) => {
     const ip = canonicalIp(v);
-    if (ip === null) throw new FlagError(`invalid value "${v}" for flag -${name}: not an IP address`);
+    if (ip === null) throw new UsageError(`invalid value "${v}" for flag -${name}: not an IP address`);
     return ip;
   });
 }
 
-function podOf(f: Flags): PodView {
+function podOf(f: ParsedFlags): PodView {
   const file = f.values.get('pod');
-  if (file === undefined) throw new FlagError('--pod POD.yaml is required');
+  if (file === undefined) throw new UsageError('--pod POD.yaml is required');
   return readPodFile(file[file.length - 1]!);
 }
 
@@ -85,7 +56,7 @@ function readText(path: string): string {
 }
 
 /** The names whose search-path walk is reported: --name, else the file's Services, else kubernetes.default. */
-function walksFor(pod: PodView, f: Flags, searches: readonly string[], ndots: number, domain: string): SearchWalk[] {
+function walksFor(pod: PodView, f: ParsedFlags, searches: readonly string[], ndots: number, domain: string): SearchWalk[] {
   const d = domain === '' ? '' : `.${domain.replace(/\.$/, '')}.`;
   const known = new Set<string>([`kubernetes.default.svc${d}`]);
   for (const s of pod.services) known.add(`${s.name}.${s.namespace}.svc${d}`);
@@ -101,7 +72,7 @@ function run(writeErr: Write, body: () => number): number {
   try {
     return body();
   } catch (e) {
-    if (e instanceof FlagError) {
+    if (e instanceof UsageError) {
       writeErr(`${e.message}\n${POD_USAGE}`);
       return 2;
     }
@@ -118,10 +89,10 @@ const HOSTS_VALUES = new Set(['pod', 'pod-ip', 'cluster-domain', 'node-hosts']);
 
 export function resolvConfCommand(argv: readonly string[], write: Write, writeErr: Write): number {
   return run(writeErr, () => {
-    const f = parseFlags(argv, RESOLV_VALUES, new Set(['json']));
+    const f = parseFlags(argv, { values: RESOLV_VALUES, bools: new Set(['json']) });
     const pod = podOf(f);
-    const resolverConfig = last(f, 'node-resolv-conf', '/etc/resolv.conf');
-    const clusterDomain = last(f, 'cluster-domain', 'cluster.local');
+    const resolverConfig = lastValue(f, 'node-resolv-conf', '/etc/resolv.conf');
+    const clusterDomain = lastValue(f, 'cluster-domain', 'cluster.local');
     const conf = podResolvConf(pod, {
       clusterDns: ips(f, 'cluster-dns'),
       clusterDomain,
@@ -145,13 +116,13 @@ export function resolvConfCommand(argv: readonly string[], write: Write, writeEr
 
 export function hostsCommand(argv: readonly string[], write: Write, writeErr: Write): number {
   return run(writeErr, () => {
-    const f = parseFlags(argv, HOSTS_VALUES, new Set());
+    const f = parseFlags(argv, { values: HOSTS_VALUES });
     const pod = podOf(f);
-    const clusterDomain = last(f, 'cluster-domain', 'cluster.local');
+    const clusterDomain = lastValue(f, 'cluster-domain', 'cluster.local');
     const host = podHostname(pod, clusterDomain);
     const given = f.values.has('pod-ip') ? ips(f, 'pod-ip') : pod.podIPs;
     const text = pod.hostNetwork
-      ? nodeHostsFile(readText(last(f, 'node-hosts', '/etc/hosts')), pod.hostAliases)
+      ? nodeHostsFile(readText(lastValue(f, 'node-hosts', '/etc/hosts')), pod.hostAliases)
       : managedHostsFile(given, host.hostname, host.domain, pod.hostAliases);
     write(text);
     for (const w of host.warnings) writeErr(`${w}\n`);

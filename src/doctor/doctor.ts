@@ -9,6 +9,8 @@
  */
 import { splitHostPort } from '../plugins/forward/addresses.ts';
 import { checkKubernetes } from './k8s-checks.ts';
+import { UsageError } from '../cli/args.ts';
+import { lastValue, parseFlags } from '../cli/flags.ts';
 import { checkHttp, checkMetrics, checkPod, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
 
 type Write = (s: string) => void;
@@ -20,30 +22,18 @@ export const DOCTOR_USAGE = `Usage: clusterdns doctor [--server HOST:PORT]... [-
 
 const VALUE_FLAGS = new Set(['server', 'metrics', 'health', 'ready', 'corefile', 'resolv-conf', 'pod', 'cluster-domain', 'timeout', 'kubeconfig', 'dns-service']);
 
-class DoctorUsage extends Error {}
-
 function parse(argv: readonly string[]): { input: DoctorInput; json: boolean; kubeconfig: string | null; dnsService: string } {
-  const v = new Map<string, string[]>();
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const body = a.replace(/^--?/, '');
-    if (body === 'json') { json = true; continue; }
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    if (!a.startsWith('-') || !VALUE_FLAGS.has(name)) throw new DoctorUsage(`unknown argument '${a}'`);
-    const value = eq >= 0 ? body.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new DoctorUsage(`flag needs an argument: -${name}`);
-    v.set(name, [...(v.get(name) ?? []), value]);
-  }
-  const one = (n: string): string | null => v.get(n)?.at(-1) ?? null;
+  const f = parseFlags(argv, { values: VALUE_FLAGS, bools: new Set(['json']) });
+  const v = f.values;
+  const json = f.bools.has('json');
+  const one = (n: string): string | null => lastValue(f, n, null);
   const servers = (v.get('server') ?? []).map((s) => {
     const hp = splitHostPort(s);
-    if (hp === null) throw new DoctorUsage(`invalid value "${s}" for flag -server: want IP or IP:PORT`);
+    if (hp === null) throw new UsageError(`invalid value "${s}" for flag -server: want IP or IP:PORT`);
     return hp;
   });
   const timeout = Number(one('timeout') ?? '2000');
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) throw new DoctorUsage('invalid value for flag -timeout: milliseconds from 1 to 60000');
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) throw new UsageError('invalid value for flag -timeout: milliseconds from 1 to 60000');
   return {
     json, kubeconfig: one('kubeconfig'), dnsService: one('dns-service') ?? 'kube-system/kube-dns',
     input: {
@@ -78,7 +68,7 @@ export async function doctorCommand(argv: readonly string[], write: Write, write
   try {
     parsed = parse(argv);
   } catch (e) {
-    if (!(e instanceof DoctorUsage)) throw e;
+    if (!(e instanceof UsageError)) throw e;
     writeErr(`${e.message}\n${DOCTOR_USAGE}`);
     return 2;
   }

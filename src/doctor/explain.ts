@@ -15,6 +15,8 @@ import { amplificationAdvice, searchCandidates, type SearchWalk } from '../pod/a
 import { readPodFile, PodFileError } from '../pod/pod-file.ts';
 import { KubeletDnsError, ndotsOf, podResolvConf } from '../pod/resolv-conf.ts';
 import { probeUdp } from './probe.ts';
+import { UsageError } from '../cli/args.ts';
+import { lastValue, parseFlags } from '../cli/flags.ts';
 
 type Write = (s: string) => void;
 
@@ -23,8 +25,6 @@ export const EXPLAIN_USAGE = `Usage: clusterdns explain NAME [--type A] [--names
 `;
 
 const VALUE_FLAGS = new Set(['type', 'namespace', 'pod', 'server', 'cluster-domain', 'node-resolv-conf', 'timeout']);
-
-class ExplainUsage extends Error {}
 
 /** The plugin the server says answered `name`/`type` for us, or null without the side channel. */
 async function pluginOf(host: string, port: number, name: string, type: string, timeoutMs: number): Promise<string | null> {
@@ -43,31 +43,18 @@ async function pluginOf(host: string, port: number, name: string, type: string, 
 }
 
 export async function explainCommand(argv: readonly string[], write: Write, writeErr: Write): Promise<number> {
-  const v = new Map<string, string>();
-  let name: string | null = null;
+  let f;
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (!a.startsWith('-')) {
-        if (name !== null) throw new ExplainUsage(`unexpected argument '${a}'`);
-        name = a;
-        continue;
-      }
-      const body = a.replace(/^--?/, '');
-      const eq = body.indexOf('=');
-      const flag = eq >= 0 ? body.slice(0, eq) : body;
-      if (!VALUE_FLAGS.has(flag)) throw new ExplainUsage(`unknown flag ${a}`);
-      const value = eq >= 0 ? body.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new ExplainUsage(`flag needs an argument: -${flag}`);
-      v.set(flag, value);
-    }
-    if (name === null) throw new ExplainUsage('NAME is required');
-    if (v.has('namespace') && v.has('pod')) throw new ExplainUsage('give --namespace or --pod, not both');
+    f = parseFlags(argv, { values: VALUE_FLAGS, positional: 1 });
+    if (f.positional.length === 0) throw new UsageError('NAME is required');
+    if (f.values.has('namespace') && f.values.has('pod')) throw new UsageError('give --namespace or --pod, not both');
   } catch (e) {
-    if (!(e instanceof ExplainUsage)) throw e;
+    if (!(e instanceof UsageError)) throw e;
     writeErr(`${e.message}\n${EXPLAIN_USAGE}`);
     return 2;
   }
+  const name = f.positional[0]!;
+  const v = { get: (n: string): string | undefined => lastValue(f, n, null) ?? undefined };
   const typeText = (v.get('type') ?? 'A').toUpperCase();
   const qtype = typeFromName(typeText);
   const server = splitHostPort(v.get('server') ?? '127.0.0.1:53');
