@@ -56,15 +56,9 @@ test('the managed hosts file (TestManagedHostsFileContent)', () => {
 });
 
 test('a hostNetwork pod gets the node\'s file under its own header (TestNodeHostsFileContent)', () => {
-  const raw1 = `# hosts file for testing.
-127.0.0.1\tlocalhost
-::1\tlocalhost ip6-localhost ip6-loopback
-fe00::0\tip6-localnet
-fe00::0\tip6-mcastprefix
-fe00::1\tip6-allnodes
-fe00::2\tip6-allrouters
-123.45.67.89\tsome.domain
-`;
+  // The kubelet's node files: a comment, the same localhost and IPv6 lines as the managed file, one host line.
+  const lines = MANAGED.slice(MANAGED.indexOf('\n') + 1);
+  const raw1 = `# hosts file for testing.\n${lines}123.45.67.89\tsome.domain\n`;
   const raw2 = raw1.replace('# hosts file for testing.', '# another hosts file for testing.').replace('123.45.67.89\tsome.domain', '12.34.56.78\tanother.domain');
   const header = '# Kubernetes-managed hosts file (host network).\n';
   const cases: [raw: string, aliases: unknown[], want: string][] = [
