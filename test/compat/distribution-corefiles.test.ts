@@ -1,0 +1,408 @@
+/**
+ * @module test/compat/distribution-corefiles.test
+ * Every distribution's default Corefile (test/compat/corefiles, each naming
+ * its source), booted through the real server with only the loopback
+ * changes of `localizeCorefile`, against one cluster: a fake API server
+ * reached the way a cluster pod reaches it (in-cluster configuration:
+ * KUBERNETES_SERVICE_HOST/PORT, service-account token and CA, HTTPS), and a
+ * dnsmasq standing in for the node's resolvers. Each must answer a Service
+ * A, a PTR, a pod A (`pods insecure`) and an external name through
+ * forward, plus what that distribution adds (NodeLocal's blocks forwarding
+ * to the cluster DNS over TCP, k3s's NodeHosts, minikube's
+ * host.minikube.internal, OpenShift's hostname.bind). Then the snippets
+ * operators paste from the CoreDNS, Kubernetes, kubespray and AKS docs,
+ * pasted into kubeadm's (and AKS's) Corefile, answer as those docs say.
+ * One server per Corefile, all started in parallel.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/setup.ts';
+import { FakeApiServer, type KubeObject } from '../support/fake-apiserver.ts';
+import { freePort, startDnsmasq, type Dnsmasq } from '../support/dnsmasq.ts';
+import { dig, startServer, type DigResult, type TestServer } from '../support/harness.ts';
+import { ns, slice, svc } from '../support/k8s-objects.ts';
+import { makeTempDir, removeDir } from '../support/kubeconfig.ts';
+import { localizeCorefile } from './localize-corefile.ts';
+
+const CORDEFILES = fileURLToPath(new URL('./corefiles/', import.meta.url));
+const PKI = fileURLToPath(new URL('../support/fixtures/', import.meta.url));
+const DOMAIN = 'cluster.local';
+const TOKEN = 'distribution-sa-token';
+
+/** The small cluster every Corefile serves. */
+const CLUSTER: readonly object[] = [
+  ns('default'), ns('kube-system'),
+  svc('kube-system', 'kube-dns', ['10.96.0.10'], [{ name: 'dns', port: 53, protocol: 'UDP' }]),
+  slice('kube-system', 'kube-dns-a', 'kube-dns', [{ ip: '10.244.0.2' }], [{ name: 'dns', port: 53, protocol: 'UDP' }]),
+  svc('default', 'web', ['10.96.0.20'], [{ name: 'http', port: 80 }]),
+  slice('default', 'web-a', 'web', [{ ip: '10.244.1.5' }], [{ name: 'http', port: 8080 }]),
+  // A LoadBalancer Service with the status a cloud controller sets.
+  { ...svc('default', 'lb', ['10.96.0.30'], [{ name: 'https', port: 443 }], { spec: { type: 'LoadBalancer' } }), status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } },
+];
+
+/** What dnsmasq (the "node's resolvers" and every public upstream) answers. */
+const DNSMASQ_RECORDS = [
+  '--address=/ext.example.test/192.0.2.80',
+  '--host-record=www.example.com,192.0.2.81',
+  '--host-record=www.example.io,192.0.2.82',
+  '--host-record=db.puglife.local,192.0.2.83',
+  // AKS's rewrite example forwards the rewritten name; its docs say the upstream must resolve it.
+  '--host-record=web.default.svc.cluster.local,10.96.0.20',
+];
+
+interface Distribution {
+  readonly name: string;
+  /** The Corefile's own DNS ports (besides 53). */
+  readonly ports?: readonly number[];
+  /** Files the distribution writes next to its Corefile (relative to /etc/coredns). */
+  readonly files?: Readonly<Record<string, string>>;
+  /** Text pasted into the Corefile before localizing: [after this line, the snippet]. */
+  readonly paste?: readonly (readonly [string, string])[];
+}
+
+const DISTRIBUTIONS: readonly Distribution[] = [
+  { name: 'kubeadm' }, { name: 'kube-up' }, { name: 'nodelocaldns' }, { name: 'helm-coredns' },
+  { name: 'k3s', files: { NodeHosts: '172.18.0.3 k3d-server-0\n172.18.0.4 k3d-agent-0\n', 'custom/.keep': '' } },
+  { name: 'rke2' }, { name: 'kubespray' }, { name: 'minikube' }, { name: 'microk8s' },
+  { name: 'aks', files: { 'custom/.keep': '' } }, { name: 'eks' }, { name: 'openshift', ports: [5353] },
+  { name: 'talos' }, { name: 'k0s' }, { name: 'cilium-node-local' },
+];
+
+/** Operator snippets, each pasted into its distribution's Corefile (one server each). */
+const SNIPPETS: readonly (Distribution & { base: string })[] = [
+  // coredns.io/2017/05/08/custom-dns-entries-for-kubernetes: a name for a Service, and a zone file next to the cluster zone.
+  {
+    name: 'blog-rewrite-and-file', base: 'kubeadm',
+    files: { 'example.db': [
+      '$ORIGIN example.org.',
+      '@ 3600 IN SOA sns.dns.icann.org. noc.dns.icann.org. 2017042745 7200 3600 1209600 3600',
+      '@ 3600 IN NS a.iana-servers.net.',
+      '@ 3600 IN NS b.iana-servers.net.',
+      'www IN A 127.0.0.1',
+      '    IN AAAA ::1',
+      '',
+    ].join('\n') },
+    paste: [
+      ['    ready', '    rewrite name foo.example.com web.default.svc.cluster.local'],
+      ['', 'example.org:53 {\n    errors\n    log\n    file /etc/coredns/example.db\n}'],
+    ],
+  },
+  // The template README's AAAA suppression for IPv4-only clusters.
+  { name: 'template-aaaa', base: 'kubeadm', paste: [['    ready', '    template IN AAAA . {\n        rcode NOERROR\n    }']] },
+  // k8s_external README: LoadBalancer IPs under a public zone.
+  { name: 'k8s-external', base: 'kubeadm', paste: [['    ready', '    k8s_external example.net']] },
+  // kubespray docs/dns-stack.md coredns_external_zones, rendered as coredns-config.yml.j2 does (before `.:53`).
+  {
+    name: 'kubespray-external-zones', base: 'kubeadm', ports: [1053],
+    paste: [['#top', 'example.com example.io:1053 {\n    log\n    errors {\n    }\n    forward . 1.1.1.1 2.2.2.2\n    loadbalance\n    cache 5\n    reload\n}']],
+  },
+  // learn.microsoft.com/azure/aks/coredns-custom: rewrite, hosts override, stub domain, as coredns-custom keys.
+  {
+    name: 'aks-custom', base: 'aks',
+    files: {
+      'custom/test.server': [
+        'contoso.com:53 {',
+        'log',
+        'errors',
+        'rewrite stop {',
+        '  name regex (.*)\\.contoso\\.com {1}.default.svc.cluster.local',
+        '  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.contoso.com',
+        '}',
+        'forward . /etc/resolv.conf # you can redirect this to a specific DNS server such as 10.0.0.10, but that server must be able to resolve the rewritten domain name',
+        '}',
+        '',
+      ].join('\n'),
+      'custom/test.override': 'hosts {\n  10.0.0.1 example1.org\n  10.0.0.2 example2.org\n  10.0.0.3 example3.org\n  fallthrough\n}\n',
+      'custom/puglife.server': 'puglife.local:53 {\n    errors\n    cache 30\n    forward . 192.11.0.1  # this is my test/dev DNS server\n}\n',
+    },
+  },
+];
+
+/** Pastes snippets into a Corefile: after the first line equal to the marker, '' = at the end, '#top' = after the source comment. */
+function paste(text: string, snippets: readonly (readonly [string, string])[]): string {
+  let lines = text.split('\n');
+  for (const [marker, snippet] of snippets) {
+    const at = marker === '' ? lines.length : marker === '#top' ? 1 : lines.indexOf(marker) + 1;
+    if (at === 0) throw new Error(`paste: no line ${JSON.stringify(marker)}`);
+    lines = [...lines.slice(0, at), ...snippet.split('\n'), ...lines.slice(at)];
+  }
+  return lines.join('\n');
+}
+
+interface Booted {
+  readonly name: string;
+  /** Shipped port → loopback port. */
+  readonly ports: Map<number, number>;
+  readonly corefile: string;
+  server: TestServer | null;
+  error: string | null;
+}
+
+const booted = new Map<string, Booted>();
+let dnsmasq: Dnsmasq;
+let api: FakeApiServer;
+let work: string;
+const savedEnv = new Map<string, string | undefined>();
+
+function setEnv(key: string, value: string): void {
+  if (!savedEnv.has(key)) savedEnv.set(key, process.env[key]);
+  process.env[key] = value;
+}
+
+const usedPorts = new Set<number>();
+async function uniquePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const p = await freePort();
+    if (!usedPorts.has(p)) { usedPorts.add(p); return p; }
+  }
+  throw new Error('no unique free port');
+}
+
+async function prepare(d: Distribution, base: string, clusterDnsPort: () => number): Promise<Booted> {
+  const ports = new Map<number, number>();
+  for (const p of [53, ...(d.ports ?? [])]) ports.set(p, await uniquePort());
+  const dir = path.join(work, d.name);
+  await mkdir(path.join(dir, 'custom'), { recursive: true });
+  for (const [file, text] of Object.entries(d.files ?? {})) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), text.replaceAll('/etc/coredns/', `${dir}/`));
+  }
+  const shipped = paste(await readFile(path.join(CORDEFILES, `${base}.Corefile`), 'utf8'), d.paste ?? []);
+  const corefile = localizeCorefile(shipped, {
+    dnsPorts: ports, upstream: dnsmasq.address, clusterDns: `127.0.0.1:${clusterDnsPort()}`, configDir: dir, clusterDomain: DOMAIN,
+  });
+  // Files the Corefile imports are localized the same way (AKS's custom/*.server keys).
+  for (const [file, text] of Object.entries(d.files ?? {})) {
+    if (file.endsWith('.server') || file.endsWith('.override')) {
+      await writeFile(path.join(dir, file), localizeCorefile(text, {
+        dnsPorts: ports, upstream: dnsmasq.address, clusterDns: '', configDir: dir, clusterDomain: DOMAIN,
+      }, { blockBody: file.endsWith('.override') }));
+    }
+  }
+  await writeFile(path.join(dir, 'Corefile'), corefile);
+  return { name: d.name, ports, corefile, server: null, error: null };
+}
+
+async function boot(b: Booted): Promise<void> {
+  try {
+    b.server = await startServer('', { path: path.join(work, b.name, 'Corefile') });
+  } catch (e) {
+    b.error = e instanceof Error ? e.message : String(e);
+  }
+}
+
+function get(name: string): Booted & { server: TestServer } {
+  const b = booted.get(name);
+  assert.ok(b, `no Corefile ${name}`);
+  assert.equal(b.error, null, `${name} did not boot: ${b.error}\n--- localized Corefile ---\n${b.corefile}`);
+  return b as Booted & { server: TestServer };
+}
+
+/** dig at a distribution's server, on its (localized) port `shipped`. */
+function ask(name: string, args: readonly string[], shipped = 53): Promise<DigResult> {
+  const b = get(name);
+  return dig(b.ports.get(shipped)!, ...args);
+}
+
+function answers(r: DigResult): string[] {
+  return r.answer.map((a) => `${a.name} ${a.type} ${a.data}`).sort();
+}
+
+before(async () => {
+  dnsmasq = await startDnsmasq(DNSMASQ_RECORDS);
+  api = new FakeApiServer({ token: TOKEN, tls: { cert: await readFile(path.join(PKI, 'server.crt')), key: await readFile(path.join(PKI, 'server.key')) } });
+  const { url } = await api.start();
+  for (const o of CLUSTER) api.create(o as KubeObject);
+  work = await makeTempDir('clusterdns-distributions-');
+  const sa = path.join(work, 'serviceaccount');
+  await mkdir(sa);
+  await writeFile(path.join(sa, 'token'), TOKEN);
+  await copyFile(path.join(PKI, 'ca.crt'), path.join(sa, 'ca.crt'));
+  // In-cluster configuration, as every one of these Corefiles expects (their kubernetes blocks name no endpoint).
+  setEnv('KUBERNETES_SERVICE_HOST', '127.0.0.1');
+  setEnv('KUBERNETES_SERVICE_PORT', new URL(url).port);
+  setEnv(SERVICE_ACCOUNT_DIR_ENV, sa);
+
+  // kubeadm's server is the cluster DNS the node-local caches forward to (prepared first, so its port is known).
+  const kubeadmPort = (): number => booted.get('kubeadm')?.ports.get(53) ?? 0;
+  for (const d of DISTRIBUTIONS) booted.set(d.name, await prepare(d, d.name, kubeadmPort));
+  for (const s of SNIPPETS) booted.set(s.name, await prepare(s, s.base, kubeadmPort));
+  await Promise.all([...booted.values()].map(boot));
+});
+
+/**
+ * Stops a server without its shipped lameduck (5 s, OpenShift's 20 s), which would only hold the
+ * teardown; the lameduck itself is tested in src/plugins/health, its shipped value below.
+ */
+async function stopNow(server: TestServer): Promise<void> {
+  const lameduck = server.app.services.lameduck;
+  for (let r = lameduck.longest(), i = 0; r !== null && i < 10; r = lameduck.longest(), i++) lameduck.delete(r);
+  await server.stop();
+}
+
+after(async () => {
+  await Promise.all([...booted.values()].map((b) => (b.server ? stopNow(b.server) : undefined)));
+  await api?.stop();
+  await dnsmasq?.stop();
+  for (const [k, v] of savedEnv) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  if (work) await removeDir(work);
+});
+
+/** The cluster DNS Corefiles (not the node-local caches). */
+const CLUSTER_DNS = DISTRIBUTIONS.map((d) => d.name).filter((n) => n !== 'nodelocaldns' && n !== 'cilium-node-local');
+
+describe('distribution Corefiles boot unchanged and answer', { concurrency: true }, () => {
+  for (const name of CLUSTER_DNS) {
+    it(`${name}: Service A, PTR, pod A, and an external name through forward`, async () => {
+      const port = name === 'openshift' ? 5353 : 53;
+      const ext = `${name}.ext.example.test`;
+      const before = dnsmasq.queries(ext);
+      const [a, ptr, podA, external, nx] = await Promise.all([
+        ask(name, ['A', `web.default.svc.${DOMAIN}`], port),
+        ask(name, ['-x', '10.96.0.20'], port),
+        ask(name, ['A', `10-244-1-5.default.pod.${DOMAIN}`], port),
+        ask(name, ['A', ext], port),
+        ask(name, ['A', `missing.default.svc.${DOMAIN}`], port),
+      ]);
+      assert.deepEqual(answers(a), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], a.raw);
+      assert.ok(a.flags.includes('aa'), a.raw);
+      assert.deepEqual(answers(ptr), [`20.0.96.10.in-addr.arpa. PTR web.default.svc.${DOMAIN}.`], ptr.raw);
+      assert.deepEqual(answers(podA), [`10-244-1-5.default.pod.${DOMAIN}. A 10.244.1.5`], podA.raw);
+      assert.deepEqual(answers(external), [`${ext}. A 192.0.2.80`], external.raw);
+      assert.ok(dnsmasq.queries(ext) > before, 'the external name went to the upstream');
+      assert.equal(nx.status, 'NXDOMAIN', nx.raw);
+      assert.equal(nx.authority[0]?.type, 'SOA', nx.raw);
+    });
+  }
+
+  it('health lameduck as shipped: kubeadm 5s, OpenShift 20s, k3s none', () => {
+    assert.equal(get('kubeadm').server.app.services.lameduck.longest()?.ms, 5000);
+    assert.equal(get('openshift').server.app.services.lameduck.longest()?.ms, 20_000);
+    assert.equal(get('k3s').server.app.services.lameduck.longest(), null);
+  });
+
+  it('k3s: the NodeHosts hosts block answers node names; cluster names still win', async () => {
+    const [node, agent, rev] = await Promise.all([
+      ask('k3s', ['A', 'k3d-server-0']), ask('k3s', ['A', 'k3d-agent-0']), ask('k3s', ['-x', '172.18.0.3']),
+    ]);
+    assert.deepEqual(answers(node), ['k3d-server-0. A 172.18.0.3'], node.raw);
+    assert.deepEqual(answers(agent), ['k3d-agent-0. A 172.18.0.4'], agent.raw);
+    assert.deepEqual(answers(rev), ['3.0.18.172.in-addr.arpa. PTR k3d-server-0.'], rev.raw);
+    assert.equal(dnsmasq.queries('k3d-server-0'), 0, 'NodeHosts answered without the upstream');
+  });
+
+  it('minikube: host.minikube.internal from its hosts block', async () => {
+    const r = await ask('minikube', ['A', 'host.minikube.internal']);
+    assert.deepEqual(answers(r), ['host.minikube.internal. A 192.168.49.1'], r.raw);
+  });
+
+  it('openshift: hostname.bind CH TXT from the chaos block on the same port', async () => {
+    const r = await ask('openshift', ['CH', 'TXT', 'hostname.bind'], 5353);
+    assert.equal(r.status, 'NOERROR', r.raw);
+    assert.equal(r.answer.length, 1, r.raw);
+    assert.equal(r.answer[0]!.class, 'CH', r.raw);
+  });
+
+  for (const name of ['nodelocaldns', 'cilium-node-local']) {
+    it(`${name}: cluster names over TCP to the cluster DNS, reverse through in-addr.arpa, the rest to the node's resolvers`, async () => {
+      const ext = `${name}.ext.example.test`;
+      const [a, ptr, external, tcp] = await Promise.all([
+        ask(name, ['A', `web.default.svc.${DOMAIN}`]),
+        ask(name, ['-x', '10.96.0.20']),
+        ask(name, ['A', ext]),
+        ask(name, ['+tcp', 'A', `kube-dns.kube-system.svc.${DOMAIN}`]),
+      ]);
+      assert.deepEqual(answers(a), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], a.raw);
+      assert.deepEqual(answers(ptr), [`20.0.96.10.in-addr.arpa. PTR web.default.svc.${DOMAIN}.`], ptr.raw);
+      assert.deepEqual(answers(external), [`${ext}. A 192.0.2.80`], external.raw);
+      assert.deepEqual(answers(tcp), [`kube-dns.kube-system.svc.${DOMAIN}. A 10.96.0.10`], tcp.raw);
+      // The cluster zone reached kubeadm's server (the cluster DNS) through force_tcp, not dnsmasq.
+      assert.equal(dnsmasq.queries(`kube-dns.kube-system.svc.${DOMAIN}`), 0);
+    });
+  }
+});
+
+describe('operator snippets pasted into the shipped Corefiles', { concurrency: true }, () => {
+  it('CoreDNS blog: rewrite name gives a Service a second name; a file zone serves next to the cluster zone', async () => {
+    const [foo, www, www6, soa, nx, svcA] = await Promise.all([
+      ask('blog-rewrite-and-file', ['A', 'foo.example.com']),
+      ask('blog-rewrite-and-file', ['A', 'www.example.org']),
+      ask('blog-rewrite-and-file', ['AAAA', 'www.example.org']),
+      ask('blog-rewrite-and-file', ['SOA', 'example.org']),
+      ask('blog-rewrite-and-file', ['A', 'nothing.example.org']),
+      ask('blog-rewrite-and-file', ['A', `web.default.svc.${DOMAIN}`]),
+    ]);
+    assert.deepEqual(answers(foo), ['foo.example.com. A 10.96.0.20'], foo.raw);
+    assert.deepEqual(answers(www), ['www.example.org. A 127.0.0.1'], www.raw);
+    assert.deepEqual(answers(www6), ['www.example.org. AAAA ::1'], www6.raw);
+    assert.ok(www.flags.includes('aa'), www.raw);
+    assert.equal(soa.answer[0]?.type, 'SOA', soa.raw);
+    assert.equal(nx.status, 'NXDOMAIN', nx.raw);
+    assert.equal(nx.authority[0]?.type, 'SOA', nx.raw);
+    assert.deepEqual(answers(svcA), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], svcA.raw);
+    assert.equal(dnsmasq.queries('foo.example.com') + dnsmasq.queries('www.example.org'), 0, 'answered locally');
+  });
+
+  it('template IN AAAA . { rcode NOERROR }: every AAAA gets NODATA at once, A is untouched', async () => {
+    const ext = 'template.ext.example.test';
+    const [svc6, ext6, ext4] = await Promise.all([
+      ask('template-aaaa', ['AAAA', `web.default.svc.${DOMAIN}`]),
+      ask('template-aaaa', ['AAAA', ext]),
+      ask('template-aaaa', ['A', ext]),
+    ]);
+    for (const r of [svc6, ext6]) {
+      assert.equal(r.status, 'NOERROR', r.raw);
+      assert.equal(r.answer.length, 0, r.raw);
+    }
+    assert.equal(dnsmasq.queries(ext, 'AAAA'), 0, 'no AAAA reached the upstream');
+    assert.deepEqual(answers(ext4), [`${ext}. A 192.0.2.80`], ext4.raw);
+  });
+
+  it('k8s_external example.net: the LoadBalancer ingress IP under the external zone, SOA at the apex', async () => {
+    const [lb, soa, clusterIp, none] = await Promise.all([
+      ask('k8s-external', ['A', 'lb.default.example.net']),
+      ask('k8s-external', ['SOA', 'example.net']),
+      ask('k8s-external', ['A', `lb.default.svc.${DOMAIN}`]),
+      ask('k8s-external', ['A', 'web.default.example.net']),
+    ]);
+    assert.deepEqual(answers(lb), ['lb.default.example.net. A 203.0.113.7'], lb.raw);
+    assert.equal(soa.answer[0]?.type, 'SOA', soa.raw);
+    assert.deepEqual(answers(clusterIp), [`lb.default.svc.${DOMAIN}. A 10.96.0.30`], clusterIp.raw);
+    assert.equal(none.status, 'NXDOMAIN', none.raw);
+  });
+
+  it('kubespray external zones: `example.com example.io:1053` serves each zone on its own port', async () => {
+    const [com, io, ioOnMain, comOn1053] = await Promise.all([
+      ask('kubespray-external-zones', ['A', 'www.example.com']),
+      ask('kubespray-external-zones', ['A', 'www.example.io'], 1053),
+      ask('kubespray-external-zones', ['A', `web.default.svc.${DOMAIN}`]),
+      ask('kubespray-external-zones', ['A', 'www.example.com'], 1053),
+    ]);
+    assert.deepEqual(answers(com), ['www.example.com. A 192.0.2.81'], com.raw);
+    assert.deepEqual(answers(io), ['www.example.io. A 192.0.2.82'], io.raw);
+    assert.deepEqual(answers(ioOnMain), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], ioOnMain.raw);
+    assert.equal(comOn1053.status, 'REFUSED', comOn1053.raw);
+    const log = get('kubespray-external-zones').server.logs;
+    assert.ok(log.some((l) => l.includes('www.example.io')), 'the block\'s log plugin logged its query');
+  });
+
+  it('AKS coredns-custom: rewrite with answer name, a hosts override, a stub domain', async () => {
+    const [rewritten, hosted, stub, cluster] = await Promise.all([
+      ask('aks-custom', ['A', 'web.contoso.com']),
+      ask('aks-custom', ['A', 'example2.org']),
+      ask('aks-custom', ['A', 'db.puglife.local']),
+      ask('aks-custom', ['A', `web.default.svc.${DOMAIN}`]),
+    ]);
+    assert.deepEqual(answers(rewritten), ['web.contoso.com. A 10.96.0.20'], rewritten.raw);
+    assert.ok(dnsmasq.queries(`web.default.svc.${DOMAIN}`) >= 1, 'the rewritten name was forwarded');
+    assert.deepEqual(answers(hosted), ['example2.org. A 10.0.0.2'], hosted.raw);
+    assert.deepEqual(answers(stub), ['db.puglife.local. A 192.0.2.83'], stub.raw);
+    assert.deepEqual(answers(cluster), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], cluster.raw);
+  });
+});
