@@ -17,6 +17,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/setup.ts';
@@ -25,6 +26,7 @@ import { freePort, startDnsmasq, type Dnsmasq } from '../support/dnsmasq.ts';
 import { dig, startServer, type DigResult, type TestServer } from '../support/harness.ts';
 import { ns, slice, svc } from '../support/k8s-objects.ts';
 import { makeTempDir, removeDir } from '../support/kubeconfig.ts';
+import { httpGet, scrape, total } from '../ops/ops-support.ts';
 import { localizeCorefile } from './localize-corefile.ts';
 
 const CORDEFILES = fileURLToPath(new URL('./corefiles/', import.meta.url));
@@ -99,6 +101,8 @@ const SNIPPETS: readonly (Distribution & { base: string })[] = [
     name: 'kubespray-external-zones', base: 'kubeadm', ports: [1053],
     paste: [['#top', 'example.com example.io:1053 {\n    log\n    errors {\n    }\n    forward . 1.1.1.1 2.2.2.2\n    loadbalance\n    cache 5\n    reload\n}']],
   },
+  // kubeadm's Corefile as it runs, before an operator edits its ConfigMap (the reload test below).
+  { name: 'kubeadm-edited', base: 'kubeadm' },
   // learn.microsoft.com/azure/aks/coredns-custom: rewrite, hosts override, stub domain, as coredns-custom keys.
   {
     name: 'aks-custom', base: 'aks',
@@ -161,6 +165,11 @@ async function uniquePort(): Promise<number> {
   throw new Error('no unique free port');
 }
 
+/** The Corefile text `d` runs, before localizing. */
+async function shippedText(d: Distribution, base: string): Promise<string> {
+  return paste(await readFile(path.join(CORDEFILES, `${base}.Corefile`), 'utf8'), d.paste ?? []);
+}
+
 async function prepare(d: Distribution, base: string, clusterDnsPort: () => number): Promise<Booted> {
   const ports = new Map<number, number>();
   for (const p of [53, ...(d.ports ?? [])]) ports.set(p, await uniquePort());
@@ -170,8 +179,7 @@ async function prepare(d: Distribution, base: string, clusterDnsPort: () => numb
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), text.replaceAll('/etc/coredns/', `${dir}/`));
   }
-  const shipped = paste(await readFile(path.join(CORDEFILES, `${base}.Corefile`), 'utf8'), d.paste ?? []);
-  const corefile = localizeCorefile(shipped, {
+  const corefile = localizeCorefile(await shippedText(d, base), {
     dnsPorts: ports, upstream: dnsmasq.address, clusterDns: `127.0.0.1:${clusterDnsPort()}`, configDir: dir, clusterDomain: DOMAIN,
   });
   // Files the Corefile imports are localized the same way (AKS's custom/*.server keys).
@@ -257,7 +265,7 @@ after(async () => {
 /** The cluster DNS Corefiles (not the node-local caches). */
 const CLUSTER_DNS = DISTRIBUTIONS.map((d) => d.name).filter((n) => n !== 'nodelocaldns' && n !== 'cilium-node-local');
 
-describe('distribution Corefiles boot unchanged and answer', { concurrency: true }, () => {
+describe('distribution Corefiles boot unchanged and answer', { concurrency: 4 }, () => {
   for (const name of CLUSTER_DNS) {
     it(`${name}: Service A, PTR, pod A, and an external name through forward`, async () => {
       const port = name === 'openshift' ? 5353 : 53;
@@ -272,12 +280,27 @@ describe('distribution Corefiles boot unchanged and answer', { concurrency: true
       ]);
       assert.deepEqual(answers(a), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], a.raw);
       assert.ok(a.flags.includes('aa'), a.raw);
+      // The kubernetes block's `ttl 30`, or CoreDNS's default 5 (the first query of the name, so not from a cache).
+      const ttl = /^\s*ttl 30$/m.test(await readFile(path.join(CORDEFILES, `${name}.Corefile`), 'utf8')) ? 30 : 5;
+      assert.equal(a.answer[0]!.ttl, ttl, a.raw);
       assert.deepEqual(answers(ptr), [`20.0.96.10.in-addr.arpa. PTR web.default.svc.${DOMAIN}.`], ptr.raw);
       assert.deepEqual(answers(podA), [`10-244-1-5.default.pod.${DOMAIN}. A 10.244.1.5`], podA.raw);
       assert.deepEqual(answers(external), [`${ext}. A 192.0.2.80`], external.raw);
       assert.ok(dnsmasq.queries(ext) > before, 'the external name went to the upstream');
       assert.equal(nx.status, 'NXDOMAIN', nx.raw);
       assert.equal(nx.authority[0]?.type, 'SOA', nx.raw);
+    });
+  }
+
+  for (const name of DISTRIBUTIONS.map((d) => d.name)) {
+    it(`${name}: the kubelet's probes and the metrics scrape answer on the shipped plugins' listener`, async () => {
+      const b = get(name);
+      const port = b.server.app.services.http.port('127.0.0.1:0');
+      assert.ok(port !== undefined, 'health/ready/prometheus listen on the localized address');
+      const shipped = await readFile(path.join(CORDEFILES, `${name}.Corefile`), 'utf8');
+      if (/^\s*health\b/m.test(shipped)) assert.equal((await httpGet(port, '/health')).status, 200);
+      if (/^\s*ready\b/m.test(shipped)) assert.equal((await httpGet(port, '/ready')).status, 200);
+      if (/^\s*prometheus\b/m.test(shipped)) assert.ok(total(await scrape(port), 'coredns_dns_requests_total') > 0);
     });
   }
 
@@ -302,11 +325,14 @@ describe('distribution Corefiles boot unchanged and answer', { concurrency: true
     assert.deepEqual(answers(r), ['host.minikube.internal. A 192.168.49.1'], r.raw);
   });
 
-  it('openshift: hostname.bind CH TXT from the chaos block on the same port', async () => {
-    const r = await ask('openshift', ['CH', 'TXT', 'hostname.bind'], 5353);
+  it('openshift: hostname.bind CH TXT from the chaos block on the same port; bufsize 512 advertised', async () => {
+    const [r, big] = await Promise.all([
+      ask('openshift', ['CH', 'TXT', 'hostname.bind'], 5353),
+      ask('openshift', ['+bufsize=4096', 'A', `web.default.svc.${DOMAIN}`], 5353),
+    ]);
     assert.equal(r.status, 'NOERROR', r.raw);
-    assert.equal(r.answer.length, 1, r.raw);
-    assert.equal(r.answer[0]!.class, 'CH', r.raw);
+    assert.deepEqual(r.answer.map((a) => `${a.class} ${a.type} ${a.data}`), [`CH TXT "${hostname()}"`], r.raw);
+    assert.match(big.raw, /; EDNS: version: 0, flags:; udp: 512\b/, big.raw);
   });
 
   for (const name of ['nodelocaldns', 'cilium-node-local']) {
@@ -322,13 +348,20 @@ describe('distribution Corefiles boot unchanged and answer', { concurrency: true
       assert.deepEqual(answers(ptr), [`20.0.96.10.in-addr.arpa. PTR web.default.svc.${DOMAIN}.`], ptr.raw);
       assert.deepEqual(answers(external), [`${ext}. A 192.0.2.80`], external.raw);
       assert.deepEqual(answers(tcp), [`kube-dns.kube-system.svc.${DOMAIN}. A 10.96.0.10`], tcp.raw);
+      // `cache { denial 9984 5 }`: a negative answer is given (and kept) for at most 5 s.
+      const nx = await ask(name, ['A', `missing.default.svc.${DOMAIN}`]);
+      assert.equal(nx.status, 'NXDOMAIN', nx.raw);
+      assert.ok(nx.authority[0] !== undefined && nx.authority[0].ttl <= 5, nx.raw);
       // The cluster zone reached kubeadm's server (the cluster DNS) through force_tcp, not dnsmasq.
       assert.equal(dnsmasq.queries(`kube-dns.kube-system.svc.${DOMAIN}`), 0);
+      const cluster = await scrape(get('kubeadm').server.app.services.http.port('127.0.0.1:0')!);
+      // Nothing else asks kubeadm's server over TCP.
+      assert.ok(total(cluster, 'coredns_dns_requests_total', { proto: 'tcp' }) > 0, 'the cluster DNS got TCP queries');
     });
   }
 });
 
-describe('operator snippets pasted into the shipped Corefiles', { concurrency: true }, () => {
+describe('operator snippets pasted into the shipped Corefiles', { concurrency: 4 }, () => {
   it('CoreDNS blog: rewrite name gives a Service a second name; a file zone serves next to the cluster zone', async () => {
     const [foo, www, www6, soa, nx, svcA] = await Promise.all([
       ask('blog-rewrite-and-file', ['A', 'foo.example.com']),
@@ -372,7 +405,7 @@ describe('operator snippets pasted into the shipped Corefiles', { concurrency: t
       ask('k8s-external', ['A', 'web.default.example.net']),
     ]);
     assert.deepEqual(answers(lb), ['lb.default.example.net. A 203.0.113.7'], lb.raw);
-    assert.equal(soa.answer[0]?.type, 'SOA', soa.raw);
+    assert.match(soa.answer[0]?.data ?? '', /^ns1\.dns\.example\.net\. hostmaster\.example\.net\. /, soa.raw);
     assert.deepEqual(answers(clusterIp), [`lb.default.svc.${DOMAIN}. A 10.96.0.30`], clusterIp.raw);
     assert.equal(none.status, 'NXDOMAIN', none.raw);
   });
@@ -392,6 +425,28 @@ describe('operator snippets pasted into the shipped Corefiles', { concurrency: t
     assert.ok(log.some((l) => l.includes('www.example.io')), 'the block\'s log plugin logged its query');
   });
 
+  it('an edit of the running kubeadm Corefile: a typo is refused with FILE:LINE and the old one keeps serving; the fixed edit is swapped in', async () => {
+    const b = get('kubeadm-edited');
+    const file = path.join(work, b.name, 'Corefile');
+    /** Writes kubeadm's Corefile with `line` pasted after `ready`; returns the line number it landed on. */
+    const edit = async (line: string): Promise<number> => {
+      const text = localizeCorefile(await shippedText({ name: b.name, paste: [['    ready', line]] }, 'kubeadm'), {
+        dnsPorts: b.ports, upstream: dnsmasq.address, clusterDns: '', configDir: path.dirname(file), clusterDomain: DOMAIN,
+      });
+      await writeFile(file, text);
+      return text.split('\n').indexOf(line) + 1;
+    };
+    const before = await ask(b.name, ['A', 'foo.example.com']);
+    assert.equal(before.answer.length, 0, before.raw);
+    const at = await edit('    rewrite nme foo.example.com web.default.svc.cluster.local');
+    await assert.rejects(b.server.app.reload(), (e: Error) => e.message === `${file}:${at}: plugin/rewrite: invalid rule type 'nme'`);
+    assert.deepEqual(answers(await ask(b.name, ['A', `web.default.svc.${DOMAIN}`])), [`web.default.svc.${DOMAIN}. A 10.96.0.20`]);
+    await edit('    rewrite name foo.example.com web.default.svc.cluster.local');
+    assert.equal(await b.server.app.reload(), true);
+    const after = await ask(b.name, ['A', 'foo.example.com']);
+    assert.deepEqual(answers(after), ['foo.example.com. A 10.96.0.20'], after.raw);
+  });
+
   it('AKS coredns-custom: rewrite with answer name, a hosts override, a stub domain', async () => {
     const [rewritten, hosted, stub, cluster] = await Promise.all([
       ask('aks-custom', ['A', 'web.contoso.com']),
@@ -404,5 +459,35 @@ describe('operator snippets pasted into the shipped Corefiles', { concurrency: t
     assert.deepEqual(answers(hosted), ['example2.org. A 10.0.0.2'], hosted.raw);
     assert.deepEqual(answers(stub), ['db.puglife.local. A 192.0.2.83'], stub.raw);
     assert.deepEqual(answers(cluster), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], cluster.raw);
+  });
+});
+
+/** Counters and logs of whole servers: alone, after the tests above (which share those servers). */
+describe('what the shipped cache and log options do', () => {
+  it('cache: kubeadm\'s and Talos\'s `disable success/denial cluster.local` keep cluster answers out of the cache; EKS caches them', async () => {
+    const hits = async (name: string): Promise<number> => {
+      const port = get(name).server.app.services.http.port('127.0.0.1:0')!;
+      return total(await scrape(port), 'coredns_cache_hits_total');
+    };
+    for (const name of ['kubeadm', 'talos', 'eks']) {
+      const was = await hits(name);
+      for (let i = 0; i < 2; i++) {
+        await ask(name, ['A', `kube-dns.kube-system.svc.${DOMAIN}`]);
+        await ask(name, ['A', `nothing-${i}.kube-system.svc.${DOMAIN}`]);
+        await ask(name, ['A', `nothing-${i}.kube-system.svc.${DOMAIN}`]);
+      }
+      const now = await hits(name);
+      if (name === 'eks') assert.ok(now - was >= 3, `eks: ${now - was} cache hits`);
+      else assert.equal(now - was, 0, `${name}: cluster answers were served from the cache`);
+    }
+  });
+
+  it('log: minikube logs every query; `log . { class error }` (Talos, MicroK8s, OpenShift) logs none of the answered ones', async () => {
+    const q = `logged.default.svc.${DOMAIN}`;
+    for (const name of ['minikube', 'talos', 'microk8s']) await ask(name, ['A', q]);
+    await ask('openshift', ['A', q], 5353);
+    const mentions = (name: string): number => get(name).server.logs.filter((l) => l.includes(q)).length;
+    assert.equal(mentions('minikube'), 1, get('minikube').server.logs.join('\n'));
+    for (const name of ['talos', 'microk8s', 'openshift']) assert.equal(mentions(name), 0, get(name).server.logs.join('\n'));
   });
 });
