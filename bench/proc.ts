@@ -58,7 +58,8 @@ export function cpuSeconds(pid: number): number {
   return ticks / CLK_TCK;
 }
 
-function statusKiB(pid: number, key: string): number {
+/** A `VmXXX:` field of /proc/PID/status in KiB (0 when the process is gone). */
+export function statusKiB(pid: number, key: string): number {
   try {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
@@ -99,7 +100,7 @@ export function machineBusySeconds(): number {
     if (!line) return NaN;
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0)) / CLK_TCK;
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0)) / CLK_TCK;
   } catch {
     return NaN;
   }
