@@ -117,7 +117,7 @@ function renderSize(size: SizeResult, settings: BenchSettings, subject: string):
   for (const m of mixes) {
     for (const p of ok) {
       const r = mixOf(p, m);
-      if (!r) continue;
+      if (!r || r.leftOut !== undefined) continue;
       const sat = r.saturation;
       const lat = r.latency;
       rows.push([
@@ -163,7 +163,7 @@ function targetLines(ok: readonly PeerResult[], subject: string, mixes: readonly
   ratio(find(`${subject}-batch`), find('knot'), 1.0, `${subject}-batch ÷ knot (batched I/O)`);
   const blend = find(subject) ? mixOf(find(subject)!, 'blend')?.latency : undefined;
   out.push(blend
-    ? `- p99 ≤ 1 ms at ${int(settings.latency.rateQps)} q/s (blend): ${us(blend.p99Us)} µs ${blend.p99Us <= 1000 ? 'met' : `**missed: ${(blend.p99Us / 1000).toFixed(1)}× the target**`}`
+    ? `- p99 ≤ 1 ms at ${int(settings.latency.rateQps)} q/s (blend): p99 ${us(blend.p99Us)}${blend.p99Us < 10_000 ? ' µs' : ''} ${blend.p99Us <= 1000 ? 'met' : `**missed: ${(blend.p99Us / 1000).toFixed(1)}× the target**`}`
     : '- p99 at the fixed rate: not measured');
   return out;
 }
