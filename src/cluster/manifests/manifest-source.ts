@@ -7,14 +7,18 @@
  * write-rename-chmod sequence is one re-read) and, in case watching misses
  * something (network file systems, some container volume types), a slow poll
  * that compares file mtimes and sizes. Bad documents are logged and skipped,
- * never fatal; a path that disappears keeps the last data read.
+ * never fatal; a path that disappears keeps the last data read. Each file
+ * keeps its last good contribution (read-manifests.ts): a file that cannot
+ * be read or parsed is one ERROR line `FILE:LINE: what; keeping …` and a
+ * count in coredns_kubernetes_manifest_errors_total{file}, and its objects
+ * stay served; readiness does not change.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { ClusterKind, ClusterStateSink, ClusterStateSource } from '../types.ts';
-import { listManifestFiles, readManifests } from './read-manifests.ts';
+import { listManifestFiles, readManifests, type FileObjects } from './read-manifests.ts';
 
 /** Re-reads in a row that found files changed under them before one is applied anyway. */
 const MAX_UNSTABLE_READS = 3;
@@ -36,6 +40,8 @@ export interface ManifestSourceOptions {
   readonly debounceMs?: number;
   /** Poll interval for the mtime comparison; 0 disables (default 5000 ms). */
   readonly pollIntervalMs?: number;
+  /** Told once per new failure of a file (the manifest_errors_total counter). */
+  readonly onFileError?: (file: string) => void;
 }
 
 export class ManifestSource implements ClusterStateSource {
@@ -55,6 +61,9 @@ export class ManifestSource implements ClusterStateSource {
   #stopped = false;
   #signature = '';
   #lastWarnings = new Set<string>();
+  #lastErrors = new Set<string>();
+  #files: ReadonlyMap<string, FileObjects> = new Map();
+  readonly #onFileError: ((file: string) => void) | null;
   #synced = false;
   #unstableReads = 0;
   #syncWaiters: (() => void)[] = [];
@@ -69,6 +78,7 @@ export class ManifestSource implements ClusterStateSource {
     this.#fsWatch = opts.fsWatch ?? true;
     this.#debounceMs = opts.debounceMs ?? 100;
     this.#pollMs = opts.pollIntervalMs ?? 5000;
+    this.#onFileError = opts.onFileError ?? null;
   }
 
   get synced(): boolean {
@@ -137,7 +147,7 @@ export class ManifestSource implements ClusterStateSource {
       this.#signature = listing.signature;
       return;
     }
-    const content = await readManifests(listing, this.kinds);
+    const content = await readManifests(listing, this.kinds, this.#files);
     if (this.#stopped) return;
     // Files that changed while we read them would mix old and new objects: read again (a few times at most).
     const after = await listManifestFiles(this.#paths);
@@ -149,7 +159,9 @@ export class ManifestSource implements ClusterStateSource {
     this.#unstableReads = 0;
     const warnings = [...listing.missing.map((p) => `${p}: no such file or directory`), ...content.warnings];
     this.#report(warnings);
+    this.#reportErrors(content.errors);
     this.#signature = listing.signature;
+    this.#files = content.files;
     sink.replace(this.kinds, content.records);
     this.loads++;
     if (!this.#synced) {
@@ -167,6 +179,18 @@ export class ManifestSource implements ClusterStateSource {
     const next = new Set(warnings);
     for (const w of next) if (!this.#lastWarnings.has(w)) this.#logger.warn(w);
     this.#lastWarnings = next;
+  }
+
+  /** One ERROR line and one count per new failure; a file failing the same way again is not repeated. */
+  #reportErrors(errors: readonly { file: string; message: string }[]): void {
+    const next = new Set<string>();
+    for (const e of errors) {
+      next.add(e.message);
+      if (this.#lastErrors.has(e.message)) continue;
+      this.#logger.error(e.message);
+      this.#onFileError?.(e.file);
+    }
+    this.#lastErrors = next;
   }
 
   #changed(): void {
