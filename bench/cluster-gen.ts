@@ -132,15 +132,20 @@ export class Rng {
   float(): number { return this.u32() / 4294967296; }
   /** Uniform integer in [lo, hi]. */
   int(lo: number, hi: number): number { return lo + Math.floor(this.float() * (hi - lo + 1)); }
-  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.float() * xs.length)]!; }
+  /** One of `xs`, uniformly or with the given relative weights. */
+  pick<T>(xs: readonly T[], weights?: readonly number[]): T {
+    const x = xs[weights ? this.weighted(weights) : Math.floor(this.float() * xs.length)];
+    if (x === undefined) throw new Error('pick from an empty list');
+    return x;
+  }
   chance(p: number): boolean { return this.float() < p; }
   /** Index drawn with the given relative weights. */
   weighted(weights: readonly number[]): number {
     let total = 0;
     for (const w of weights) total += w;
     let x = this.float() * total;
-    for (let i = 0; i < weights.length; i++) {
-      x -= weights[i]!;
+    for (const [i, w] of weights.entries()) {
+      x -= w;
       if (x < 0) return i;
     }
     return weights.length - 1;
@@ -148,7 +153,7 @@ export class Rng {
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = Math.floor(this.float() * (i + 1));
-      const t = xs[i]!; xs[i] = xs[j]!; xs[j] = t;
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
     }
     return xs;
   }
@@ -234,7 +239,7 @@ export function generateCluster(services: number, seed = 1): GenService[] {
   }
 
   while (out.length < services) {
-    const namespace = nsNames[rng.weighted(nsWeights)]!;
+    const namespace = rng.pick(nsNames, nsWeights);
     const headless = rng.chance(0.2);
     const base = `${rng.pick(SVC_A)}-${headless ? rng.pick(HEADLESS_B) : rng.pick(SVC_B)}`;
     const names = taken.get(namespace)!;
@@ -245,7 +250,7 @@ export function generateCluster(services: number, seed = 1): GenService[] {
     const portNames = rng.shuffle([...PORT_NAMES]).slice(0, portCount).sort();
     const ports: GenPort[] = portNames.map((pn) => ({
       name: pn,
-      port: rng.pick(PORT_DEFS[pn]!),
+      port: rng.pick(PORT_DEFS[pn] ?? [80]),
       protocol: rng.chance(pn === 'metrics' ? 0.15 : 0.05) ? 'udp' : 'tcp',
     }));
 

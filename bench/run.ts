@@ -137,7 +137,7 @@ async function environment(): Promise<BenchEnvironment> {
   let cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) cpuModel = m[1]!.trim();
+    if (m) cpuModel = (m[1] ?? '').trim();
   } catch { /* not Linux? */ }
   return {
     date: new Date().toISOString().slice(0, 10),

@@ -194,3 +194,22 @@ export const startMemorySection: ExtraSection = {
     ].join('\n');
   },
 };
+
+if (import.meta.main) {
+  // node bench/start-memory.ts --services 100000 --feeds manifests,api,in-cluster
+  const { generate } = await import('./cluster-gen.ts');
+  const argOf = (name: string, dflt: string): string => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1]! : dflt;
+  };
+  const n = Number(argOf('--services', '100000'));
+  const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as ('manifests' | 'api' | 'in-cluster')[];
+  const work = path.join(import.meta.dirname, 'work');
+  const data = generate({ services: n, outDir: path.join(work, `cluster-${n}`) });
+  const ctx = { workDir: path.join(work, 'sections'), zoneData: () => data } as unknown as SectionContext;
+  for (const f of feeds) {
+    const r = await measureClusterdns(ctx, n, f);
+    process.stdout.write(`${n} ${r.feed}: first answer ${secs(r.firstAnswerMs)}, ready ${secs(r.readyMs)}, peak ${mib(r.peakKiB)}, rss ${mib(r.rssKiB)}` +
+      `${r.relistPeakKiB !== undefined ? `, relist ${secs(r.relistMs!)} peak ${mib(r.relistPeakKiB)}` : ''}\n`);
+  }
+}
