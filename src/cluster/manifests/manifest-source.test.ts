@@ -243,15 +243,16 @@ describe('ManifestSource: watching', () => {
 
   it('a file edited into garbage keeps every object it held (one ERROR with FILE:LINE, a count); fixing it serves the fix', async () => {
     const errors: string[] = [];
-    const file = join(dir, 'garbage.yaml');
+    const own = await makeTempDir('clusterdns-manifests-');
+    const file = join(own, 'garbage.yaml');
     const counted = new ManifestSource({ paths: [file], logger, debounceMs: 20, pollIntervalMs: 0, onFileError: (f) => errors.push(f) });
-    const own = new ClusterStore();
+    const store = new ClusterStore();
     await writeFile(file, svc('10.96.0.5').replace('web', 'g1') + '---\n' + svc('10.96.0.6').replace('web', 'g2'));
-    counted.start(own);
+    counted.start(store);
     try {
       assert.equal(await counted.waitForSync(5000), true);
       const removed: string[] = [];
-      const off = own.subscribe((cs) => { for (const c of cs) if (c.current === null) removed.push(c.key); });
+      const off = store.subscribe((cs) => { for (const c of cs) if (c.current === null) removed.push(c.key); });
       for (const garbage of ['kind: Service\nmetadata: {name: g1\n  : [\n', '']) {
         const loads = counted.loads;
         await writeFile(file, garbage);
@@ -259,7 +260,7 @@ describe('ManifestSource: watching', () => {
         assert.ok(counted.loads > loads);
       }
       assert.deepEqual(removed, []);
-      assert.deepEqual([own.service('shop', 'g1')?.clusterIPs, own.service('shop', 'g2')?.clusterIPs], [['10.96.0.5'], ['10.96.0.6']]);
+      assert.deepEqual([store.service('shop', 'g1')?.clusterIPs, store.service('shop', 'g2')?.clusterIPs], [['10.96.0.5'], ['10.96.0.6']]);
       assert.equal(counted.synced, true);
       assert.deepEqual(errors, [file, file]);
       assert.ok(logger.lines.some((l) => l.startsWith(`[ERROR] ${file}:`) && l.endsWith('keeping the 2 objects read from it before')), logger.lines.join('\n'));
@@ -267,10 +268,11 @@ describe('ManifestSource: watching', () => {
       await writeFile(file, svc('10.96.0.7').replace('web', 'g1'));
       await counted.reload();
       off();
-      assert.deepEqual(own.service('shop', 'g1')?.clusterIPs, ['10.96.0.7']);
-      assert.equal(own.service('shop', 'g2'), undefined, 'the fixed file says g2 is gone');
+      assert.deepEqual(store.service('shop', 'g1')?.clusterIPs, ['10.96.0.7']);
+      assert.equal(store.service('shop', 'g2'), undefined, 'the fixed file says g2 is gone');
     } finally {
       await counted.stop();
+      await removeDir(own);
     }
   });
 
