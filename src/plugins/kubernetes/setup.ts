@@ -345,8 +345,11 @@ export const kubernetes: PluginDefinition = {
     const metrics = (): ApiMetrics => apiMetrics(ctx.services);
     ctx.onStartup(async () => {
       try {
-        made = await makeSource(o, kinds, log, metrics, (file) => manifestErrorCounter(ctx.services)(file));
-        source = ctx.services.sourceSharing.share(sourceKey(o, kinds), made);
+        // Made only where sources run (alone, or a pool's primary): a worker gets a relay and never makes it.
+        source = await ctx.services.sourceSharing.share(sourceKey(o, kinds), kinds, async () => {
+          made = await makeSource(o, kinds, log, metrics, (file) => manifestErrorCounter(ctx.services)(file));
+          return made;
+        });
       } catch (e) {
         throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
       }
