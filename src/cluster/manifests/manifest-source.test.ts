@@ -177,9 +177,9 @@ describe('ManifestSource: reading', () => {
     const warnings = logger.lines.filter((l) => l.startsWith('[WARNING]'));
     assert.deepEqual(warnings, [
       `[WARNING] ${bad}:2: Service shop/broken-ip: invalid clusterIP "10.96.0.999"`,
-      `[WARNING] ${bad}:6: Deployment shop/web: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`,
-      `[WARNING] ${bad}:10: Service shop/<unnamed>: missing metadata.name`,
-      `[WARNING] ${bad}:14: EndpointSlice shop/beta: unsupported apiVersion "discovery.k8s.io/v1beta1" (want discovery.k8s.io/v1)`,
+      `[WARNING] ${bad}:7: Deployment shop/web: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`,
+      `[WARNING] ${bad}:11: Service shop/<unnamed>: missing metadata.name`,
+      `[WARNING] ${bad}:15: EndpointSlice shop/beta: unsupported apiVersion "discovery.k8s.io/v1beta1" (want discovery.k8s.io/v1)`,
     ]);
     const errors = logger.lines.filter((l) => l.startsWith('[ERROR]'));
     assert.deepEqual(errors, [

@@ -22,6 +22,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Composer, LineCounter, Parser } from 'yaml';
 import { compactRecord, StringPool } from '../compact-record.ts';
+import { fastDocument, NOT_HANDLED, splitDocuments } from './fast-yaml.ts';
 import { convertObject, describeObject, SERVICE_NAME_LABEL } from '../api/convert.ts';
 import type { ClusterKind, ClusterRecord, EndpointSliceRecord, NamespaceRecord } from '../types.ts';
 import { recordKey } from '../types.ts';
@@ -171,13 +172,27 @@ function* documentsOf(text: string, file: string): Generator<{ value: unknown; l
       }
     }
   }
+  const docs = splitDocuments(text);
+  if (docs === null) {
+    yield* composed(text, 0);
+    return;
+  }
+  for (const d of docs) {
+    const v = fastDocument(d.text);
+    if (v === NOT_HANDLED) yield* composed(d.text, d.start - 1);
+    else if (v !== undefined) yield { value: JSON.parse(JSON.stringify(v)) as unknown, line: d.line };
+  }
+}
+
+/** Documents through the full YAML parser (lines shifted by `lineOffset`). */
+function* composed(text: string, lineOffset: number): Generator<{ value: unknown; line: number } | ManifestSyntaxError> {
   const lines = new LineCounter();
   const composer = new Composer({ uniqueKeys: true });
   for (const doc of composer.compose(new Parser(lines.addNewLine).parse(text))) {
-    const line = lines.linePos(doc.range[0]).line;
+    const line = lines.linePos(doc.range[0]).line + lineOffset;
     const err = doc.errors[0];
     if (err !== undefined) {
-      yield new ManifestSyntaxError(lines.linePos(err.pos[0]).line, err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
+      yield new ManifestSyntaxError(lines.linePos(err.pos[0]).line + lineOffset, err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
       continue;
     }
     let value: unknown;
