@@ -33,6 +33,7 @@ import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.
 import type { Peer, RunningPeer } from './peers/types.ts';
 import { cacheCounters, hitPct } from './metrics-scrape.ts';
 import { startMemorySection } from './start-memory.ts';
+import { memorySection } from './memory-section.ts';
 import { workersSection } from './scaling.ts';
 import type { BenchEnvironment, BenchSettings, ExtraSection, MixResult, PeerResult, SaturationResult, SectionContext, SizeResult } from './types.ts';
 
@@ -43,7 +44,7 @@ import type { BenchEnvironment, BenchSettings, ExtraSection, MixResult, PeerResu
 //   const EXTRA_SECTIONS = [memorySection];
 // See ExtraSection in ./types.ts for the contract.
 // ----------------------------------------------------------------------------
-const EXTRA_SECTIONS: readonly ExtraSection[] = [startMemorySection, workersSection];
+const EXTRA_SECTIONS: readonly ExtraSection[] = [startMemorySection, memorySection, workersSection];
 
 const BENCH_DIR = import.meta.dirname;
 const WORK_DIR = path.join(BENCH_DIR, 'work');
