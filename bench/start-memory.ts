@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { knot } from './peers/knot.ts';
 import { corefile, nodeBinary, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
 import { freePort, launch, LOADGEN_CPU, requireBinary } from './peers/process.ts';
-import { peakRss, statusKiB } from './proc.ts';
+import { peakRss, processTree, statusKiB } from './proc.ts';
 import { sumFamily } from './metrics-scrape.ts';
 import type { ExtraSection, SectionContext } from './types.ts';
 
@@ -79,9 +79,11 @@ interface Row {
   readonly rssKiB: number;
   readonly relistPeakKiB?: number;
   readonly relistMs?: number;
+  /** RSS of each process once synced (primary first), with -workers. */
+  readonly processesKiB?: readonly number[];
 }
 
-async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster'): Promise<Row> {
+async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1): Promise<Row> {
   const zone = ctx.zoneData(services);
   const api = kind === 'manifests' ? null : await startFakeApi(services, kind === 'in-cluster');
   const dir = path.join(ctx.workDir, `start-${kind}-${services}`);
@@ -106,7 +108,8 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
   const t0 = performance.now();
   let running;
   try {
-    running = await launch({ name: `clusterdns-${kind}`, cmd: nodeBinary(), args: [path.join(ROOT, 'src', 'main.ts'), '-conf', conf], port, workDir: dir, cwd: ROOT, env, readyTimeoutMs: 300_000 });
+    const args = [path.join(ROOT, 'src', 'main.ts'), '-conf', conf, ...(workers > 1 ? ['-workers', String(workers)] : [])];
+    running = await launch({ name: `clusterdns-${kind}`, cmd: nodeBinary(), args, port, workDir: dir, cwd: ROOT, env, readyTimeoutMs: 300_000, ...(workers > 1 ? { cpus: null } : {}) });
   } catch (err) {
     await api?.stop();
     throw err;
@@ -118,6 +121,7 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
     const row: Row = {
       feed: kind === 'manifests' ? 'manifests' : kind === 'api' ? 'API, paginated 500 (endpoint http)' : 'API in-cluster (https, SA token + CA)',
       services, firstAnswerMs: running.startupMs, readyMs, peakKiB: peakRss(running.pid).maxKiB, rssKiB: statusKiB(running.pid, 'VmRSS'),
+      ...(workers > 1 ? { processesKiB: processTree(running.pid).map((p) => statusKiB(p, 'VmRSS')) } : {}),
     };
     if (api === null) return row;
     const relists = async (): Promise<number> => sumFamily(await (await fetch(`http://127.0.0.1:${side.metrics}/metrics`)).text(), 'coredns_kubernetes_api_relists_total');
@@ -196,7 +200,7 @@ export const startMemorySection: ExtraSection = {
 };
 
 if (import.meta.main) {
-  // node bench/start-memory.ts --services 100000 --feeds manifests,api,in-cluster
+  // node bench/start-memory.ts --services 100000 --feeds manifests,api,in-cluster [--workers 2]
   const { generate } = await import('./cluster-gen.ts');
   const argOf = (name: string, dflt: string): string => {
     const i = process.argv.indexOf(name);
@@ -204,12 +208,14 @@ if (import.meta.main) {
   };
   const n = Number(argOf('--services', '100000'));
   const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as ('manifests' | 'api' | 'in-cluster')[];
+  const workers = Number(argOf('--workers', '1'));
   const work = path.join(import.meta.dirname, 'work');
   const data = generate({ services: n, outDir: path.join(work, `cluster-${n}`) });
   const ctx = { workDir: path.join(work, 'sections'), zoneData: () => data } as unknown as SectionContext;
   for (const f of feeds) {
-    const r = await measureClusterdns(ctx, n, f);
+    const r = await measureClusterdns(ctx, n, f, workers);
     process.stdout.write(`${n} ${r.feed}: first answer ${secs(r.firstAnswerMs)}, ready ${secs(r.readyMs)}, peak ${mib(r.peakKiB)}, rss ${mib(r.rssKiB)}` +
-      `${r.relistPeakKiB !== undefined ? `, relist ${secs(r.relistMs!)} peak ${mib(r.relistPeakKiB)}` : ''}\n`);
+      `${r.relistPeakKiB !== undefined ? `, relist ${secs(r.relistMs!)} peak ${mib(r.relistPeakKiB)}` : ''}` +
+      `${r.processesKiB !== undefined ? `, RSS per process ${r.processesKiB.map(mib).join(' + ')}` : ''}\n`);
   }
 }
