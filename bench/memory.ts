@@ -149,7 +149,6 @@ function main(): void {
   const tPods = performance.now() - t0;
   const afterPods = measure();
   const perPod = (afterPods.heap - afterSlices.heap) / SERVICES;
-  console.log(`+ ${SERVICES} pods (pods verified):   heap ${mb(afterPods.heap)} (${perPod.toFixed(0)} B/pod-IP entry incl. store record), built in ${(tPods / 1000).toFixed(1)} s`);
 
   const endpoints = SERVICES * PER_SERVICE;
   const perService = (afterServices.heap - base.heap) / SERVICES;
@@ -157,6 +156,7 @@ function main(): void {
   const perRecord = (afterSlices.heap - base.heap) / (SERVICES + endpoints);
   console.log(`+ ${SERVICES} services:              heap ${mb(afterServices.heap)} (${perService.toFixed(0)} B/service incl. reverse index), built in ${(tServices / 1000).toFixed(1)} s`);
   console.log(`+ ${endpoints} endpoints (${SERVICES} slices): heap ${mb(afterSlices.heap)} (${perEndpoint.toFixed(0)} B/endpoint incl. slice share + reverse index), built in ${(tSlices / 1000).toFixed(1)} s`);
+  console.log(`+ ${SERVICES} pods (pods verified):   heap ${mb(afterPods.heap)} (${perPod.toFixed(0)} B/pod-IP entry incl. store record), built in ${(tPods / 1000).toFixed(1)} s`);
   console.log(`  store + index total:            ${mb(afterSlices.heap - base.heap)} heap, ${mb(afterSlices.rss - base.rss)} rss; ${perRecord.toFixed(0)} B per service+endpoint record (target <= 512)`);
   console.log(`  reverse index: ${index.stats.clusterIps} ClusterIPs, ${index.stats.endpointIps} endpoint IPs`);
 
