@@ -36,6 +36,7 @@ import { startMemorySection } from './start-memory.ts';
 import { memorySection } from './memory-section.ts';
 import { workersSection } from './scaling.ts';
 import type { BenchEnvironment, BenchSettings, ExtraSection, MixResult, PeerResult, SaturationResult, SectionContext, SizeResult } from './types.ts';
+import { errorMessage } from '../src/errors/to-error.ts';
 
 // ----------------------------------------------------------------------------
 // Extra report sections, run after the throughput/latency part, in order.
@@ -257,7 +258,7 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
   try {
     running = await peer.start(zoneData, path.join(WORK_DIR, 'peers', peer.name));
   } catch (err) {
-    const reason = (err as Error).message;
+    const reason = errorMessage(err);
     if (isSubject && err instanceof StartTimeoutError) subjectTimedOut.add(zoneData.services);
     log(`${tag}: skipped: ${reason.split('\n')[0]}`);
     return { ...base, status: 'skipped', reason, mixes: [] };
@@ -286,8 +287,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''})` +
           (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : ''));
       } catch (err) {
-        mixes.push({ mix, saturation: null, latency: null, error: (err as Error).message });
-        log(`${tag} ${mix}: error: ${(err as Error).message.split('\n')[0]}`);
+        mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
+        log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
       }
       if (!alive(running.pid)) { failure = `process exited during the ${mix} run; see ${running.logFile}`; break; }
     }
@@ -325,7 +326,7 @@ async function runSections(ctx: SectionContext, quick: boolean): Promise<Rendere
     try {
       out.push({ title: section.title, markdown: await section.run(ctx) });
     } catch (err) {
-      out.push({ title: section.title, markdown: `Failed: ${(err as Error).message}` });
+      out.push({ title: section.title, markdown: `Failed: ${errorMessage(err)}` });
     }
   }
   return out;

@@ -110,6 +110,17 @@ export interface ClusterStateSink {
   markSynced(kind: ClusterKind): void;
 }
 
+/**
+ * The sink contract for any record type a reflector or a manifest source
+ * feeds (ClusterStateSink is this for the cluster kinds; DNSRecords have
+ * their own set).
+ */
+export interface RecordSink<K extends string, R> {
+  apply(event: { readonly type: WatchEvent['type']; readonly object: R }): void;
+  replace(kinds: readonly K[], objects: readonly R[]): void;
+  markSynced(kind: K): void;
+}
+
 export interface ClusterStateSource {
   /** Kinds this source delivers; the store is synced when all of them are. */
   readonly kinds: readonly ClusterKind[];

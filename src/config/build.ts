@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver } from '../plugin/plugin.ts';
 import { Readiness, type ProcessServices } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export const DEFAULT_MAX_UDP_SIZE = 1232;
 
@@ -126,7 +127,7 @@ function buildBlock(
       h = def.setup(d, ctx);
     } catch (e) {
       if (e instanceof CorefileError) throw e;
-      throw new CorefileError(d.file, d.line, `plugin/${d.name}: ${(e as Error).message}`);
+      throw new CorefileError(d.file, d.line, `plugin/${d.name}: ${errorMessage(e)}`);
     }
     if (h) made.push({ rank: opts.registry.rank(d.name), seq, handler: h });
   });

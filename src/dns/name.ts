@@ -216,3 +216,11 @@ export function labelCount(name: string): number {
   for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 0x2e) n++;
   return n;
 }
+
+/**
+ * What follows "label." to form a name inside `zone` (canonical): the zone
+ * itself, or "" for the root, so `${label}.${zoneSuffix(zone)}` never ends in "..".
+ */
+export function zoneSuffix(zone: string): string {
+  return zone === '.' ? '' : zone;
+}

@@ -206,8 +206,3 @@ function skipRecord(msg: Uint8Array, pos: number): number {
   if (end > msg.length) throw new NameError('rdata runs past the end of the message');
   return end;
 }
-
-/** Reads just enough of a malformed packet to echo its ID and RD bit in an error reply. */
-export function headerId(msg: Uint8Array): number {
-  return (msg[0]! << 8) | msg[1]!;
-}

@@ -6,7 +6,7 @@
  * the client sent one, and cuts cleanly at a record boundary with TC=1 when
  * the answer does not fit. No re-encoding on this path.
  */
-import { EDNS_DO, Flag, Rcode, Type } from './constants.ts';
+import { EDNS_DO, Flag, Type } from './constants.ts';
 import { readName } from './name.ts';
 import type { DnsRequest } from './request.ts';
 import type { Reply } from './reply.ts';
@@ -116,5 +116,3 @@ export function writeErrorReply(msg: Uint8Array, rcode: number, withOpt: boolean
   if (opt) writeOpt(out, qEnd, maxUdpSize, rcode, false);
   return out;
 }
-
-export { Rcode };

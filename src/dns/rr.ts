@@ -23,12 +23,9 @@ export function rr(name: string, type: number, ttl: number, data: Uint8Array, cl
   return { name, type, class: cls, ttl, data };
 }
 
-/** Same record with another owner or TTL (records are immutable). */
+/** Same record with another TTL (records are immutable). */
 export function withTtl(r: RR, ttl: number): RR {
   return { name: r.name, type: r.type, class: r.class, ttl, data: r.data };
-}
-export function withName(r: RR, name: string): RR {
-  return { name, type: r.type, class: r.class, ttl: r.ttl, data: r.data };
 }
 
 function ipData(ip: string, want: 4 | 16): Uint8Array {

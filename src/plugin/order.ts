@@ -35,9 +35,3 @@ export const PLUGIN_ORDER: readonly string[] = [
   'forward',
   'whoami',
 ];
-
-const rank = new Map(PLUGIN_ORDER.map((n, i) => [n, i]));
-
-export function pluginRank(name: string): number {
-  return rank.get(name) ?? -1;
-}

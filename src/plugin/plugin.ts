@@ -3,7 +3,7 @@
  * The plugin contract. A handler gets the request and either answers or
  * passes it to `next` (set once when the chain is built: no closure per
  * query), and may look at or replace what comes back. Answers are returned
- * synchronously when they can be; only real I/O (forward, etcd) returns a
+ * synchronously when they can be; only a plugin that waits on real I/O (forward) returns a
  * Promise. A thrown error becomes SERVFAIL and is reported by `errors`.
  */
 import type { Directive } from '../corefile/parser.ts';

@@ -21,12 +21,14 @@ import { reload } from './reload/reload.ts';
 import { health } from './health/health.ts';
 import { ready } from './ready/ready.ts';
 import { kubernetes } from './kubernetes/setup.ts';
+import { dnsrecord } from './dnsrecord/setup.ts';
+import { etcd } from './etcd/setup.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
-  kubernetes,
+  kubernetes, dnsrecord, etcd,
 ];
 
 export function builtinRegistry(): PluginRegistry {

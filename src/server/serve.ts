@@ -12,6 +12,7 @@ import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, 
 import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
+import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
 
 /** Where replies go: a UDP socket (to the request's client) or a TCP connection. */
 export interface Responder {
@@ -106,6 +107,7 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
     buf = writeReply(req, sent, block);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
+  if (queryChannel.hasSubscribers) publishQuery({ request: req, reply: sent, size: buf.length });
   const obs = block.observers;
   try {
     for (let i = 0; i < obs.length; i++) obs[i]!(req, sent, buf.length, buf);

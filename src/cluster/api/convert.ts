@@ -18,7 +18,7 @@ import type {
   Protocol,
   ServiceRecord,
 } from '../types.ts';
-import { canonicalIP, canonicalIPv4, canonicalIPv6 } from './canonical-ip.ts';
+import { canonicalIp, canonicalIpv4, canonicalIpv6 } from '../../dns/ip.ts';
 
 export type ConvertResult<T extends ClusterRecord = ClusterRecord> =
   | { readonly record: T; readonly error?: undefined }
@@ -133,7 +133,7 @@ function portsOf(v: unknown, optionalPort: boolean): PortRecord[] {
 }
 
 function ipOrFail(v: unknown, what: string): string {
-  const ip = typeof v === 'string' ? canonicalIP(v) : null;
+  const ip = typeof v === 'string' ? canonicalIp(v) : null;
   if (ip === null) fail(`invalid ${what} ${JSON.stringify(v)}`);
   return ip;
 }
@@ -182,8 +182,8 @@ function buildEndpoint(raw: unknown, addressType: EndpointSliceRecord['addressTy
   const addresses = e.addresses.map((a: unknown) => {
     let text: string | null = null;
     if (typeof a === 'string') {
-      if (addressType === 'IPv4') text = canonicalIPv4(a);
-      else if (addressType === 'IPv6') text = canonicalIPv6(a);
+      if (addressType === 'IPv4') text = canonicalIpv4(a);
+      else if (addressType === 'IPv6') text = canonicalIpv6(a);
       else text = a === '' ? null : a.toLowerCase();
     }
     if (text === null) fail(`invalid ${addressType} endpoint address ${JSON.stringify(a)}`);

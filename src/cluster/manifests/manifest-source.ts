@@ -17,19 +17,26 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
-import type { ClusterKind, ClusterStateSink, ClusterStateSource } from '../types.ts';
-import { listManifestFiles, readManifests, type FileObjects } from './read-manifests.ts';
+import type { ClusterKind, ClusterRecord, RecordSink } from '../types.ts';
+import { listManifestFiles, readManifests, type ManifestContent, type ManifestListing } from './read-manifests.ts';
 
 /** Re-reads in a row that found files changed under them before one is applied anyway. */
 const MAX_UNSTABLE_READS = 3;
 
 export const ALL_KINDS: readonly ClusterKind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod'];
 
-export interface ManifestSourceOptions {
+/** Reads a listing; `previous` is what the last read returned as `files` (the reader's per-file state). */
+export type ManifestReader<K extends string, R> = (listing: ManifestListing, kinds: readonly K[], previous: ReadonlyMap<string, unknown>) => Promise<ManifestContent<R>>;
+
+export interface ManifestSourceOptions<K extends string = ClusterKind, R = ClusterRecord> {
   /** Absolute paths of files or folders. */
   readonly paths: readonly string[];
   /** Kinds to deliver (default all); others found in the files are ignored silently. */
-  readonly kinds?: readonly ClusterKind[];
+  readonly kinds?: readonly K[];
+  /** Reads the files into records (default: readManifests, the cluster kinds); other resources (DNSRecords) plug in here. */
+  readonly read?: ManifestReader<K, R>;
+  /** Told once per new failure of a file (the manifest_errors_total counter). */
+  readonly onFileError?: (file: string) => void;
   /** Logger for warnings ("FILE: KIND NS/NAME: what is wrong"); normally the kubernetes plugin's. */
   readonly logger: Logger;
   /** Watch for changes (default true). */
@@ -40,19 +47,21 @@ export interface ManifestSourceOptions {
   readonly debounceMs?: number;
   /** Poll interval for the mtime comparison; 0 disables (default 5000 ms). */
   readonly pollIntervalMs?: number;
-  /** Told once per new failure of a file (the manifest_errors_total counter). */
-  readonly onFileError?: (file: string) => void;
 }
 
-export class ManifestSource implements ClusterStateSource {
-  readonly kinds: readonly ClusterKind[];
+export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
+  readonly kinds: readonly K[];
+  readonly #read: ManifestReader<K, R>;
+  readonly #onFileError: ((file: string) => void) | null;
+  #lastErrors = new Set<string>();
+  #files: ReadonlyMap<string, unknown> = new Map();
   readonly #paths: readonly string[];
   readonly #logger: Logger;
   readonly #watch: boolean;
   readonly #fsWatch: boolean;
   readonly #debounceMs: number;
   readonly #pollMs: number;
-  #sink: ClusterStateSink | null = null;
+  #sink: RecordSink<K, R> | null = null;
   #watchers: FSWatcher[] = [];
   #debounce: NodeJS.Timeout | null = null;
   #poll: NodeJS.Timeout | null = null;
@@ -61,31 +70,30 @@ export class ManifestSource implements ClusterStateSource {
   #stopped = false;
   #signature = '';
   #lastWarnings = new Set<string>();
-  #lastErrors = new Set<string>();
-  #files: ReadonlyMap<string, FileObjects> = new Map();
-  readonly #onFileError: ((file: string) => void) | null;
   #synced = false;
   #unstableReads = 0;
   #syncWaiters: (() => void)[] = [];
   /** Completed reads (first load included): lets tests wait for a re-read. */
   loads = 0;
 
-  constructor(opts: ManifestSourceOptions) {
-    this.kinds = opts.kinds ?? ALL_KINDS;
+  constructor(opts: ManifestSourceOptions<K, R>) {
+    // Without `read` the kinds are cluster kinds (the defaults of the type parameters).
+    this.kinds = opts.kinds ?? (ALL_KINDS as readonly string[] as readonly K[]);
+    this.#read = opts.read ?? (readManifests as unknown as ManifestReader<K, R>);
+    this.#onFileError = opts.onFileError ?? null;
     this.#paths = opts.paths;
     this.#logger = opts.logger;
     this.#watch = opts.watch ?? true;
     this.#fsWatch = opts.fsWatch ?? true;
     this.#debounceMs = opts.debounceMs ?? 100;
     this.#pollMs = opts.pollIntervalMs ?? 5000;
-    this.#onFileError = opts.onFileError ?? null;
   }
 
   get synced(): boolean {
     return this.#synced;
   }
 
-  start(sink: ClusterStateSink): void {
+  start(sink: RecordSink<K, R>): void {
     if (this.#sink !== null) return;
     this.#sink = sink;
     void this.reload();
@@ -147,7 +155,7 @@ export class ManifestSource implements ClusterStateSource {
       this.#signature = listing.signature;
       return;
     }
-    const content = await readManifests(listing, this.kinds, this.#files);
+    const content = await this.#read(listing, this.kinds, this.#files);
     if (this.#stopped) return;
     // Files that changed while we read them would mix old and new objects: read again (a few times at most).
     const after = await listManifestFiles(this.#paths);
@@ -159,9 +167,9 @@ export class ManifestSource implements ClusterStateSource {
     this.#unstableReads = 0;
     const warnings = [...listing.missing.map((p) => `${p}: no such file or directory`), ...content.warnings];
     this.#report(warnings);
-    this.#reportErrors(content.errors);
+    this.#reportErrors(content.errors ?? []);
+    this.#files = content.files ?? new Map();
     this.#signature = listing.signature;
-    this.#files = content.files;
     sink.replace(this.kinds, content.records);
     this.loads++;
     if (!this.#synced) {
@@ -217,6 +225,11 @@ export class ManifestSource implements ClusterStateSource {
         try {
           if (st.isDirectory()) {
             w = watch(p, { recursive: true, persistent: false }, () => this.#changed());
+            // Node's recursive watch on Linux goes silent for a file replaced by rename (kubectl, editors):
+            // a plain watch of the folder itself sees those.
+            const top = watch(p, { persistent: false }, () => this.#changed());
+            top.on('error', () => { top.close(); });
+            this.#watchers.push(top);
           } else {
             // Watch the folder: editors and ConfigMap volumes replace files by rename, which ends a file watch.
             const name = basename(p);

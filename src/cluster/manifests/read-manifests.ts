@@ -49,6 +49,9 @@ const EXPECTED_API: Readonly<Record<string, readonly string[]>> = {
   EndpointSlice: ['discovery.k8s.io/v1'],
 };
 
+/** Kinds another reader of the same folders takes (the dnsrecord plugin's DNSRecord and seed DNS forms): skipped without a warning. */
+const OTHER_READERS_KINDS = new Set(['DNSRecord', 'DNS']);
+
 export interface ManifestFile {
   readonly path: string;
   readonly mtimeMs: number;
@@ -274,6 +277,7 @@ function convertBody(body: Json, where: string, warnings: string[], pool: String
   }
   const expected = EXPECTED_API[kind];
   if (expected === undefined) {
+    if (OTHER_READERS_KINDS.has(kind)) return { records: [], mirrored: [] };
     warnings.push(`${where}: ${describeUnknown(kind, body)}: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`);
     return null;
   }
@@ -306,15 +310,15 @@ function convertBody(body: Json, where: string, warnings: string[], pool: String
   return { records: [compactRecord(pool, c.record)], mirrored: [] };
 }
 
-export interface ManifestContent {
-  readonly records: readonly ClusterRecord[];
+export interface ManifestContent<R = ClusterRecord> {
+  readonly records: readonly R[];
   /** Per-document warnings of every file. */
   readonly warnings: readonly string[];
   /** Files that could not be used this time (their previous objects were kept). */
-  readonly errors: readonly FileError[];
+  readonly errors?: readonly FileError[];
   readonly fileCount: number;
-  /** What each file contributes now: pass it to the next read. */
-  readonly files: ReadonlyMap<string, FileObjects>;
+  /** What each file contributes now (reader-specific): the source passes it to the next read. */
+  readonly files?: ReadonlyMap<string, unknown>;
 }
 
 /**
@@ -397,13 +401,13 @@ const keptNote = (prev: FileObjects | undefined): string =>
  * Reads every file of a listing and converts what it holds, given what each
  * file contributed at the previous read (`previous`, empty at the start).
  */
-export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[], previous: ReadonlyMap<string, FileObjects> = new Map()): Promise<ManifestContent> {
+export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[], previous: ReadonlyMap<string, unknown> = new Map()): Promise<ManifestContent & { files: ReadonlyMap<string, FileObjects> }> {
   const warnings: string[] = [];
   const errors: FileError[] = [];
   const files = new Map<string, FileObjects>();
   const pool = new StringPool();
   for (const f of listing.files) {
-    const prev = previous.get(f.path);
+    const prev = previous.get(f.path) as FileObjects | undefined;
     if (prev !== undefined && prev.mtimeMs === f.mtimeMs && prev.size === f.size) {
       files.set(f.path, prev);
       continue;
@@ -437,4 +441,40 @@ export async function readManifests(listing: ManifestListing, kinds: readonly Cl
   for (const fo of files.values()) warnings.push(...fo.warnings);
   const records = combine([...files.values()], kinds, warnings);
   return { records, warnings, errors, fileCount: listing.files.length, files };
+}
+
+/** One Kubernetes object found in a file, unconverted. */
+export interface FoundObject {
+  readonly file: string;
+  readonly body: Json;
+}
+
+/**
+ * Every object of every file of a listing, unconverted, for other readers of
+ * the same folders (DNSRecords convert their kinds); read and syntax errors
+ * become `FILE:LINE: what` warnings.
+ */
+export async function readManifestObjects(listing: ManifestListing, warnings: string[]): Promise<FoundObject[]> {
+  const objects: FoundObject[] = [];
+  for (const f of listing.files) {
+    let text: string;
+    try {
+      text = await readFile(f.path, 'utf8');
+    } catch (e) {
+      warnings.push(`${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      continue;
+    }
+    for (const doc of documentsOf(text, f.path)) {
+      if (doc instanceof ManifestSyntaxError) { warnings.push(`${f.path}:${doc.line}: ${doc.message}`); continue; }
+      const { value, line } = doc;
+      if (value === null) continue;
+      if (!isObj(value)) { warnings.push(`${f.path}:${line}: document is not a Kubernetes object`); continue; }
+      if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+        for (const item of value.items) if (isObj(item)) objects.push({ file: f.path, body: item });
+        continue;
+      }
+      objects.push({ file: f.path, body: value });
+    }
+  }
+  return objects;
 }

@@ -17,6 +17,7 @@ import type { Logger } from '../../log/logger.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import { emptyHosts, entryCount, HostsIndex, mergeHosts, nxdomain, parseHosts, type HostsData } from './hostsfile.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export interface HostsOptions {
   /** Absolute path of the hosts file. */
@@ -131,7 +132,7 @@ export class Hosts implements ChainHandler {
           this.#log.warn(`${this.#opts.path} was removed: serving the inline entries only`);
         }
       } else {
-        this.#log.error(`reading ${this.#opts.path}: ${(e as Error).message}`);
+        this.#log.error(`reading ${this.#opts.path}: ${errorMessage(e)}`);
       }
     } finally {
       this.#checking = false;

@@ -17,6 +17,7 @@ import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 import { Hosts, type HostsOptions } from './hosts.ts';
 import { parseHosts } from './hostsfile.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'hosts';
 export const DEFAULT_HOSTS_FILE = '/etc/hosts';
@@ -84,7 +85,7 @@ export const hosts: PluginDefinition = {
     try {
       if (!handler.loadNow()) log.warn(`File does not exist: ${opts.path}`);
     } catch (e) {
-      fail(d, P, `unable to access hosts file '${opts.path}': ${(e as Error).message}`);
+      fail(d, P, `unable to access hosts file '${opts.path}': ${errorMessage(e)}`);
     }
     const live = liveHosts(ctx.services);
     ctx.onStartup(() => { live.add(handler); handler.start(); });
