@@ -35,6 +35,11 @@ export interface ServiceRecord {
   readonly ports: readonly PortRecord[];
   readonly publishNotReadyAddresses: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * spec.externalIPs then status.loadBalancer.ingress[].ip, canonical, without
+   * repeats (k8s_external); absent when there are none.
+   */
+  readonly externalIPs?: readonly string[];
 }
 
 export interface EndpointRecord {
@@ -81,6 +86,8 @@ export interface PodRecord {
   readonly hostname: string | null;
   readonly subdomain: string | null;
   readonly labels: Readonly<Record<string, string>>;
+  /** metadata.resourceVersion when the object had one (the pod-IP index orders claims on an IP by it). */
+  readonly resourceVersion?: string;
 }
 
 export type ClusterRecord = NamespaceRecord | ServiceRecord | EndpointSliceRecord | PodRecord;

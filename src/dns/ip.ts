@@ -154,6 +154,36 @@ export function ipFromReverseName(name: string): string | null {
   return null;
 }
 
+/**
+ * Dotted-quad IPv4 text as one 32-bit signed integer (a V8 small integer), or null; the
+ * same rules as parseIPv4, without allocating (for per-query lookups keyed by address).
+ */
+export function ipv4Int(s: string): number | null {
+  let value = 0;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return null;
+      value = (value << 8) | octet;
+      octet = -1;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 3 || (digits > 0 && octet === 0)) return null; // too long, or a leading zero
+      octet = digits === 0 ? c - 0x30 : octet * 10 + (c - 0x30);
+      if (octet > 255) return null;
+      digits++;
+    } else {
+      return null;
+    }
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return (value << 8) | octet;
+}
+
 /** "host:port", with an IPv6 host in brackets (Go's net.JoinHostPort). */
 export function joinHostPort(host: string, port: number | string): string {
   return `${bracketHost(host)}:${port}`;
@@ -167,4 +197,33 @@ export function bracketHost(host: string): string {
 /** The metrics/log label of a DNS listener: "dns://:53", "dns://127.0.0.1:53", "dns://[::1]:53". */
 export function serverLabel(address: string, port: number): string {
   return `dns://${joinHostPort(address, port)}`;
+}
+
+/** A network: its address bytes (4 or 16) and prefix length. */
+export interface Cidr {
+  readonly bytes: Uint8Array;
+  readonly bits: number;
+}
+
+/** "10.0.0.0/8", "fd00::/8", or a bare address (a /32 or /128); null when malformed. */
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  const bytes = ipToBytes(slash < 0 ? text : text.slice(0, slash));
+  if (bytes === null) return null;
+  const max = bytes.length * 8;
+  if (slash < 0) return { bytes, bits: max };
+  const b = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(b) || Number(b) > max) return null;
+  return { bytes, bits: Number(b) };
+}
+
+/** Whether the address `ip` (4 or 16 bytes) lies in `net`; IPv4 never matches an IPv6 net or the reverse. */
+export function cidrContains(net: Cidr, ip: Uint8Array): boolean {
+  if (ip.length !== net.bytes.length) return false;
+  const full = net.bits >> 3;
+  for (let i = 0; i < full; i++) if (ip[i] !== net.bytes[i]) return false;
+  const rest = net.bits & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (ip[full]! & mask) === (net.bytes[full]! & mask);
 }

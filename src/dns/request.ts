@@ -49,6 +49,8 @@ export class DnsRequest {
   /** Set by the router: the server label ("dns://:53") and the zone of the block serving it. */
   server = '';
   zone = '';
+  /** Metadata labels ("kubernetes/client-namespace") -> value readers; null unless the block has `metadata` (plugin/metadata.ts). */
+  metadata: Map<string, () => string> | null = null;
   /** When the request was read, in ms (performance.now()), for durations. */
   readonly start: number;
 

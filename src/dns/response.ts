@@ -28,7 +28,8 @@ export function replyLimit(req: DnsRequest, maxUdpSize: number): number {
 export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): Buffer {
   const packed = reply.packedFor(req.qname);
   const qEnd = req.questionEnd;
-  const opt = req.edns ? OPT_LENGTH : 0;
+  const options = req.edns ? reply.ednsOptions : null;
+  const opt = req.edns ? OPT_LENGTH + (options === null ? 0 : options.length) : 0;
   const limit = replyLimit(req, opts.maxUdpSize);
   const counts = packed.counts;
   let an = counts[0], ns = counts[1], ar = counts[2];
@@ -65,7 +66,14 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
     out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
     if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);
   }
-  if (opt) writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);
+  if (opt) {
+    writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);
+    if (options !== null) {
+      const at = qEnd + bodyLen;
+      out[at + 9] = options.length >> 8; out[at + 10] = options.length & 0xff;
+      out.set(options, at + OPT_LENGTH);
+    }
+  }
   return out;
 }
 

@@ -28,6 +28,11 @@ export function withTtl(r: RR, ttl: number): RR {
   return { name: r.name, type: r.type, class: r.class, ttl, data: r.data };
 }
 
+/** Same record under another owner name (wildcard answers, rewritten names). */
+export function withName(r: RR, name: string): RR {
+  return { name, type: r.type, class: r.class, ttl: r.ttl, data: r.data };
+}
+
 function ipData(ip: string, want: 4 | 16): Uint8Array {
   const b = ipToBytes(ip);
   if (!b || b.length !== want) throw new Error(`not an IPv${want === 4 ? 4 : 6} address: ${ip}`);

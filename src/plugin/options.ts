@@ -71,6 +71,11 @@ export function zonesArg(d: Directive, plugin: string, args: readonly string[], 
   return out;
 }
 
+/** A Go (RE2) regular expression as a JavaScript one: `(?P<name>` groups become `(?<name>`. Throws SyntaxError when JavaScript cannot read it. */
+export function goRegExp(text: string): RegExp {
+  return new RegExp(text.replace(/\(\?P</g, '(?<'));
+}
+
 /** The nested directives of a block, or []. */
 export function children(d: Directive): readonly Directive[] {
   return d.block ?? [];

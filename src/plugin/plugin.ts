@@ -82,4 +82,10 @@ export interface PluginDefinition {
   setup(d: Directive, ctx: BlockContext): ChainHandler | null;
   /** Allowed once per server block. */
   readonly once?: boolean;
+  /**
+   * Serves class IN data only (hosts, kubernetes, file, k8s_external, etcd, dnsrecord): the
+   * chain passes queries of any other class (ANY aside) straight past it, so
+   * no plugin has to check the class itself.
+   */
+  readonly inClassOnly?: boolean;
 }

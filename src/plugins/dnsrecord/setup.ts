@@ -102,6 +102,7 @@ export function parseDnsRecordDirective(d: Directive, ctx: Pick<BlockContext, 'z
 
 export const dnsrecord: PluginDefinition = {
   name: P,
+  inClassOnly: true,
   setup(d, ctx) {
     const o = parseDnsRecordDirective(d, ctx);
     const log = ctx.logger.plugin(P);

@@ -120,6 +120,7 @@ export function parseEtcdDirective(d: Directive, ctx: Pick<BlockContext, 'zones'
 
 export const etcd: PluginDefinition = {
   name: P,
+  inClassOnly: true,
   setup(d, ctx) {
     const o = parseEtcdDirective(d, ctx);
     const log = ctx.logger.plugin(P);

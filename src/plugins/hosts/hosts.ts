@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { Class, Type } from '../../dns/constants.ts';
+import { Type } from '../../dns/constants.ts';
 import { isSubdomain } from '../../dns/name.ts';
 import type { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
@@ -68,7 +68,6 @@ export class Hosts implements ChainHandler {
 
   serveDNS(req: DnsRequest): Answer {
     const qname = req.qname;
-    if (req.qclass !== Class.IN) return this.next.serveDNS(req);
     const inZone = this.#allZones || this.#inZones(qname);
     const idx = this.#index;
     if (req.qtype === Type.PTR) {

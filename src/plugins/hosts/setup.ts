@@ -78,6 +78,7 @@ function liveHosts(services: ProcessServices): Set<Hosts> {
 export const hosts: PluginDefinition = {
   name: 'hosts',
   once: true,
+  inClassOnly: true,
   setup(d, ctx) {
     const opts = parseHostsDirective(d, ctx);
     const log = ctx.logger.plugin('hosts');
