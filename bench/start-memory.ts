@@ -14,6 +14,8 @@
  * relist (history compacted, connections dropped: every watch gets 410)
  * and the peak RSS after it. Knot on the same records at the largest size,
  * for reference. Quick mode: 1,000 services only (the demo-size target).
+ * BENCH_HEAP_STATS=1 prints the server's heap figures from its /metrics once
+ * synced (where the RSS goes: old/new space, external).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -118,6 +120,10 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
     await until(async () => (await fetch(`http://127.0.0.1:${side.ready}/ready`)).ok, 300_000, 'ready');
     const readyMs = performance.now() - t0;
     await sleep(500); // let the post-sync work (index build, GC) show in the peak
+    if (process.env.BENCH_HEAP_STATS === '1') {
+      const text = await (await fetch(`http://127.0.0.1:${side.metrics}/metrics`)).text();
+      process.stderr.write(`${text.split('\n').filter((l) => /^(nodejs_heap_size_(used|total)_bytes|nodejs_external_memory_bytes|process_resident_memory_bytes|nodejs_heap_space_size_used_bytes)/.test(l)).join('\n')}\n`);
+    }
     const row: Row = {
       feed: kind === 'manifests' ? 'manifests' : kind === 'api' ? 'API, paginated 500 (endpoint http)' : 'API in-cluster (https, SA token + CA)',
       services, firstAnswerMs: running.startupMs, readyMs, peakKiB: peakRss(running.pid).maxKiB, rssKiB: statusKiB(running.pid, 'VmRSS'),
