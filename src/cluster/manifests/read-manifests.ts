@@ -20,7 +20,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Composer, LineCounter, Parser } from 'yaml';
+import { createRequire } from 'node:module';
 import { compactRecord, StringPool } from '../compact-record.ts';
 import { fastDocument, NOT_HANDLED, splitDocuments } from './fast-yaml.ts';
 import { convertObject, describeObject, SERVICE_NAME_LABEL } from '../api/convert.ts';
@@ -187,8 +187,18 @@ function* documentsOf(text: string, file: string): Generator<{ value: unknown; l
   }
 }
 
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | null = null;
+
+/** The full YAML parser, loaded the first time a document needs it (~15 MB RSS; the fast reader covers most manifests). */
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
+
 /** Documents through the full YAML parser (lines shifted by `lineOffset`). */
 function* composed(text: string, lineOffset: number): Generator<{ value: unknown; line: number } | ManifestSyntaxError> {
+  const { Composer, LineCounter, Parser } = yaml();
   const lines = new LineCounter();
   const composer = new Composer({ uniqueKeys: true });
   for (const doc of composer.compose(new Parser(lines.addNewLine).parse(text))) {
