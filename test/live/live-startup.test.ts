@@ -58,7 +58,7 @@ describe('startup and readiness', () => {
     const bg = startInBackground(liveCorefile(`kubeconfig ${kubeconfig}`, { options: ['startup_timeout 5s'] }));
     try {
       // Up again only once the server says it waits (not after a fixed sleep: how long the source takes to be made varies).
-      await waitUntil(() => bg.logs.includes(WAITING), { timeoutMs: 4000, message: 'no waiting line' });
+      await waitUntil(() => bg.logs.includes(WAITING), { timeoutMs: 10_000, message: 'no waiting line' });
       assert.equal(bg.app.services.phase === 'serving', false, 'still starting');
       await api.restart();
       await bg.started;
