@@ -170,7 +170,12 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
   const reload = args.once ? null : async (): Promise<boolean> => {
     // Before nginx runs (the first apply) there is nothing to reload.
     if (args.runNginx && supervisor === null) return false;
+    const before = supervisor?.workers() ?? [];
     await nginx.reload(main, args.runNginx ? prefix : null);
+    // Our own nginx: the apply is done once the old workers stopped taking connections, so `applied` means served.
+    if (supervisor !== null && before.length > 0 && !(await supervisor.untilReplaced(before))) {
+      log.warn('nginx still runs its old workers 5 s after the reload: the new configuration may not be serving (see nginx\'s error log)');
+    }
     return true;
   };
   const controller = new GatewayController({ feeds, nginx, render: { listen: args.listen, accessLogDir, endpoints: args.endpoints }, serversFile, reload, logger: log });

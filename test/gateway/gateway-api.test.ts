@@ -81,13 +81,18 @@ test('paths go to the Services: ready endpoints only, as an upstream with keepal
 });
 
 test('an edit through the API is routed; an endpoint change too', async () => {
+  // An apply counts once nginx's old workers stopped taking connections: then one request shows the change.
+  let applied = gw.controller.applied;
   api.update(dnsRecord('shop', {
     host: 'shop.test', gateway: { service: 'gw', namespace: 'edge' },
     paths: [{ service: 'service1', port: b1.port }, { service: 'service2', port: 80 }, { path: '/fixed/', service: 'x', address: b3.address, port: b3.port }],
   }));
-  assert.ok(await pollUntil(async () => (await bodyOf('shop.test', '/fixed/z')).startsWith('backend3 /z'), 200));
+  await waitUntil(() => gw.controller.applied > applied && gw.controller.current?.includes('location /fixed/') === true, { timeoutMs: 5000 });
+  assert.match(await bodyOf('shop.test', '/fixed/z'), /^backend3 \/z /);
+  applied = gw.controller.applied;
   api.update(slice('web', 'service2-a', 'service2', [{ ip: '127.0.0.4' }], [{ name: 'http', port: b3.port }]) as unknown as KubeObject);
-  assert.ok(await pollUntil(async () => (await bodyOf('shop.test', '/service2/q')).startsWith('backend3 /q'), 200));
+  await waitUntil(() => gw.controller.applied > applied && gw.controller.current?.includes(`server 127.0.0.4:${b3.port};`) === true, { timeoutMs: 5000 });
+  assert.match(await bodyOf('shop.test', '/service2/q'), /^backend3 \/q /);
 });
 
 test('an API outage keeps DNS answers and routes; changes apply again once it is back', async () => {
@@ -98,15 +103,23 @@ test('an API outage keeps DNS answers and routes; changes apply again once it is
   await api.restart();
   api.update(svc('edge', 'gw', ['127.0.0.8'], [{ name: 'http', port: 80 }]) as unknown as KubeObject);
   assert.ok(await pollUntil(async () => (await dig(dns.port, 'shop.test', 'A')).answer[0]?.data === '127.0.0.8', 200, 25));
+  // The gateway's store has the change (its listeners, the controller's included, ran with it) and the
+  // controller rendered every change it was told of: only then does "not applied" mean anything.
+  await waitUntil(() => gw.feeds.cluster.service('edge', 'gw')?.clusterIPs[0] === '127.0.0.8', { timeoutMs: 5000 });
+  await waitUntil(() => gw.controller.renderedChanges === gw.controller.changes, { timeoutMs: 5000 });
   assert.equal(gw.controller.applied, applied, 'a gateway Service change is DNS only');
   assert.match(await bodyOf('shop.test', '/service1/'), /^backend1 /);
 });
 
 test('two records on one host: the older creationTimestamp wins, the newer is logged', async () => {
+  const applied = gw.controller.applied;
   api.create(dnsRecord('late', { host: 'shop.test', paths: [{ service: 'y', address: b2.address, port: b2.port }] }, '2026-06-01T00:00:00Z'));
   await waitUntil(() => log.lines.some((l) => l.includes('DNSRecord web/late')), { timeoutMs: 5000 });
   assert.match(log.lines.find((l) => l.includes('DNSRecord web/late'))!, /\[WARNING\] plugin\/gateway: host shop\.test\. is claimed by DNSRecord web\/late \(api\) but DNSRecord web\/shop \(api\) is older/);
   await waitUntil(() => dns.logs.some((l) => /\[WARNING\] plugin\/dnsrecord: host shop\.test\. is claimed by DNSRecord web\/late/.test(l)), { timeoutMs: 5000 });
+  // The newer record was rendered (the line above is logged as the set takes it) and changed nothing nginx serves.
+  await waitUntil(() => gw.controller.renderedChanges === gw.controller.changes, { timeoutMs: 5000 });
+  assert.equal(gw.controller.applied, applied, 'the losing record was applied');
   assert.match(await bodyOf('shop.test', '/service1/'), /^backend1 /);
   assert.equal((await httpGet('127.0.0.1', port, 'shop.test', '/y/')).status, 404);
   // The controller records it in both records' status: Accepted False for the newer, True for the owner.

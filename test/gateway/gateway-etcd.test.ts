@@ -65,10 +65,19 @@ test('the plain host key answers dig; a lone host key is DNS only', async () => 
 
 test('a JSON record in the seed form is routed; an edit put into etcd is routed; garbage is ignored', async () => {
   assert.match(await bodyOf('node1.com', '/service1/test.html'), /^backend1 \/test\.html /);
+  const appliedBefore = gw.controller.applied;
   await etcd.client().put('/dns/records/dns-test1').value(seedRecord([{ service: 'service1', backend: b1 }, { service: 'service2', backend: b2 }]));
-  assert.ok(await pollUntil(async () => (await bodyOf('node1.com', '/service2/x')).startsWith('backend2 /x'), 200));
+  // An apply counts once nginx's old workers stopped taking connections: from here only the new configuration answers.
+  await waitUntil(() => gw.controller.applied > appliedBefore && gw.controller.current?.includes('location /service2/') === true, { timeoutMs: 5000 });
+  assert.match(await bodyOf('node1.com', '/service2/x'), /^backend2 \/x /);
+  const { changes, applied } = gw.controller;
   await etcd.client().put('/dns/records/dns-test1').value('{not json');
   await waitUntil(() => log.lines.some((l) => l.includes('/dns/records/dns-test1: not JSON')), { timeoutMs: 5000 });
+  // The warning and the delivery of the record set are one synchronous watch callback: by now the
+  // controller would have been told of a change. It was not: the key keeps its last good value.
+  assert.equal(gw.controller.changes, changes, 'garbage changed the records the gateway sees');
+  assert.equal(gw.controller.applied, applied, 'garbage caused an nginx reload');
+  assert.ok(gw.controller.current!.includes('location /service2/'));
   assert.match(await bodyOf('node1.com', '/service2/x'), /^backend2 /);
   assert.deepEqual((await dig(dns.port, 'node1.com', 'A')).answer.map((a) => a.data), ['127.0.0.1']);
 });

@@ -103,31 +103,34 @@ test('an edit (a new path, a changed port) is routed, with no failed request dur
   })();
   await waitUntil(() => ok >= 20, { timeoutMs: 5000 });
   const appliedBefore = gw.controller.applied;
+  const workersBefore = gw.supervisor!.workers();
   writeFileSync(join(dir, 'node1.yaml'), recordYaml('node1', 'node1.com', [
     { service: 'service1', backend: b1 }, { service: 'service2', backend: b3 }, { path: '/new/', service: 'service1', backend: b2 },
   ]));
-  // Both changes in one answer set: for a moment after a reload old workers may still take a connection.
-  const routed = await pollUntil(async () => (await bodyOf('node1.com', '/service2/')).startsWith('backend3 ')
-    && /^backend2 \/page /.test(await bodyOf('node1.com', '/new/page')), 200, 10);
-  await waitUntil(() => gw.controller.applied > appliedBefore, { timeoutMs: 5000 });
+  // An apply counts once nginx's old workers stopped taking connections: from then on every request sees the edit.
+  await waitUntil(() => gw.controller.applied > appliedBefore && gw.controller.current?.includes('location /new/') === true, { timeoutMs: 5000 });
+  assert.ok(workersBefore.length > 0 && gw.supervisor!.workers().every((pid) => !workersBefore.includes(pid)), 'an old worker still takes connections');
+  assert.match(await bodyOf('node1.com', '/service2/'), /^backend3 /);
+  assert.match(await bodyOf('node1.com', '/new/page'), /^backend2 \/page /);
   const okAtSwitch = ok;
   await waitUntil(() => ok >= okAtSwitch + 20, { timeoutMs: 5000 });
   stop = true;
   await loop;
-  assert.ok(routed, 'the new path and the changed port were not routed');
   assert.deepEqual(failures, []);
   assert.ok(ok >= 40);
 });
 
 test('a record nginx rejects: the old routes keep working, the error names the record, other records still apply', async () => {
   const rejectionsBefore = gw.controller.rejections;
+  const appliedBefore = gw.controller.applied;
   // Two paths with one prefix: valid for the schema, a duplicate location for nginx.
   writeFileSync(join(dir, 'node1.yaml'), recordYaml('node1', 'node1.com', [
     { service: 'service1', backend: b1 }, { path: '/dup/', service: 'service1', backend: b1 }, { path: '/dup/', service: 'service2', backend: b2 },
   ]));
   writeFileSync(join(dir, 'node2.yaml'), recordYaml('node2', 'node2.com', [{ service: 'service1', backend: b1 }]));
   await waitUntil(() => gw.controller.rejections > rejectionsBefore, { timeoutMs: 5000 });
-  assert.ok(await pollUntil(async () => (await get('node2.com', '/service1/')).status === 200, 200), 'node2.com was not applied');
+  await waitUntil(() => gw.controller.applied > appliedBefore && gw.controller.current?.includes('server_name node2.com;') === true, { timeoutMs: 5000, message: 'node2.com was not applied' });
+  assert.equal((await get('node2.com', '/service1/')).status, 200);
   const line = log.lines.find((l) => l.includes('nginx rejected'));
   assert.match(line ?? '', /^\[ERROR\] plugin\/gateway: nginx rejected DNSRecord web\/node1 \(.*node1\.yaml\): duplicate location "\/dup\/" .*serving its last good version/);
   assert.match(gw.controller.rejected.get('web/node1') ?? '', /duplicate location/);
@@ -136,8 +139,10 @@ test('a record nginx rejects: the old routes keep working, the error names the r
   assert.match(await bodyOf('node1.com', '/new/a'), /^backend2 /);
   assert.equal((await get('node1.com', '/dup/')).status, 404);
   // Fixing the record applies it.
+  const appliedAtFix = gw.controller.applied;
   writeFileSync(join(dir, 'node1.yaml'), recordYaml('node1', 'node1.com', [{ service: 'service1', backend: b1 }, { service: 'service2', backend: b2 }]));
-  assert.ok(await pollUntil(async () => (await bodyOf('node1.com', '/service2/')).startsWith('backend2 '), 200));
+  await waitUntil(() => gw.controller.applied > appliedAtFix && gw.controller.current?.includes('location /new/') === false, { timeoutMs: 5000 });
+  assert.match(await bodyOf('node1.com', '/service2/'), /^backend2 /);
   assert.equal(gw.controller.rejected.size, 0);
 });
 
