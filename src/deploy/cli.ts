@@ -9,6 +9,7 @@
  * rendered; the output is validated; `--help` on every subcommand.
  */
 import { readFileSync } from 'node:fs';
+import { cliFlags } from '../cli/args.ts';
 import { ipFamily } from '../dns/ip.ts';
 import { errorMessage } from '../errors/to-error.ts';
 import { DEFAULT_RENDER, renderObjects, renderYaml, type RenderOptions } from './render.ts';
@@ -95,52 +96,45 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
   let imageGiven = false;
   let localIp = '169.254.20.10';
   const warnings: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const flag = a.replace(/^--?/, '-');
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new RenderUsageError(`${a} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '-h': case '-help': throw new HelpRequested();
-      case '-i': {
+  for (const { raw: a, name, value } of cliFlags(argv, (m) => new RenderUsageError(m))) {
+    switch (name) {
+      case 'h': case 'help': throw new HelpRequested();
+      case 'i': {
         const ip = value();
         if (ipFamily(ip) === 0) throw new RenderUsageError(`-i: '${ip}' is not an IP address`);
         o.clusterDnsIp = ip;
         break;
       }
-      case '-d': o.domain = checkDomain('-d', value()); shaping ??= a; break;
-      case '-r': {
+      case 'd': o.domain = checkDomain('-d', value()); shaping ??= a; break;
+      case 'r': {
         if (!reverseGiven) { o.reverseZones = []; reverseGiven = true; }
         o.reverseZones.push(...value().split(/[\s,]+/).filter(Boolean).map(checkReverse));
         shaping ??= a;
         break;
       }
-      case '-s': o.skipUpstream = true; shaping ??= a; break;
-      case '-corefile': corefilePath = value(); break;
-      case '-node-local': nodeLocal = true; break;
-      case '-dnsrecord': dnsRecord = true; break;
-      case '-local-ip': {
+      case 's': o.skipUpstream = true; shaping ??= a; break;
+      case 'corefile': corefilePath = value(); break;
+      case 'node-local': nodeLocal = true; break;
+      case 'dnsrecord': dnsRecord = true; break;
+      case 'local-ip': {
         localIp = value();
         if (ipFamily(localIp) === 0) throw new RenderUsageError(`--local-ip: '${localIp}' is not an IP address`);
         break;
       }
-      case '-image': {
+      case 'image': {
         const image = value();
         if (image === '' || /\s/.test(image)) throw new RenderUsageError(`--image: '${image}' is not an image reference`);
         o.image = image;
         imageGiven = true;
         break;
       }
-      case '-namespace': {
+      case 'namespace': {
         const ns = value();
         if (!NAMESPACE.test(ns)) throw new RenderUsageError(`--namespace: '${ns}' is not a namespace name (lower-case letters, digits and '-', at most 63)`);
         o.namespace = ns;
         break;
       }
-      case '-replicas': {
+      case 'replicas': {
         const text = value();
         const n = Number(text);
         if (!/^\d+$/.test(text) || n < 1 || n > 1000) throw new RenderUsageError(`--replicas: '${text}' is not a number of replicas from 1 to 1000`);
