@@ -20,6 +20,7 @@ import { setMetadata } from '../../plugin/metadata.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
 import { kubernetesZoneRecords } from './transfer.ts';
 import type { DnsIndex } from './index.ts';
+import type { PodIpIndex } from '../../cluster/pod-ip-index.ts';
 
 /** CoreDNS stops adding CNAMEs after this many (C18: "chains stop after 10 CNAMEs"). */
 const MAX_CNAME_CHAIN = 8;
@@ -34,6 +35,8 @@ export interface HandlerOptions {
   readonly upstream: () => Handler;
   /** Zones of the server block, to label synthetic upstream queries. */
   readonly blockZones: readonly string[];
+  /** Client address → namespace, when autopath is in the block (cluster/pod-ip-index.ts). */
+  readonly podIps?: PodIpIndex | null;
 }
 
 const refused = Reply.error(Rcode.REFUSED, PLUGIN);
@@ -42,6 +45,8 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
   readonly name = 'kubernetes';
   next!: Handler;
   readonly index: DnsIndex;
+  /** For autopath @kubernetes: the namespace of a client pod by its address; null without autopath in the block. */
+  readonly podIps: PodIpIndex | null;
   /** Longest first, so the first match is the longest. */
   readonly zones: readonly string[];
   readonly #fallthrough: Fallthrough;
@@ -51,6 +56,7 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
 
   constructor(opts: HandlerOptions) {
     this.index = opts.index;
+    this.podIps = opts.podIps ?? null;
     this.zones = [...opts.zones].sort((a, b) => b.length - a.length);
     this.#fallthrough = opts.fallthrough;
     this.#synced = opts.synced;
