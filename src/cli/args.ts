@@ -33,35 +33,6 @@ export function parseWorkers(value: string, source: string): number | 'auto' {
 
 export class UsageError extends Error {}
 
-/** One flag of a subcommand's argv: as typed, its name without dashes, and `value()` taking the next word. */
-export interface CliFlag {
-  readonly raw: string;
-  /** '' for a word that does not start with '-': no flag, refused by the caller's default case. */
-  readonly name: string;
-  /** The word after the flag (consumed); throws `usageError('FLAG needs a value')` at the end of argv. */
-  value(): string;
-}
-
-/**
- * The flags of a subcommand (`deploy render`, `gateway`) in order, `-x` and
- * `--x` spelled alike; each flag's switch case takes its value with
- * `value()`. Unknown names are the caller's to refuse.
- */
-export function* cliFlags(argv: readonly string[], usageError: (message: string) => Error = (m) => new UsageError(m)): Generator<CliFlag> {
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    yield {
-      raw,
-      name: raw.startsWith('-') ? raw.replace(/^--?/, '') : '',
-      value: () => {
-        const v = argv[++i];
-        if (v === undefined) throw usageError(`${raw} needs a value`);
-        return v;
-      },
-    };
-  }
-}
-
 const valueFlags = new Set(['conf', 'dns.port', 'log.format', 'pidfile', 'workers']);
 const boolFlags = new Set(['version', 'plugins', 'quiet', 'help', 'h']);
 

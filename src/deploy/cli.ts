@@ -9,7 +9,7 @@
  * rendered; the output is validated; `--help` on every subcommand.
  */
 import { readFileSync } from 'node:fs';
-import { cliFlags } from '../cli/args.ts';
+import { cliFlags } from '../cli/flags.ts';
 import { ipFamily } from '../dns/ip.ts';
 import { errorMessage } from '../errors/to-error.ts';
 import { DEFAULT_RENDER, renderObjects, renderYaml, type RenderOptions } from './render.ts';

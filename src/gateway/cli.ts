@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
-import { cliFlags } from '../cli/args.ts';
+import { cliFlags } from '../cli/flags.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { DnsRecordFeeds, type DnsRecordSourceConfig } from '../dnsrecord/feeds.ts';
 import { joinHostPort } from '../dns/ip.ts';
