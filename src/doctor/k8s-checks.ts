@@ -8,7 +8,7 @@
  * a NetworkPolicy is in the way).
  */
 import { Rcode, rcodeName, Type } from '../dns/constants.ts';
-import { loadKubeConfig } from '../cluster/api/source.ts';
+import { resolveConnection } from '../cluster/api/connection.ts';
 import { KubeApiClient, readBody } from '../cluster/api/client.ts';
 import type { CheckResult } from './checks.ts';
 import { probeUdp } from './probe.ts';
@@ -40,7 +40,7 @@ export async function checkKubernetes(kubeconfig: string | null, dnsService: str
   let svc: Json;
   let slices: Json;
   try {
-    client = new KubeApiClient(loadKubeConfig({ kubeconfig }));
+    client = new KubeApiClient(resolveConnection({ kubeconfig }));
     svc = await getJson(client, `/api/v1/namespaces/${ns}/services/${name}`, timeoutMs);
     slices = await getJson(client, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${name}`)}`, timeoutMs);
   } catch (e) {
