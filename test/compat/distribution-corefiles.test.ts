@@ -24,122 +24,15 @@ import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/setup.ts';
 import { FakeApiServer, type KubeObject } from '../support/fake-apiserver.ts';
 import { freePort, startDnsmasq, type Dnsmasq } from '../support/dnsmasq.ts';
 import { dig, startServer, type DigResult, type TestServer } from '../support/harness.ts';
-import { ns, slice, svc } from '../support/k8s-objects.ts';
 import { makeTempDir, removeDir } from '../support/kubeconfig.ts';
 import { httpGet, scrape, total } from '../ops/ops-support.ts';
-import { localizeCorefile } from './localize-corefile.ts';
+import { CLUSTER, DISTRIBUTIONS, DNSMASQ_RECORDS, paste, SNIPPETS, type Distribution } from './distributions.ts';
+import { localizeCorefile, type LoopbackTargets } from './localize-corefile.ts';
 
-const CORDEFILES = fileURLToPath(new URL('./corefiles/', import.meta.url));
+const COREFILES = fileURLToPath(new URL('./corefiles/', import.meta.url));
 const PKI = fileURLToPath(new URL('../support/fixtures/', import.meta.url));
 const DOMAIN = 'cluster.local';
 const TOKEN = 'distribution-sa-token';
-
-/** The small cluster every Corefile serves. */
-const CLUSTER: readonly object[] = [
-  ns('default'), ns('kube-system'),
-  svc('kube-system', 'kube-dns', ['10.96.0.10'], [{ name: 'dns', port: 53, protocol: 'UDP' }]),
-  slice('kube-system', 'kube-dns-a', 'kube-dns', [{ ip: '10.244.0.2' }], [{ name: 'dns', port: 53, protocol: 'UDP' }]),
-  svc('default', 'web', ['10.96.0.20'], [{ name: 'http', port: 80 }]),
-  slice('default', 'web-a', 'web', [{ ip: '10.244.1.5' }], [{ name: 'http', port: 8080 }]),
-  // A LoadBalancer Service with the status a cloud controller sets.
-  { ...svc('default', 'lb', ['10.96.0.30'], [{ name: 'https', port: 443 }], { spec: { type: 'LoadBalancer' } }), status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } },
-];
-
-/** What dnsmasq (the "node's resolvers" and every public upstream) answers. */
-const DNSMASQ_RECORDS = [
-  '--address=/ext.example.test/192.0.2.80',
-  '--host-record=www.example.com,192.0.2.81',
-  '--host-record=www.example.io,192.0.2.82',
-  '--host-record=db.puglife.local,192.0.2.83',
-  // AKS's rewrite example forwards the rewritten name; its docs say the upstream must resolve it.
-  '--host-record=web.default.svc.cluster.local,10.96.0.20',
-];
-
-interface Distribution {
-  readonly name: string;
-  /** The Corefile's own DNS ports (besides 53). */
-  readonly ports?: readonly number[];
-  /** Files the distribution writes next to its Corefile (relative to /etc/coredns). */
-  readonly files?: Readonly<Record<string, string>>;
-  /** Text pasted into the Corefile before localizing: [after this line, the snippet]. */
-  readonly paste?: readonly (readonly [string, string])[];
-}
-
-const DISTRIBUTIONS: readonly Distribution[] = [
-  { name: 'kubeadm' }, { name: 'kube-up' }, { name: 'nodelocaldns' }, { name: 'helm-coredns' },
-  { name: 'k3s', files: { NodeHosts: '172.18.0.3 k3d-server-0\n172.18.0.4 k3d-agent-0\n', 'custom/.keep': '' } },
-  { name: 'rke2' }, { name: 'kubespray' }, { name: 'minikube' }, { name: 'microk8s' },
-  { name: 'aks', files: { 'custom/.keep': '' } }, { name: 'eks' }, { name: 'openshift', ports: [5353] },
-  { name: 'talos' }, { name: 'k0s' }, { name: 'cilium-node-local' },
-];
-
-/** Operator snippets, each pasted into its distribution's Corefile (one server each). */
-const SNIPPETS: readonly (Distribution & { base: string })[] = [
-  // coredns.io/2017/05/08/custom-dns-entries-for-kubernetes: a name for a Service, and a zone file next to the cluster zone.
-  {
-    name: 'blog-rewrite-and-file', base: 'kubeadm',
-    files: { 'example.db': [
-      '$ORIGIN example.org.',
-      '@ 3600 IN SOA sns.dns.icann.org. noc.dns.icann.org. 2017042745 7200 3600 1209600 3600',
-      '@ 3600 IN NS a.iana-servers.net.',
-      '@ 3600 IN NS b.iana-servers.net.',
-      'www IN A 127.0.0.1',
-      '    IN AAAA ::1',
-      '',
-    ].join('\n') },
-    paste: [
-      ['    ready', '    rewrite name foo.example.com web.default.svc.cluster.local'],
-      ['', 'example.org:53 {\n    errors\n    log\n    file /etc/coredns/example.db\n}'],
-    ],
-  },
-  // The template README's AAAA suppression for IPv4-only clusters.
-  { name: 'template-aaaa', base: 'kubeadm', paste: [['    ready', '    template IN AAAA . {\n        rcode NOERROR\n    }']] },
-  // k8s_external README: LoadBalancer IPs under a public zone.
-  { name: 'k8s-external', base: 'kubeadm', paste: [['    ready', '    k8s_external example.net']] },
-  // kubespray docs/dns-stack.md coredns_external_zones, rendered as coredns-config.yml.j2 does (before `.:53`).
-  {
-    name: 'kubespray-external-zones', base: 'kubeadm', ports: [1053],
-    paste: [['#top', 'example.com example.io:1053 {\n    log\n    errors {\n    }\n    forward . 1.1.1.1 2.2.2.2\n    loadbalance\n    cache 5\n    reload\n}']],
-  },
-  // kubespray's coredns_rewrite_block (the example in roles/kubernetes-apps/ansible/defaults/main.yml), in the main block.
-  {
-    name: 'kubespray-rewrite-block', base: 'kubespray',
-    paste: [['    ready', '    rewrite stop {\n      name regex (.*)\\.my\\.domain {1}.svc.cluster.local\n      answer name (.*)\\.svc\\.cluster\\.local {1}.my.domain\n    }']],
-  },
-  // kubeadm's Corefile as it runs, before an operator edits its ConfigMap (the reload test below).
-  { name: 'kubeadm-edited', base: 'kubeadm' },
-  // learn.microsoft.com/azure/aks/coredns-custom: rewrite, hosts override, stub domain, as coredns-custom keys.
-  {
-    name: 'aks-custom', base: 'aks',
-    files: {
-      'custom/test.server': [
-        'contoso.com:53 {',
-        'log',
-        'errors',
-        'rewrite stop {',
-        '  name regex (.*)\\.contoso\\.com {1}.default.svc.cluster.local',
-        '  answer name (.*)\\.default\\.svc\\.cluster\\.local {1}.contoso.com',
-        '}',
-        'forward . /etc/resolv.conf # you can redirect this to a specific DNS server such as 10.0.0.10, but that server must be able to resolve the rewritten domain name',
-        '}',
-        '',
-      ].join('\n'),
-      'custom/test.override': 'hosts {\n  10.0.0.1 example1.org\n  10.0.0.2 example2.org\n  10.0.0.3 example3.org\n  fallthrough\n}\n',
-      'custom/puglife.server': 'puglife.local:53 {\n    errors\n    cache 30\n    forward . 192.11.0.1  # this is my test/dev DNS server\n}\n',
-    },
-  },
-];
-
-/** Pastes snippets into a Corefile: after the first line equal to the marker, '' = at the end, '#top' = after the source comment. */
-function paste(text: string, snippets: readonly (readonly [string, string])[]): string {
-  let lines = text.split('\n');
-  for (const [marker, snippet] of snippets) {
-    const at = marker === '' ? lines.length : marker === '#top' ? 1 : lines.indexOf(marker) + 1;
-    if (at === 0) throw new Error(`paste: no line ${JSON.stringify(marker)}`);
-    lines = [...lines.slice(0, at), ...snippet.split('\n'), ...lines.slice(at)];
-  }
-  return lines.join('\n');
-}
 
 interface Booted {
   readonly name: string;
@@ -172,29 +65,27 @@ async function uniquePort(): Promise<number> {
 
 /** The Corefile text `d` runs, before localizing. */
 async function shippedText(d: Distribution, base: string): Promise<string> {
-  return paste(await readFile(path.join(CORDEFILES, `${base}.Corefile`), 'utf8'), d.paste ?? []);
+  return paste(await readFile(path.join(COREFILES, `${base}.Corefile`), 'utf8'), d.paste ?? []);
+}
+
+/** Where a localized Corefile's ports, upstream, cluster DNS and files go. */
+function targets(ports: ReadonlyMap<number, number>, configDir: string, clusterDns = ''): LoopbackTargets {
+  return { dnsPorts: ports, upstream: dnsmasq.address, clusterDns, configDir, clusterDomain: DOMAIN };
 }
 
 async function prepare(d: Distribution, base: string, clusterDnsPort: () => number): Promise<Booted> {
   const ports = new Map<number, number>();
   for (const p of [53, ...(d.ports ?? [])]) ports.set(p, await uniquePort());
   const dir = path.join(work, d.name);
+  // The folders the distributions mount (k3s's and AKS's coredns-custom ConfigMap, optional: empty by default).
   await mkdir(path.join(dir, 'custom'), { recursive: true });
   for (const [file, text] of Object.entries(d.files ?? {})) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), text.replaceAll('/etc/coredns/', `${dir}/`));
+    // Files the Corefile imports are localized as it is (AKS's custom/*.server and *.override keys).
+    const imported = file.endsWith('.server') || file.endsWith('.override');
+    await writeFile(path.join(dir, file), imported ? localizeCorefile(text, targets(ports, dir), { blockBody: file.endsWith('.override') }) : text);
   }
-  const corefile = localizeCorefile(await shippedText(d, base), {
-    dnsPorts: ports, upstream: dnsmasq.address, clusterDns: `127.0.0.1:${clusterDnsPort()}`, configDir: dir, clusterDomain: DOMAIN,
-  });
-  // Files the Corefile imports are localized the same way (AKS's custom/*.server keys).
-  for (const [file, text] of Object.entries(d.files ?? {})) {
-    if (file.endsWith('.server') || file.endsWith('.override')) {
-      await writeFile(path.join(dir, file), localizeCorefile(text, {
-        dnsPorts: ports, upstream: dnsmasq.address, clusterDns: '', configDir: dir, clusterDomain: DOMAIN,
-      }, { blockBody: file.endsWith('.override') }));
-    }
-  }
+  const corefile = localizeCorefile(await shippedText(d, base), targets(ports, dir, `127.0.0.1:${clusterDnsPort()}`));
   await writeFile(path.join(dir, 'Corefile'), corefile);
   return { name: d.name, ports, corefile, server: null, error: null };
 }
@@ -290,7 +181,7 @@ describe('distribution Corefiles boot unchanged and answer', { concurrency: 4 },
       assert.deepEqual(answers(a), [`web.default.svc.${DOMAIN}. A 10.96.0.20`], a.raw);
       assert.ok(a.flags.includes('aa'), a.raw);
       // The kubernetes block's `ttl 30`, or CoreDNS's default 5 (the first query of the name, so not from a cache).
-      const ttl = /^\s*ttl 30$/m.test(await readFile(path.join(CORDEFILES, `${name}.Corefile`), 'utf8')) ? 30 : 5;
+      const ttl = /^\s*ttl 30$/m.test(await readFile(path.join(COREFILES, `${name}.Corefile`), 'utf8')) ? 30 : 5;
       assert.equal(a.answer[0]!.ttl, ttl, a.raw);
       assert.deepEqual(answers(ptr), [`20.0.96.10.in-addr.arpa. PTR web.default.svc.${DOMAIN}.`], ptr.raw);
       assert.deepEqual(answers(podA), [`10-244-1-5.default.pod.${DOMAIN}. A 10.244.1.5`], podA.raw);
@@ -306,12 +197,23 @@ describe('distribution Corefiles boot unchanged and answer', { concurrency: 4 },
       const b = get(name);
       const port = b.server.app.services.http.port('127.0.0.1:0');
       assert.ok(port !== undefined, 'health/ready/prometheus listen on the localized address');
-      const shipped = await readFile(path.join(CORDEFILES, `${name}.Corefile`), 'utf8');
+      const shipped = await readFile(path.join(COREFILES, `${name}.Corefile`), 'utf8');
       if (/^\s*health\b/m.test(shipped)) assert.equal((await httpGet(port, '/health')).status, 200);
       if (/^\s*ready\b/m.test(shipped)) assert.equal((await httpGet(port, '/ready')).status, 200);
       if (/^\s*prometheus\b/m.test(shipped)) assert.ok(total(await scrape(port), 'coredns_dns_requests_total') > 0);
     });
   }
+
+  it('the localized Corefiles listen and forward on loopback only', () => {
+    for (const b of booted.values()) {
+      const { server } = get(b.name);
+      const bound = server.app.server.boundPorts();
+      assert.ok(bound.length > 0 && bound.every((p) => p.address === '127.0.0.1'), `${b.name}: ${JSON.stringify(bound)}`);
+      for (const m of b.corefile.matchAll(/^\s*forward\s+\S+\s+([^{\n]*)/gm)) {
+        for (const to of m[1]!.trim().split(/\s+/)) assert.match(to, /^127\.0\.0\.1:\d+$/, `${b.name}: forward to ${to}`);
+      }
+    }
+  });
 
   it('health lameduck as shipped: kubeadm 5s, OpenShift 20s, k3s none', () => {
     assert.equal(get('kubeadm').server.app.services.lameduck.longest()?.ms, 5000);
@@ -453,9 +355,7 @@ describe('operator snippets pasted into the shipped Corefiles', { concurrency: 4
     const file = path.join(work, b.name, 'Corefile');
     /** Writes kubeadm's Corefile with `line` pasted after `ready`; returns the line number it landed on. */
     const edit = async (line: string): Promise<number> => {
-      const text = localizeCorefile(await shippedText({ name: b.name, paste: [['    ready', line]] }, 'kubeadm'), {
-        dnsPorts: b.ports, upstream: dnsmasq.address, clusterDns: '', configDir: path.dirname(file), clusterDomain: DOMAIN,
-      });
+      const text = localizeCorefile(await shippedText({ name: b.name, paste: [['    ready', line]] }, 'kubeadm'), targets(b.ports, path.dirname(file)));
       await writeFile(file, text);
       return text.split('\n').indexOf(line) + 1;
     };
