@@ -206,3 +206,23 @@ describe('template options', () => {
     assert.equal(setupError('.:53 {\n template IN A example.org {\n  match ^a\n  answer "{{ .Name }} 60 IN A 10.0.0.1"\n  additional "x. 1 IN A 10.0.0.2"\n  authority "x. 1 IN NS y."\n  rcode NOERROR\n  ederror 0 why\n  fallthrough\n }\n}'), '');
   });
 });
+
+describe('if and range in a Corefile template (the README example), through dig', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer(['.:0 {', '  bind 127.0.0.1',
+      '  template IN A app.example {', '    match "^(?P<env>dev|prod)[.]app[.]example[.]$"',
+      '    answer "{{ .Name }} 60 IN A {{ if eq .Group.env `prod` }}10.0.0.1{{ else }}10.0.1.1{{ end }}"', '  }',
+      '  template IN TXT app.example {', '    match "^(?P<env>[a-z]+)[.]app[.]example[.]$"',
+      '    answer "{{ .Name }} 60 IN TXT \\"{{ range .Match }}[{{ . }}]{{ end }}\\""', '  }', '}', ''].join('\n'));
+  });
+  after(async () => { await srv?.stop(); });
+  it('if/else picks the address by the captured group', async () => {
+    assert.deepEqual((await dig(srv.port, 'A', 'prod.app.example.')).answer.map((a) => a.data), ['10.0.0.1']);
+    assert.deepEqual((await dig(srv.port, 'A', 'dev.app.example.')).answer.map((a) => a.data), ['10.0.1.1']);
+  });
+  it('range writes every match', async () => {
+    assert.deepEqual((await dig(srv.port, 'TXT', 'qa.app.example.')).answer.map((a) => a.data), ['"[qa.app.example.][qa]"']);
+  });
+});
+
