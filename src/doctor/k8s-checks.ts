@@ -13,7 +13,7 @@
  */
 import { Rcode, rcodeName, Type } from '../dns/constants.ts';
 import { bytesToIp, canonicalIp } from '../dns/ip.ts';
-import { loadKubeConfig } from '../cluster/api/source.ts';
+import { resolveConnection } from '../cluster/api/connection.ts';
 import { KubeApiClient, readBody } from '../cluster/api/client.ts';
 import type { CheckResult } from './checks.ts';
 import { probeUdp } from './probe.ts';
@@ -80,7 +80,7 @@ export async function checkKubernetes(kubeconfig: string | null, dnsService: str
   let slices: Json;
   let version = '';
   try {
-    client = new KubeApiClient(loadKubeConfig({ kubeconfig }));
+    client = new KubeApiClient(resolveConnection({ kubeconfig }));
     const v = await getJson(client, '/version', timeoutMs);
     version = typeof v.gitVersion === 'string' ? `API server ${v.gitVersion}: ` : '';
     svc = await getJson(client, `/api/v1/namespaces/${ns}/services/${name}`, timeoutMs);
