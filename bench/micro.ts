@@ -14,6 +14,7 @@
  *   npm run bench:micro            # 3 x ~0.3 s per case, chain over 10k services
  *   node bench/micro.ts --quick    # fewer iterations, 1k services, for a smoke run
  *   node bench/micro.ts --services 1000 --only chain
+ *   node bench/micro.ts --only malformed   # the cost of rejecting bad packets (FORMERR)
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -89,6 +90,18 @@ request.zone = route.zone;
 
 // The kind of reply the kubernetes index keeps: built and packed once, served many times.
 const prepacked = new Reply({ authoritative: true, answer: [rrs.a(QNAME, 5, '10.96.0.42')], plugin: 'bench' }).prepack(QNAME);
+// Malformed packets a client (or an attacker) can send: each must cost what a good query costs, not an exception.
+/** The question name is a compression pointer to itself (a loop). */
+const selfPointer = Buffer.from(query);
+selfPointer[12] = 0xc0; selfPointer[13] = 12;
+/** A label runs past the end of the message. */
+const shortLabel = Buffer.from(query.subarray(0, 20));
+/** The additional section's OPT record is cut in the middle. */
+const shortOpt = Buffer.from(query.subarray(0, query.length - 4));
+/** The header claims two answer records; the packet ends after one. */
+const missingRecord = Buffer.from(query);
+missingRecord[7] = 2;
+
 const prepackedHandler: Handler = { serveDNS: () => prepacked };
 const prepackedBlock: BlockConfig = { ...route.block, head: prepackedHandler };
 const prepackedRoutes: Route[] = routes.map((r) => r === route ? { ...r, block: prepackedBlock } : r);
@@ -100,7 +113,17 @@ let sent = 0;
 const responder: Responder = { send: () => { sent++; } };
 const stats = new ServeStats();
 
-const results: Result[] = only === 'chain' ? [] : [
+const malformed: Result[] = only !== undefined && only !== 'malformed' ? [] : [
+  bench('parseQuery: good query (for scale)', () => parseQuery(query)),
+  bench('parseQuery: self-pointing name', () => parseQuery(selfPointer)),
+  bench('parseQuery: label past the end', () => parseQuery(shortLabel)),
+  bench('parseQuery: truncated OPT', () => parseQuery(shortOpt)),
+  bench('parseQuery: record missing', () => parseQuery(missingRecord)),
+  bench('serveQuery: self-pointing name -> FORMERR', () => serveQuery(selfPointer, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, routes, responder, stats)),
+  bench('serveQuery: truncated OPT -> FORMERR', () => serveQuery(shortOpt, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, routes, responder, stats)),
+];
+
+const results: Result[] = only === 'chain' || only === 'malformed' ? malformed : [...malformed,
   bench('parseQuery (A with EDNS)', () => parseQuery(query)),
   bench(`routeFor (${routes.length} zones)`, () => routeFor(routes, QNAME)),
   bench('chain: whoami (builds its reply)', () => whoamiHead.serveDNS(request)),
@@ -111,7 +134,7 @@ const results: Result[] = only === 'chain' ? [] : [
   bench('serveQuery: pre-packed, fake responder', () => serveQuery(query, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, prepackedRoutes, responder, stats)),
 ];
 
-if (only !== 'chain' && (sent === 0 || stats.panics !== 0)) throw new Error('the responder saw no replies, or a handler failed');
+if (only === undefined && (sent === 0 || stats.panics !== 0)) throw new Error('the responder saw no replies, or a handler failed');
 
 if (only === undefined || only === 'chain') {
   const chain = await startChain(services);

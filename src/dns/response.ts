@@ -7,7 +7,7 @@
  * the answer does not fit. No re-encoding on this path.
  */
 import { EDNS_DO, Flag, Rcode, Type } from './constants.ts';
-import { readName } from './name.ts';
+import { lastNameEnd, readNameText } from './name.ts';
 import type { DnsRequest } from './request.ts';
 import type { Reply } from './reply.ts';
 
@@ -97,13 +97,9 @@ function writeOpt(out: Buffer, at: number, udpSize: number, rcode: number, dnsse
  */
 export function writeErrorReply(msg: Uint8Array, rcode: number, withOpt: boolean, maxUdpSize: number): Buffer {
   let qEnd = 12;
-  try {
-    if (((msg[4]! << 8) | msg[5]!) === 1) {
-      const { end } = readName(msg, 12);
-      if (end + 4 <= msg.length) qEnd = end + 4;
-    }
-  } catch {
-    qEnd = 12;
+  if (((msg[4]! << 8) | msg[5]!) === 1 && readNameText(msg, 12) !== '') {
+    const end = lastNameEnd();
+    if (end + 4 <= msg.length) qEnd = end + 4;
   }
   const opt = withOpt || rcode > 15 ? OPT_LENGTH : 0;
   const out = Buffer.alloc(qEnd + opt);
