@@ -15,6 +15,13 @@
  *   node bench/micro.ts --quick    # fewer iterations, 1k services, for a smoke run
  *   node bench/micro.ts --services 1000 --only chain
  *   node bench/micro.ts --only malformed   # the cost of rejecting bad packets (FORMERR)
+ *
+ * For instruction counts (repeatable on a busy machine, unlike time), run a
+ * case a fixed number of times under callgrind, twice with different counts;
+ * the difference of the totals over the difference of the counts is the
+ * instructions per operation (start-up and JIT warm-up cancel out):
+ *
+ *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/micro.ts --only malformed --case 'self-pointing' --fixed 20000
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -37,6 +44,10 @@ const argAfter = (name: string): string | undefined => {
 const services = Number(argAfter('--services') ?? (quick ? 1000 : 10_000));
 const only = argAfter('--only');
 const TARGET_MS = quick ? 50 : 300;
+/** --fixed N: each selected case runs N times to warm up and N times measured, once (for callgrind). */
+const fixed = argAfter('--fixed') === undefined ? 0 : Number(argAfter('--fixed'));
+/** --case TEXT: only the cases whose name contains TEXT. */
+const caseFilter = argAfter('--case');
 
 interface Result { name: string; nsPerOp: number; opsPerSec: number; iterations: number }
 
@@ -44,12 +55,24 @@ const ROUNDS = 3;
 
 /** The fastest of ROUNDS runs: the machine may be busy with other work, and noise only ever adds time. */
 function bench(name: string, fn: () => unknown): Result {
+  if (caseFilter !== undefined && !name.includes(caseFilter)) return { name, nsPerOp: NaN, opsPerSec: NaN, iterations: 0 };
+  if (fixed > 0) return fixedRound(name, fn, fixed);
   let best: Result | null = null;
   for (let r = 0; r < ROUNDS; r++) {
     const result = round(name, fn);
     if (best === null || result.nsPerOp < best.nsPerOp) best = result;
   }
   return best!;
+}
+
+function fixedRound(name: string, fn: () => unknown, n: number): Result {
+  let sink: unknown;
+  for (let i = 0; i < n; i++) sink = fn();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) sink = fn();
+  const nsPerOp = ((performance.now() - t0) * 1e6) / n;
+  if (sink === Symbol.for('never')) console.log(sink);
+  return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp, iterations: n };
 }
 
 /** Runs `fn` in batches until about TARGET_MS have passed; `sink` keeps results alive. */
@@ -134,7 +157,7 @@ const results: Result[] = only === 'chain' || only === 'malformed' ? malformed :
   bench('serveQuery: pre-packed, fake responder', () => serveQuery(query, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, prepackedRoutes, responder, stats)),
 ];
 
-if (only === undefined && (sent === 0 || stats.panics !== 0)) throw new Error('the responder saw no replies, or a handler failed');
+if (only === undefined && caseFilter === undefined && (sent === 0 || stats.panics !== 0)) throw new Error('the responder saw no replies, or a handler failed');
 
 if (only === undefined || only === 'chain') {
   const chain = await startChain(services);
@@ -142,7 +165,7 @@ if (only === undefined || only === 'chain') {
     results.push(bench(`chain ${services / 1000}k ${mix}: cache hits`, servingMix(chain, mix)));
     results.push(bench(`chain ${services / 1000}k ${mix}: cache misses`, missingMix(chain, mix)));
   }
-  if (chain.responder.replies === 0 || chain.stats.panics !== 0) throw new Error('the chain sent no replies, or a handler failed');
+  if ((caseFilter === undefined && chain.responder.replies === 0) || chain.stats.panics !== 0) throw new Error('the chain sent no replies, or a handler failed');
   await chain.app.stop(0);
 }
 
@@ -150,5 +173,6 @@ const width = Math.max(...results.map((r) => r.name.length));
 console.log(`clusterdns hot path, node ${process.version}, best of ${ROUNDS} rounds of ~${TARGET_MS} ms per case`);
 console.log(`${'case'.padEnd(width)}  ${'ns/op'.padStart(9)}  ${'ops/s'.padStart(12)}`);
 for (const r of results) {
+  if (r.iterations === 0) continue;
   console.log(`${r.name.padEnd(width)}  ${r.nsPerOp.toFixed(1).padStart(9)}  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(12)}`);
 }

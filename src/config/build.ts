@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver } from '../plugin/plugin.ts';
 import { Readiness, type ProcessServices } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
+import { PluginGuard } from '../server/panic.ts';
 
 export const DEFAULT_MAX_UDP_SIZE = 1232;
 
@@ -25,6 +26,8 @@ export interface BlockConfig {
   readonly head: Handler;
   readonly handlers: readonly ChainHandler[];
   readonly observers: readonly ReplyObserver[];
+  /** The plugin that registered each observer (same order), for the panic log. */
+  readonly observerPlugins: readonly string[];
   /** Hooks to run once the block's listeners are open. */
   readonly listening: readonly ListeningHook[];
   readonly maxUdpSize: number;
@@ -72,6 +75,10 @@ const noNextPlugin: Handler = {
   serveDNS: () => Reply.error(Rcode.SERVFAIL, '', new Error('no next plugin found')),
 };
 
+function guarded(h: ChainHandler | undefined): Handler {
+  return h === undefined ? noNextPlugin : new PluginGuard(h);
+}
+
 export function buildConfig(blocks: readonly ServerBlock[], opts: BuildOptions): ConfigGeneration {
   const readiness = new Readiness();
   const startup: (() => Promise<void> | void)[] = [];
@@ -92,6 +99,8 @@ function buildBlock(
   if (ports.size > 1) throw new CorefileError(block.file, block.line, 'all zones of a server block must use the same port');
   const port = [...ports][0]!;
   const observers: ReplyObserver[] = [];
+  const observerPlugins: string[] = [];
+  let settingUp = '';
   const listening: ListeningHook[] = [];
   const handlers: ChainHandler[] = [];
   const settings = { maxUdpSize: DEFAULT_MAX_UDP_SIZE };
@@ -107,7 +116,7 @@ function buildBlock(
     bindAddresses, settings,
     onStartup: (fn) => { startup.push(fn); },
     onShutdown: (fn) => { shutdown.push(fn); },
-    onReply: (fn) => { observers.push(fn); },
+    onReply: (fn) => { observers.push(fn); observerPlugins.push(settingUp); },
     onListening: (fn) => { listening.push(fn); },
     readyCheck: (name, check) => { readiness.register(name, check); },
     handlersNamed: (name) => handlers.filter((h) => h.name === name),
@@ -122,6 +131,7 @@ function buildBlock(
     if (def.once && seen.has(d.name)) throw new CorefileError(d.file, d.line, `plugin/${d.name}: this plugin can only be used once per server block`);
     seen.set(d.name, d);
     let h: ChainHandler | null;
+    settingUp = d.name;
     try {
       h = def.setup(d, ctx);
     } catch (e) {
@@ -132,9 +142,10 @@ function buildBlock(
   });
   made.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
   for (const m of made) handlers.push(m.handler);
-  for (let i = 0; i < handlers.length; i++) handlers[i]!.next = handlers[i + 1] ?? noNextPlugin;
-  head = handlers[0] ?? noNextPlugin;
-  return { zones, port, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
+  // Each plugin reaches the next through a guard, so a throw is reported under the plugin that threw (server/panic).
+  for (let i = 0; i < handlers.length; i++) handlers[i]!.next = guarded(handlers[i + 1]);
+  head = guarded(handlers[0]);
+  return { zones, port, bindAddresses, head, handlers, observers, observerPlugins, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
 }
 
 /** Groups blocks into listeners by (address, port); a port is either bound to addresses by every block on it, or by none. */

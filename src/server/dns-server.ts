@@ -40,13 +40,14 @@ export interface DnsServerOptions {
 }
 
 export class DnsServer {
-  readonly stats = new ServeStats();
+  readonly stats: ServeStats;
   readonly #opts: DnsServerOptions;
   readonly #listeners = new Map<string, ListenerPair>();
   #generation: ConfigGeneration | null = null;
 
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
+    this.stats = new ServeStats(opts.logger);
   }
 
   get generation(): ConfigGeneration | null {
@@ -149,6 +150,7 @@ export class DnsServer {
     const gen = this.#generation;
     this.#generation = null;
     if (gen) await runAll(gen.shutdown, this.#opts.logger);
+    this.stats.panicLog.flush();
   }
 }
 
