@@ -13,7 +13,7 @@ import type { BoundAddress } from '../plugin/plugin.ts';
 import { ServeStats } from './serve.ts';
 import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
-import type { UdpBatchAddon } from './udp-batch/addon.ts';
+import { udpPathChoice, type UdpBatchAddon } from './udp-batch/addon.ts';
 import { BatchUdpListener } from './udp-batch/batch-listener.ts';
 
 interface ListenerPair {
@@ -35,7 +35,11 @@ export interface DnsServerOptions {
    * serve DNS. Default true.
    */
   readonly listen?: boolean;
-  /** The native UDP addon (recvmmsg/sendmmsg); null or absent: node:dgram. */
+  /**
+   * The native UDP addon (recvmmsg/sendmmsg) to use. Null or absent: the
+   * default choice (udpPathChoice: the addon on Linux when it loads, else
+   * node:dgram), said in the log when the first listener opens.
+   */
   readonly udpBatch?: UdpBatchAddon | null;
 }
 
@@ -44,14 +48,39 @@ export class DnsServer {
   readonly #opts: DnsServerOptions;
   readonly #listeners = new Map<string, ListenerPair>();
   #generation: ConfigGeneration | null = null;
+  /** The addon UDP listeners use (null: node:dgram), chosen when the first one opens. */
+  #udpBatch: UdpBatchAddon | null | undefined;
+  #udpPathSaid = false;
 
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
     this.stats = new ServeStats(opts.logger);
+    if (opts.udpBatch) this.#udpBatch = opts.udpBatch;
+  }
+
+  /** The UDP path, chosen and said in the log once, when the first listener opens (a primary without listeners never loads the addon). */
+  #udpPath(): UdpBatchAddon | null {
+    if (!this.#udpPathSaid) {
+      this.#udpPathSaid = true;
+      if (this.#udpBatch === undefined) {
+        const choice = udpPathChoice();
+        this.#udpBatch = choice.addon;
+        this.#opts.logger.info(choice.message);
+      } else {
+        this.#opts.logger.info(`UDP on batched I/O (recvmmsg/sendmmsg, up to ${this.#udpBatch?.BATCH} datagrams a call), as asked`);
+      }
+    }
+    return this.#udpBatch ?? null;
   }
 
   get generation(): ConfigGeneration | null {
     return this.#generation;
+  }
+
+  /** Which UDP path the listeners use: 'batch' (recvmmsg/sendmmsg) or 'dgram'; null before any listener opened. */
+  get udpPath(): 'batch' | 'dgram' | null {
+    if (!this.#udpPathSaid) return null;
+    return this.#udpBatch ? 'batch' : 'dgram';
   }
 
   /** Start `gen` (first start or reload). Throws, leaving the running generation in place, when it cannot start. */
@@ -110,7 +139,7 @@ export class DnsServer {
   async #open(key: string, spec: ListenerSpec): Promise<ListenerPair> {
     // UDP and TCP share one port number; with port 0 the kernel picks it for UDP and TCP follows.
     for (let attempt = 0; ; attempt++) {
-      const batch = this.#opts.udpBatch ?? null;
+      const batch = this.#udpPath();
       const udp = batch !== null ? new BatchUdpListener(batch, spec.routes, this.stats) : new UdpListener(spec.routes, this.stats);
       const port = await udp.listen(spec.address, spec.port, this.#opts.reusePort ?? false);
       const tcp = new TcpListener(spec.routes, this.stats, this.#opts.tcp ?? DEFAULT_TCP_OPTIONS);
