@@ -10,8 +10,8 @@
 import { Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
 import { rdata, rr, rrs, type RR } from '../../dns/rr.ts';
+import { inZone } from './names.ts';
 import type { Entry, Found } from './records.ts';
-import { zoneSuffix } from './records.ts';
 
 export const PLUGIN = 'kubernetes';
 /** S1: the schema version, and its fixed TTL (C6). */
@@ -33,11 +33,6 @@ export class CnameFollow {
     this.cname = cname;
     this.target = target;
   }
-}
-
-/** `<label>.<zone>`, also for the root zone. */
-export function inZone(label: string, zone: string): string {
-  return `${label}.${zoneSuffix(zone)}`;
 }
 
 /** The zone SOA (C3): TTL min(ttl, 300), MNAME ns.dns.<zone>, RNAME hostmaster.<zone>, minimum = ttl. */

@@ -16,7 +16,7 @@ import type { RR } from '../../dns/rr.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
-import type { DnsIndex } from './index.ts';
+import type { DnsIndex } from './dns-index.ts';
 
 /** CoreDNS stops adding CNAMEs after this many (C18: "chains stop after 10 CNAMEs"). */
 const MAX_CNAME_CHAIN = 8;

@@ -27,7 +27,7 @@ import { argCount, children, duration, Fallthrough, fail, int, zonesArg } from '
 import type { BlockContext, BoundAddress, PluginDefinition } from '../../plugin/plugin.ts';
 import { apiMetrics, reflectorEvents, restClientObserver, type ApiMetrics } from './api-metrics.ts';
 import { KubernetesHandler } from './handler.ts';
-import { DnsIndex } from './index.ts';
+import { DnsIndex } from './dns-index.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
 import type { PodMode } from './records.ts';
 

@@ -1,5 +1,5 @@
 /**
- * @module plugins/kubernetes/index
+ * @module plugins/kubernetes/dns-index
  * The DNS index over a ClusterStore: answers a (name, type) in O(1) from the
  * answer cache, builds missing answers from the store on demand (lazily:
  * nothing is built for names nobody asks for, which is what keeps 100k
@@ -15,11 +15,13 @@ import { Rcode, Type } from '../../dns/constants.ts';
 import { ipFromReverseName, reverseName } from '../../dns/ip.ts';
 import { rrs, type RR } from '../../dns/rr.ts';
 import type { Reply } from '../../dns/reply.ts';
-import { AnswerCache, CachedName, NamespaceScope, type CachedAnswer } from './answer-cache.ts';
+import { AnswerCache, CachedName, type CachedAnswer } from './answer-cache.ts';
 import {
-  addressAnswer, cnameAnswer, inZone, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
+  addressAnswer, cnameAnswer, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
 } from './answers.ts';
-import { FOUND, NX, records, type PodMode, type RecordSource } from './records.ts';
+import { NamespaceScope } from './generations.ts';
+import { inZone, zoneSuffix } from './names.ts';
+import { FOUND, NO_DEPENDENCIES, NX, podIsLive, records, type Dependencies, type Lookup, type PodMode, type RecordSource } from './records.ts';
 import { ReverseIndex } from './reverse-index.ts';
 import { buildServiceView, endpointLabel, endpointUsable, type ServiceView } from './service-view.ts';
 
@@ -50,6 +52,11 @@ export interface IndexOptions {
 /** Called for each EndpointSlice change that carries a trigger time (programming latency metric). */
 export type SliceObserver = (slice: EndpointSliceRecord, service: ServiceRecord | undefined) => void;
 
+/** A records() result, as opposed to NO_DEPENDENCIES. */
+function isLookup(d: Dependencies): d is Lookup {
+  return 'kind' in d;
+}
+
 export class DnsIndex implements RecordSource {
   readonly store: ClusterStore;
   readonly opts: IndexOptions;
@@ -68,9 +75,6 @@ export class DnsIndex implements RecordSource {
   readonly #unsubscribe: () => void;
   readonly #soas = new Map<string, { serial: number; rr: RR }>();
   #sliceObserver: SliceObserver | null = null;
-  // What the answer being built depended on (set by the RecordSource methods).
-  #usedScope: NamespaceScope | null = null;
-  #usedView: ServiceView | null = null;
 
   constructor(store: ClusterStore, opts: IndexOptions) {
     this.store = store;
@@ -129,29 +133,41 @@ export class DnsIndex implements RecordSource {
     } else {
       entry = undefined;
     }
-    this.#usedScope = null;
-    this.#usedView = null;
-    const built = this.#build(qname, qtype, zone);
-    if (built === null) return this.#uncached(qname, qtype, zone);
-    const used = this.#usedView as ServiceView | null; // set by #build through the RecordSource calls
-    const token = used === null ? null : used.token;
-    if (entry === undefined || entry.scope !== this.#usedScope || entry.view !== token) {
-      entry = new CachedName(this.#usedScope, token);
+    const deps = this.#dependencies(qname, qtype, zone);
+    if (deps === null) return this.#uncached(qname, qtype, zone);
+    const built = this.#build(qname, qtype, zone, deps);
+    if (entry === undefined || entry.scope !== deps.scope || entry.view !== deps.view) {
+      entry = new CachedName(deps.scope, deps.view);
       this.#cache.set(qname, entry);
     }
     entry.put(qtype, built, 'authority' in built && built.authority.length > 0 ? serial : -1);
     return built;
   }
 
-  /** Builds the answer; null for the few that must not be cached (apex NS, ns.dns addresses). */
-  #build(qname: string, qtype: number, zone: string): CachedAnswer | null {
+  /**
+   * What the answer to (qname, qtype) is made of: the lookup of the name
+   * (with the generations it depends on), NO_DEPENDENCIES for the names
+   * that depend on no cluster object, or null for the few answers that are
+   * not cached at all (apex NS, ns.dns addresses: from several services).
+   */
+  #dependencies(qname: string, qtype: number, zone: string): Dependencies | null {
     if (qtype === Type.NS && qname === zone) return null;
-    if (qname === inZone('ns.dns', zone) && (qtype === Type.A || qtype === Type.AAAA)) return null;
+    const nsDns = qname === inZone('ns.dns', zone);
+    if (nsDns && (qtype === Type.A || qtype === Type.AAAA)) return null;
+    if (qtype === Type.TXT && qname === inZone('dns-version', zone)) return NO_DEPENDENCIES;
+    if (qtype === Type.SOA && qname === zone) return NO_DEPENDENCIES;
+    // PTR answers are deleted explicitly when an address changes owner (#onChanges).
+    if (qtype === Type.PTR && ipFromReverseName(qname) !== null) return NO_DEPENDENCIES;
+    if (nsDns) return NO_DEPENDENCIES;
+    return records(this, qname, zone);
+  }
+
+  /** Builds the answer from what #dependencies found. */
+  #build(qname: string, qtype: number, zone: string, l: Dependencies): CachedAnswer {
     if (qtype === Type.TXT) {
       if (qname === inZone('dns-version', zone)) return schemaVersionReply(qname);
       // TXT exists only as the schema record: NODATA where there are records of other types, else NXDOMAIN (D9).
-      const l = records(this, qname, zone);
-      return this.#neg(qname, zone, l.kind === FOUND && l.entries.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN);
+      return this.#neg(qname, zone, isLookup(l) && l.kind === FOUND && l.entries.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN);
     }
     if (qtype === Type.SOA && qname === zone) return positive(qname, [this.soa(zone)]);
     if (qtype === Type.PTR) {
@@ -161,8 +177,7 @@ export class DnsIndex implements RecordSource {
         return targets.length === 0 ? this.#neg(qname, zone, Rcode.NXDOMAIN) : positive(qname, ptrAnswer(qname, targets, this.ttl));
       }
     }
-    if (qname === inZone('ns.dns', zone)) return this.#neg(qname, zone, qtype === Type.PTR ? Rcode.NXDOMAIN : Rcode.NOERROR);
-    const l = records(this, qname, zone);
+    if (!isLookup(l)) return this.#neg(qname, zone, qtype === Type.PTR ? Rcode.NXDOMAIN : Rcode.NOERROR); // ns.dns.<zone>
     if (l.kind !== FOUND) return this.#neg(qname, zone, l.kind === NX ? Rcode.NXDOMAIN : Rcode.NOERROR);
     switch (qtype) {
       case Type.A:
@@ -214,7 +229,7 @@ export class DnsIndex implements RecordSource {
       for (const slice of this.#reverse.slicesWithIp(ip)) {
         const svc = this.store.service(slice.namespace, slice.serviceName);
         if (svc === undefined) continue;
-        const svcName = `${svc.name}.${svc.namespace}.svc.${zone === '.' ? '' : zone}`;
+        const svcName = `${svc.name}.${svc.namespace}.svc.${zoneSuffix(zone)}`;
         if (svc.headless) {
           for (const e of slice.endpoints) {
             if (!endpointUsable(e, svc.publishNotReadyAddresses)) continue;
@@ -231,7 +246,7 @@ export class DnsIndex implements RecordSource {
 
   /** PTR targets for an address (C16): the ClusterIP's service, else every ready endpoint with it. */
   ptrTargets(ip: string): string[] {
-    const primary = this.opts.primaryZone === '.' ? '' : this.opts.primaryZone;
+    const primary = zoneSuffix(this.opts.primaryZone);
     const only = this.opts.namespaces;
     // namespace_labels is not applied to PTR, as in CoreDNS (D10).
     for (const svc of this.#reverse.servicesWithIp(ip)) {
@@ -268,20 +283,20 @@ export class DnsIndex implements RecordSource {
     const pods = this.store.podsWithIp(ip);
     for (let i = pods.length - 1; i >= 0; i--) {
       const p = pods[i]!;
-      if (!p.deleting && p.phase !== 'Succeeded' && p.phase !== 'Failed' && p.phase !== 'Unknown') return p;
+      if (podIsLive(p)) return p;
     }
     return null;
   }
 
-  // ---- RecordSource (records() calls these; they note what the answer depends on) ----
+  // ---- RecordSource (records() reads these) ----
+
+  namespaceScope(namespace: string): NamespaceScope {
+    return this.store.namespace(namespace) === undefined ? this.#missing : this.#scopeOf(namespace);
+  }
 
   namespaceExposed(namespace: string): boolean {
     const ns = this.store.namespace(namespace);
-    if (ns === undefined) {
-      this.#usedScope = this.#missing;
-      return false;
-    }
-    this.#usedScope = this.#scopeOf(namespace);
+    if (ns === undefined) return false;
     if (this.opts.namespaces !== null && !this.opts.namespaces.has(namespace)) return false;
     return this.opts.namespaceLabels === null || this.opts.namespaceLabels.matches(ns.labels);
   }
@@ -299,7 +314,6 @@ export class DnsIndex implements RecordSource {
       if (this.#views.size >= this.#maxViews) this.#dropView(this.#views.keys().next().value!);
       this.#views.set(key, v);
     }
-    this.#usedView = v;
     return v;
   }
 
