@@ -22,6 +22,14 @@
  * instructions per operation (start-up and JIT warm-up cancel out):
  *
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/micro.ts --only malformed --case 'self-pointing' --fixed 20000
+ *
+ * Bytes allocated per query (heap growth over a run of queries between two
+ * full collections, no collection in between; rounds where one happened
+ * anyway are thrown away), for the chain's mixes on a cache hit, a cache
+ * miss (the kubernetes index answers) and a cold name (cache and index
+ * both emptied first, so the answer is built):
+ *
+ *   node bench/micro.ts --alloc [--services 1000]
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -34,7 +42,11 @@ import { rrs } from '../src/dns/rr.ts';
 import { memoryLogger } from '../src/log/logger.ts';
 import type { Handler } from '../src/plugin/plugin.ts';
 import { routeFor, serveQuery, ServeStats, type Responder } from '../src/server/serve.ts';
-import { missingMix, servingMix, startChain } from './micro-chain.ts';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { KubernetesHandler } from '../src/plugins/kubernetes/handler.ts';
+import { missingMix, servingMix, startChain, type ChainFixture } from './micro-chain.ts';
+import type { Mix } from './cluster-gen.ts';
 
 const quick = process.argv.includes('--quick');
 const argAfter = (name: string): string | undefined => {
@@ -158,6 +170,87 @@ const results: Result[] = only === 'chain' || only === 'malformed' ? malformed :
 ];
 
 if (only === undefined && caseFilter === undefined && (sent === 0 || stats.panics !== 0)) throw new Error('the responder saw no replies, or a handler failed');
+
+/** A full collection on demand, without starting node with --expose-gc. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/**
+ * Heap bytes allocated per call of `fn`: heapUsed before and after `n`
+ * calls, from a full collection; the smallest of five rounds that saw no
+ * collection (a scavenge in the middle makes heapUsed drop: such a round is
+ * skipped). NaN when every round was disturbed.
+ */
+function bytesPerOp(fn: () => unknown, gc: () => void, n = 4000): number {
+  for (let i = 0; i < 20_000; i++) fn();
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < n; i++) fn();
+    const grew = process.memoryUsage().heapUsed - before;
+    if (grew >= 0 && grew / n < best) best = grew / n;
+  }
+  return best === Infinity ? NaN : best;
+}
+
+if (process.argv.includes('--alloc')) {
+  const gc = collector();
+  const rows: [string, number][] = [
+    ['serveQuery: whoami (builds its reply)', bytesPerOp(() => serveQuery(query, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, routes, responder, stats), gc)],
+    ['serveQuery: pre-packed reply', bytesPerOp(() => serveQuery(query, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, prepackedRoutes, responder, stats), gc)],
+    ['serveQuery: malformed (FORMERR)', bytesPerOp(() => serveQuery(selfPointer, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, routes, responder, stats), gc)],
+  ];
+  const chain = await startChain(services);
+  const k8s = chain.routes[0]!.block.handlers.find((h) => h.name === 'kubernetes') as KubernetesHandler;
+  const withoutCache = withoutCachePlugin(chain);
+  for (const mix of ['hit-a', 'nxdomain-search', 'srv', 'ptr', 'aaaa-nodata', 'blend'] as const) {
+    rows.push([`chain ${services / 1000}k ${mix}: cache hit`, bytesPerOp(servingMix(chain, mix), gc)]);
+    rows.push([`chain ${services / 1000}k ${mix}: no cache plugin, index answers`, bytesPerOp(servingMix(withoutCache, mix), gc)]);
+    rows.push([`chain ${services / 1000}k ${mix}: cache miss, index answers`, bytesPerOp(missingMix(chain, mix), gc)]);
+    rows.push([`chain ${services / 1000}k ${mix}: cold name (built)`, bytesPerOp(coldMix(chain, mix, k8s), gc)]);
+  }
+  await chain.app.stop(0);
+  const w = Math.max(...rows.map(([name]) => name.length));
+  console.log(`clusterdns bytes allocated per query, node ${process.version} (heap growth between full collections)`);
+  for (const [name, bytes] of rows) console.log(`${name.padEnd(w)}  ${Number.isNaN(bytes) ? '   (a GC each round)' : bytes.toFixed(0).padStart(8)} B/op`);
+  process.exit(0);
+}
+
+/** The same chain with the cache plugin taken out (its predecessor linked to its successor): what a query costs if cache stepped aside. */
+function withoutCachePlugin(f: ChainFixture): ChainFixture {
+  const route = f.routes[0]!;
+  const handlers = route.block.handlers;
+  const at = handlers.findIndex((h) => h.name === 'cache');
+  // A copy of the chain object graph would need new plugins; instead a head that skips cache by calling what it calls.
+  const cache = handlers[at]!;
+  const head = at === 0 ? cache.next : route.block.head;
+  const skip = { serveDNS: (req: DnsRequest) => cache.next.serveDNS(req) };
+  const block: BlockConfig = { ...route.block, head: at === 0 ? head : chainSkipping(route.block.handlers, at, skip) };
+  return { ...f, routes: f.routes.map((r) => (r === route ? { ...r, block } : r)) };
+}
+
+/** A head for `handlers` that behaves as the chain with handlers[at] replaced by `skip` (the plugins before it are re-linked through wrappers). */
+function chainSkipping(handlers: BlockConfig['handlers'], at: number, skip: Handler): Handler {
+  let next: Handler = skip;
+  for (let i = at - 1; i >= 0; i--) {
+    const h = handlers[i]!;
+    const after = next;
+    next = { serveDNS: (req: DnsRequest) => { const saved = h.next; h.next = after; try { return h.serveDNS(req); } finally { h.next = saved; } } };
+  }
+  return next;
+}
+
+/** Like missingMix, with the kubernetes index's answers forgotten too: each answer is built from the store. */
+function coldMix(f: ChainFixture, mix: Mix, k8s: KubernetesHandler): () => unknown {
+  const serve = missingMix(f, mix);
+  return () => {
+    k8s.index.forgetAnswers();
+    return serve();
+  };
+}
 
 if (only === undefined || only === 'chain') {
   const chain = await startChain(services);

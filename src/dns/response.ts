@@ -63,6 +63,12 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
   for (let i = 12; i < qEnd; i++) out[i] = raw[i]!;
   if (bodyLen > 0) {
     out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
+    if (packed.zoneWireLength > 0) {
+      // Packed for every name of a zone: point the first owner at the zone's labels, the end of this question name.
+      const zoneAt = qEnd - 4 - packed.zoneWireLength;
+      out[qEnd] = 0xc0 | (zoneAt >> 8);
+      out[qEnd + 1] = zoneAt & 0xff;
+    }
     if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);
   }
   if (opt) writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);

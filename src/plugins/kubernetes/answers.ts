@@ -41,9 +41,9 @@ export function soaRecord(zone: string, ttl: number, serial: number): RR {
   return rr(zone, Type.SOA, Math.min(ttl, 300), data);
 }
 
-/** NXDOMAIN or NODATA (NOERROR, no answer) with the SOA in the authority section. */
-export function negative(qname: string, rcode: number, soa: RR): Reply {
-  return new Reply({ rcode, authoritative: true, authority: [soa], plugin: PLUGIN }).prepack(qname);
+/** NXDOMAIN or NODATA (NOERROR, no answer) with the SOA in the authority section: one reply for every name of `zone`. */
+export function negative(zone: string, rcode: number, soa: RR): Reply {
+  return Reply.negativeInZone(zone, rcode, soa, PLUGIN);
 }
 
 export function positive(qname: string, answer: readonly RR[], additional: readonly RR[] = []): Reply {

@@ -73,7 +73,8 @@ export class DnsIndex implements RecordSource {
   readonly #missing = new NamespaceScope();
   readonly #created = Date.now();
   readonly #unsubscribe: () => void;
-  readonly #soas = new Map<string, { serial: number; rr: RR }>();
+  /** Per zone, at one serial: its SOA and the two negative replies carrying it, shared by every name of the zone. */
+  readonly #soas = new Map<string, { serial: number; rr: RR; nxdomain: Reply; nodata: Reply }>();
   #sliceObserver: SliceObserver | null = null;
 
   constructor(store: ClusterStore, opts: IndexOptions) {
@@ -113,12 +114,22 @@ export class DnsIndex implements RecordSource {
 
   /** The zone's SOA record at the current serial (one record per zone, shared by every negative answer). */
   soa(zone: string): RR {
+    return this.#zoneAnswers(zone).rr;
+  }
+
+  #zoneAnswers(zone: string): { serial: number; rr: RR; nxdomain: Reply; nodata: Reply } {
     const serial = this.serial;
     const cached = this.#soas.get(zone);
-    if (cached !== undefined && cached.serial === serial) return cached.rr;
+    if (cached !== undefined && cached.serial === serial) return cached;
     const rr = soaRecord(zone, this.ttl, serial);
-    this.#soas.set(zone, { serial, rr });
-    return rr;
+    const made = { serial, rr, nxdomain: negative(zone, Rcode.NXDOMAIN, rr), nodata: negative(zone, Rcode.NOERROR, rr) };
+    this.#soas.set(zone, made);
+    return made;
+  }
+
+  /** Drops every cached answer, so the next queries build theirs (benchmarks of the cold path). */
+  forgetAnswers(): void {
+    this.#cache.clear();
   }
 
   // ---- answering ----
@@ -167,54 +178,55 @@ export class DnsIndex implements RecordSource {
     if (qtype === Type.TXT) {
       if (qname === inZone('dns-version', zone)) return schemaVersionReply(qname);
       // TXT exists only as the schema record: NODATA where there are records of other types, else NXDOMAIN (D9).
-      return this.#neg(qname, zone, isLookup(l) && l.kind === FOUND && l.entries.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN);
+      return this.#neg(zone, isLookup(l) && l.kind === FOUND && l.entries.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN);
     }
     if (qtype === Type.SOA && qname === zone) return positive(qname, [this.soa(zone)]);
     if (qtype === Type.PTR) {
       const ip = ipFromReverseName(qname);
       if (ip !== null) {
         const targets = this.ptrTargets(ip);
-        return targets.length === 0 ? this.#neg(qname, zone, Rcode.NXDOMAIN) : positive(qname, ptrAnswer(qname, targets, this.ttl));
+        return targets.length === 0 ? this.#neg(zone, Rcode.NXDOMAIN) : positive(qname, ptrAnswer(qname, targets, this.ttl));
       }
     }
-    if (!isLookup(l)) return this.#neg(qname, zone, qtype === Type.PTR ? Rcode.NXDOMAIN : Rcode.NOERROR); // ns.dns.<zone>
-    if (l.kind !== FOUND) return this.#neg(qname, zone, l.kind === NX ? Rcode.NXDOMAIN : Rcode.NOERROR);
+    if (!isLookup(l)) return this.#neg(zone, qtype === Type.PTR ? Rcode.NXDOMAIN : Rcode.NOERROR); // ns.dns.<zone>
+    if (l.kind !== FOUND) return this.#neg(zone, l.kind === NX ? Rcode.NXDOMAIN : Rcode.NOERROR);
     switch (qtype) {
       case Type.A:
       case Type.AAAA: {
         const a = addressAnswer(qname, qtype, l, this.ttl);
-        if (a === null) return this.#neg(qname, zone, Rcode.NOERROR);
+        if (a === null) return this.#neg(zone, Rcode.NOERROR);
         return Array.isArray(a) ? positive(qname, a) : (a as CachedAnswer);
       }
       case Type.SRV: {
         const s = srvAnswer(qname, l, this.ttl);
-        return s === null ? this.#neg(qname, zone, Rcode.NOERROR) : positive(qname, s.answer, s.additional);
+        return s === null ? this.#neg(zone, Rcode.NOERROR) : positive(qname, s.answer, s.additional);
       }
       case Type.CNAME: {
         const c = cnameAnswer(qname, l, this.ttl);
-        return c === null ? this.#neg(qname, zone, Rcode.NOERROR) : positive(qname, [c]);
+        return c === null ? this.#neg(zone, Rcode.NOERROR) : positive(qname, [c]);
       }
       default:
         // MX, ANY, PTR and NS below the apex, SOA below the apex, other types: the name exists, no data (C7).
-        return this.#neg(qname, zone, Rcode.NOERROR);
+        return this.#neg(zone, Rcode.NOERROR);
     }
   }
 
-  #neg(qname: string, zone: string, rcode: number): Reply {
-    return negative(qname, rcode, this.soa(zone));
+  #neg(zone: string, rcode: number): Reply {
+    const z = this.#zoneAnswers(zone);
+    return rcode === Rcode.NXDOMAIN ? z.nxdomain : z.nodata;
   }
 
   /** Apex NS and ns.dns.<zone> addresses: few queries, data from several services, so built each time. */
   #uncached(qname: string, qtype: number, zone: string): Reply {
     const ns = this.nameservers(zone);
     if (qtype === Type.NS) {
-      if (ns.length === 0) return this.#neg(qname, zone, Rcode.NOERROR);
+      if (ns.length === 0) return this.#neg(zone, Rcode.NOERROR);
       const names = [...new Set(ns.map((n) => n.name))];
       return positive(qname, names.map((n) => rrs.ns(qname, this.ttl, n)), ns.map((n) => rrs.addr(n.name, this.ttl, n.ip)));
     }
     const want = qtype === Type.AAAA;
     const addrs = ns.filter((n) => n.ip.includes(':') === want).map((n) => (want ? rrs.aaaa(qname, this.ttl, n.ip) : rrs.a(qname, this.ttl, n.ip)));
-    return addrs.length === 0 ? this.#neg(qname, zone, Rcode.NOERROR) : positive(qname, addrs);
+    return addrs.length === 0 ? this.#neg(zone, Rcode.NOERROR) : positive(qname, addrs);
   }
 
   /**
