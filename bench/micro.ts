@@ -254,9 +254,11 @@ function coldMix(f: ChainFixture, mix: Mix, k8s: KubernetesHandler): () => unkno
 
 if (only === undefined || only === 'chain') {
   const chain = await startChain(services);
-  for (const mix of ['hit-a', 'blend'] as const) {
+  const withoutCache = withoutCachePlugin(chain);
+  for (const mix of ['hit-a', 'nxdomain-search', 'blend'] as const) {
     results.push(bench(`chain ${services / 1000}k ${mix}: cache hits`, servingMix(chain, mix)));
     results.push(bench(`chain ${services / 1000}k ${mix}: cache misses`, missingMix(chain, mix)));
+    results.push(bench(`chain ${services / 1000}k ${mix}: no cache plugin`, servingMix(withoutCache, mix)));
   }
   if ((caseFilter === undefined && chain.responder.replies === 0) || chain.stats.panics !== 0) throw new Error('the chain sent no replies, or a handler failed');
   await chain.app.stop(0);

@@ -10,6 +10,7 @@
 import type { ConfigGeneration, ListenerSpec } from '../config/build.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BoundAddress } from '../plugin/plugin.ts';
+import { processLoopDelay } from './loop-delay.ts';
 import { ServeStats } from './serve.ts';
 import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
@@ -51,6 +52,8 @@ export class DnsServer {
   /** The addon UDP listeners use (null: node:dgram), chosen when the first one opens. */
   #udpBatch: UdpBatchAddon | null | undefined;
   #udpPathSaid = false;
+  /** This server counts as a user of the process's event-loop delay histogram (while it serves). */
+  #measuringLoop = false;
 
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
@@ -113,6 +116,7 @@ export class DnsServer {
       }
     }
     for (const p of opened) this.#listeners.set(p.key, p);
+    if (listen && !this.#measuringLoop) { this.#measuringLoop = true; processLoopDelay().acquire(); }
     const dropped = [...this.#listeners.values()].filter((p) => !wanted.has(p.key));
     for (const p of dropped) this.#listeners.delete(p.key);
     const old = this.#generation;
@@ -180,6 +184,7 @@ export class DnsServer {
     this.#generation = null;
     if (gen) await runAll(gen.shutdown, this.#opts.logger);
     this.stats.panicLog.flush();
+    if (this.#measuringLoop) { this.#measuringLoop = false; processLoopDelay().release(); }
   }
 }
 
