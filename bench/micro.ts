@@ -30,6 +30,15 @@
  * both emptied first, so the answer is built):
  *
  *   node bench/micro.ts --alloc [--services 1000]
+ *
+ * Young-generation collections per query: 200,000 queries of the blend mix
+ * (cache misses, the garbage-heavy case) with the scavenges and their pauses
+ * counted (PerformanceObserver 'gc'); run it with node flags to size the
+ * young generation and compare:
+ *
+ *   node bench/micro.ts --gc --services 1000
+ *   node --max-semi-space-size=64 bench/micro.ts --gc --services 1000
+ *   node bench/micro.ts --gc --no-cache --services 1000   # the chain without the cache plugin
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -241,6 +250,37 @@ function chainSkipping(handlers: BlockConfig['handlers'], at: number, skip: Hand
     next = { serveDNS: (req: DnsRequest) => { const saved = h.next; h.next = after; try { return h.serveDNS(req); } finally { h.next = saved; } } };
   }
   return next;
+}
+
+if (process.argv.includes('--gc')) {
+  const { PerformanceObserver, constants } = await import('node:perf_hooks');
+  const { getHeapSpaceStatistics } = await import('node:v8');
+  const chain = await startChain(services);
+  // --no-cache: the same queries without the cache plugin (the index answers each).
+  const noCache = process.argv.includes('--no-cache');
+  const serve = noCache ? servingMix(withoutCachePlugin(chain), 'blend') : missingMix(chain, 'blend');
+  for (let i = 0; i < 20_000; i++) serve();
+  const pauses: { kind: number; ms: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push({ kind: (e as unknown as { detail: { kind: number } }).detail.kind, ms: e.duration });
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const N = 200_000;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) serve();
+  const ms = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 50)); // gc entries are delivered after the loop
+  obs.disconnect();
+  const young = pauses.filter((p) => p.kind === constants.NODE_PERFORMANCE_GC_MINOR);
+  const old = pauses.filter((p) => p.kind !== constants.NODE_PERFORMANCE_GC_MINOR);
+  const semi = getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space');
+  const stat = (xs: { ms: number }[]): string => xs.length === 0 ? '0' :
+    `${xs.length} (total ${xs.reduce((a, p) => a + p.ms, 0).toFixed(1)} ms, max ${Math.max(...xs.map((p) => p.ms)).toFixed(2)} ms)`;
+  console.log(`blend, ${noCache ? 'no cache plugin' : 'cache misses'}, ${N} queries in ${ms.toFixed(0)} ms; new space ${((semi?.space_size ?? 0) / 1048576).toFixed(1)} MiB`);
+  console.log(`  young-generation collections: ${stat(young)}; one per ${young.length === 0 ? '-' : Math.round(N / young.length)} queries`);
+  console.log(`  other collections: ${stat(old)}`);
+  await chain.app.stop(0);
+  process.exit(0);
 }
 
 /** Like missingMix, with the kubernetes index's answers forgotten too: each answer is built from the store. */
