@@ -35,6 +35,11 @@ export interface ServiceRecord {
   readonly ports: readonly PortRecord[];
   readonly publishNotReadyAddresses: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * spec.externalIPs then status.loadBalancer.ingress[].ip, canonical, without
+   * repeats (k8s_external); absent when there are none.
+   */
+  readonly externalIPs?: readonly string[];
 }
 
 export interface EndpointRecord {
@@ -108,6 +113,17 @@ export interface ClusterStateSink {
   replace(kinds: readonly ClusterKind[], objects: readonly ClusterRecord[]): void;
   /** The first full list of this kind has been applied. */
   markSynced(kind: ClusterKind): void;
+}
+
+/**
+ * The sink contract for any record type a reflector or a manifest source
+ * feeds (ClusterStateSink is this for the cluster kinds; DNSRecords have
+ * their own set).
+ */
+export interface RecordSink<K extends string, R> {
+  apply(event: { readonly type: WatchEvent['type']; readonly object: R }): void;
+  replace(kinds: readonly K[], objects: readonly R[]): void;
+  markSynced(kind: K): void;
 }
 
 export interface ClusterStateSource {

@@ -16,7 +16,7 @@
 import { typeName } from '../dns/constants.ts';
 import type { DnsRequest } from '../dns/request.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Answer, ChainHandler, Handler } from '../plugin/plugin.ts';
+import type { Answer, Handler } from '../plugin/plugin.ts';
 
 /** What a plugin threw (or its promise rejected with), with the plugin's name. The message is the cause's. */
 export class HandlerPanic extends Error {
@@ -33,13 +33,13 @@ export class HandlerPanic extends Error {
 /** Promises a guard has already wrapped: the guards further out pass them on as they are. */
 const attributed = new WeakSet<Promise<unknown>>();
 
-/** Calls one plugin; a throw or rejection leaves as a HandlerPanic naming it (unless an inner guard named one already). */
+/** Calls one plugin (or its class gate); a throw or rejection leaves as a HandlerPanic naming it (unless an inner guard named one already). */
 export class PluginGuard implements Handler {
-  readonly #plugin: ChainHandler;
+  readonly #plugin: Handler;
   readonly #name: string;
-  constructor(plugin: ChainHandler) {
+  constructor(name: string, plugin: Handler) {
     this.#plugin = plugin;
-    this.#name = plugin.name;
+    this.#name = name;
   }
 
   serveDNS(req: DnsRequest): Answer {

@@ -7,11 +7,12 @@
  */
 import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
-import { Reply } from '../dns/reply.ts';
+import { DROP, Reply } from '../dns/reply.ts';
 import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
 import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
+import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
 import type { Logger } from '../log/logger.ts';
 import { HandlerPanic, PanicLog, panicPlugin } from './panic.ts';
 
@@ -107,6 +108,7 @@ export function serveQuery(
  * or a promise callback (an unhandled rejection would too).
  */
 function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, stats: ServeStats): void {
+  if (reply === DROP) return;
   const block = route.block;
   // A plugin's throw that `errors` (or another plugin) caught and turned into a reply: still a panic.
   if (reply.error !== null && reply.error instanceof HandlerPanic) stats.panic(reply.error.plugin, req, reply.error);
@@ -122,6 +124,8 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
     buf = writeReply(req, sent, block);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
+  if (sent.more !== null && req.transport === 'tcp') sendMore(req, sent.more, block, out, stats);
+  if (queryChannel.hasSubscribers) publishQuery({ request: req, reply: sent, size: buf.length });
   const obs = block.observers;
   // Each observer on its own: one that throws must not keep the others (metrics, the query log) from seeing the reply.
   for (let i = 0; i < obs.length; i++) {
@@ -139,6 +143,18 @@ function panicked(req: DnsRequest, e: unknown, stats: ServeStats): Reply {
   stats.panic(panicPlugin(e), req, err);
   // The reply carries the cause, not the HandlerPanic: finish() must not count it a second time.
   return Reply.error(Rcode.SERVFAIL, '', err instanceof HandlerPanic ? asError(err.cause) : err);
+}
+
+/** The rest of a multi-message reply (a zone transfer), each message written like the first. */
+function sendMore(req: DnsRequest, more: readonly Reply[], block: Route['block'], out: Responder, stats: ServeStats): void {
+  for (const r of more) {
+    try {
+      out.send(writeReply(req, r, block), req.remotePort, req.remoteAddress);
+    } catch (e) {
+      stats.panic(r.plugin, req, asError(e));
+      return;
+    }
+  }
 }
 
 function asError(e: unknown): Error {

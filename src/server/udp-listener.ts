@@ -8,6 +8,7 @@
  */
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import type { Route } from '../config/build.ts';
+import { unmapIPv4 } from '../dns/ip.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
 
 /**
@@ -23,10 +24,6 @@ const literalLookup: NonNullable<SocketOptions['lookup']> = (address, family, ca
   callback(null, address, typeof family === 'number' ? family : (family.family === 6 ? 6 : 4));
 };
 
-/** "::ffff:10.0.0.1" -> "10.0.0.1"; any other address unchanged. */
-export function unmapV4(address: string): string {
-  return address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
-}
 
 export class UdpListener implements Responder {
   routes: readonly Route[];
@@ -82,7 +79,7 @@ export class UdpListener implements Responder {
 
   #unmap(address: string): string {
     if (address === this.#mappedFrom) return this.#unmapped;
-    const plain = unmapV4(address);
+    const plain = unmapIPv4(address);
     this.#mappedFrom = address;
     this.#unmapped = plain;
     return plain;

@@ -33,8 +33,18 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port');
 }
 
+/** A stop function for a peer process: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+export function stopper(child: ChildProcess, graceMs: number): () => Promise<void> {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+}
+
 /** Answers within `timeoutMs` to a query for `name`, or false. */
-function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
+export function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
     const t = setTimeout(() => { s.close(); resolve(false); }, timeoutMs);
@@ -65,12 +75,7 @@ export async function startDnsmasq(options: readonly string[]): Promise<Dnsmasq>
     buf = lines.pop()!;
     log.push(...lines);
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
+  const stop = stopper(child, 2000);
   let up = false;
   for (let i = 0; i < 50 && !up && child.exitCode === null; i++) up = await probe(port, 'probe.invalid.', 100);
   if (!up) {

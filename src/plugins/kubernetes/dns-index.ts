@@ -20,7 +20,8 @@ import {
   addressAnswer, cnameAnswer, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
 } from './answers.ts';
 import { NamespaceScope } from './generations.ts';
-import { inZone, zoneSuffix } from './names.ts';
+import { zoneSuffix } from '../../dns/name.ts';
+import { inZone } from './names.ts';
 import { FOUND, NO_DEPENDENCIES, NX, podIsLive, records, type Dependencies, type Lookup, type PodMode, type RecordSource } from './records.ts';
 import { ReverseIndex } from './reverse-index.ts';
 import { buildServiceView, endpointLabel, endpointUsable, type ServiceView } from './service-view.ts';
@@ -284,10 +285,14 @@ export class DnsIndex implements RecordSource {
    */
   searchPathFor(clientIp: string, zone: string = this.opts.primaryZone): string[] | null {
     if (this.pods !== 'verified') return null;
-    const ip = clientIp.startsWith('::ffff:') && clientIp.includes('.') ? clientIp.slice(7) : clientIp;
-    const pod = this.#podForClient(ip);
+    const pod = this.podForClient(clientIp);
     if (pod === null) return null;
     return [inZone(`${pod.namespace}.svc`, zone), inZone('svc', zone), zone];
+  }
+
+  /** The pod a client address (IPv4-mapped IPv6 unmapped) belongs to now, or null (autopath, metadata). */
+  podForClient(clientIp: string): PodRecord | null {
+    return this.#podForClient(clientIp.startsWith('::ffff:') && clientIp.includes('.') ? clientIp.slice(7) : clientIp);
   }
 
   /** The pod using `ip` now: running or pending, not being deleted; the latest when several claim it. */

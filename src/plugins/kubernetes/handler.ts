@@ -15,7 +15,10 @@ import { DnsRequest } from '../../dns/request.ts';
 import type { RR } from '../../dns/rr.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
+import type { TransferSource } from '../../plugin/transfer-source.ts';
+import { setMetadata } from '../../plugin/metadata.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
+import { kubernetesZoneRecords } from './transfer.ts';
 import type { DnsIndex } from './dns-index.ts';
 
 /**
@@ -40,7 +43,7 @@ export interface HandlerOptions {
 
 const refused = Reply.error(Rcode.REFUSED, PLUGIN);
 
-export class KubernetesHandler implements ChainHandler {
+export class KubernetesHandler implements ChainHandler, TransferSource {
   readonly name = 'kubernetes';
   next!: Handler;
   readonly index: DnsIndex;
@@ -76,6 +79,36 @@ export class KubernetesHandler implements ChainHandler {
     if (a instanceof CnameFollow) return this.#follow(req, a, zone);
     if (a.rcode === Rcode.NXDOMAIN) return this.#nxdomain(req, a, zone);
     return a;
+  }
+
+  /**
+   * CoreDNS's kubernetes metadata (only called with the *metadata* plugin):
+   * the client pod's namespace and name, and the parts of the name asked for.
+   */
+  offerMetadata(req: DnsRequest): void {
+    const pod = this.index.podForClient(req.remoteAddress);
+    if (pod !== null) {
+      setMetadata(req, 'kubernetes/client-namespace', () => pod.namespace);
+      setMetadata(req, 'kubernetes/client-pod-name', () => pod.name);
+    }
+    const zone = this.zoneOf(req.qname);
+    if (zone === null) return;
+    const parts = requestParts(req.qname, zone);
+    for (const [k, v] of Object.entries(parts)) setMetadata(req, `kubernetes/${k}`, () => v);
+  }
+
+  // ---- TransferSource: the forward zones in full, for the transfer plugin ----
+
+  transferZones(): readonly string[] {
+    return this.zones.filter((z) => !z.endsWith('.arpa.'));
+  }
+
+  transferRecords(zone: string): readonly RR[] | null {
+    return this.transferZones().includes(zone) ? kubernetesZoneRecords(this.index, zone) : null;
+  }
+
+  onZoneChange(fn: (zone: string) => void): () => void {
+    return this.index.store.subscribe(() => { for (const z of this.transferZones()) fn(z); });
   }
 
   /** C25 support for autopath: the search list for a client pod, or null (needs `pods verified`). */
@@ -141,4 +174,23 @@ export class KubernetesHandler implements ChainHandler {
     for (const z of this.#blockZones) if (isSubdomain(name, z)) return z;
     return '.';
   }
+}
+
+/** CoreDNS's parseRequest fields for metadata: `[_port._proto.|endpoint.]service.namespace.(svc|pod).zone`. */
+function requestParts(qname: string, zone: string): Record<'endpoint' | 'kind' | 'namespace' | 'port-name' | 'protocol' | 'service', string> {
+  const out = { endpoint: '', kind: '', namespace: '', 'port-name': '', protocol: '', service: '' };
+  const rest = qname === zone ? '' : qname.slice(0, qname.length - zone.length - 1);
+  const labels = rest === '' ? [] : rest.split('.');
+  const kind = labels.pop();
+  if (kind !== 'svc' && kind !== 'pod') return out;
+  out.kind = kind;
+  out.namespace = labels.pop() ?? '';
+  out.service = labels.pop() ?? '';
+  if (labels.length === 2 && labels[0]!.startsWith('_') && labels[1]!.startsWith('_')) {
+    out['port-name'] = labels[0]!.slice(1);
+    out.protocol = labels[1]!.slice(1);
+  } else if (labels.length === 1) {
+    out.endpoint = labels[0]!;
+  }
+  return out;
 }

@@ -1,14 +1,10 @@
 /**
  * @module plugins/kubernetes/names
- * Names relative to one of the plugin's zones: what follows a label in the
- * zone (nothing for the root zone), a label in the zone, and the labels of
- * a query name below the zone.
+ * Names relative to one of the plugin's zones: a label in the zone, and the
+ * labels of a query name below the zone (what follows a label in a zone is
+ * dns/name.ts's zoneSuffix).
  */
-
-/** What follows a name's own labels in `zone`: the zone, or nothing for the root. */
-export function zoneSuffix(zone: string): string {
-  return zone === '.' ? '' : zone;
-}
+import { zoneSuffix } from '../../dns/name.ts';
 
 /** `<label>.<zone>`, also for the root zone. */
 export function inZone(label: string, zone: string): string {

@@ -13,7 +13,8 @@
 import { canonicalIp } from '../../dns/ip.ts';
 import type { PodRecord, ServiceRecord } from '../../cluster/types.ts';
 import type { NamespaceScope, ViewToken } from './generations.ts';
-import { labelsBelow, zoneSuffix } from './names.ts';
+import { zoneSuffix } from '../../dns/name.ts';
+import { labelsBelow } from './names.ts';
 import type { ServiceView, ViewEndpoint } from './service-view.ts';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';

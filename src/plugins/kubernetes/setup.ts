@@ -42,6 +42,7 @@ export function ownAddresses(bound: readonly BoundAddress[]): string[] {
 export const kubernetes: PluginDefinition = {
   name: P,
   once: true,
+  inClassOnly: true,
   setup(d, ctx) {
     const o = parseKubernetesOptions(d, ctx);
     const log = ctx.logger.plugin(P);
