@@ -39,7 +39,7 @@ export interface DnsServerOptions {
   /**
    * The native UDP addon (recvmmsg/sendmmsg) to use. Null or absent: the
    * default choice (udpPathChoice: the addon on Linux when it loads, else
-   * node:dgram), said in the log when the first listener opens.
+   * node:dgram), made when the first listener opens (udpPathMessage).
    */
   readonly udpBatch?: UdpBatchAddon | null;
 }
@@ -51,7 +51,7 @@ export class DnsServer {
   #generation: ConfigGeneration | null = null;
   /** The addon UDP listeners use (null: node:dgram), chosen when the first one opens. */
   #udpBatch: UdpBatchAddon | null | undefined;
-  #udpPathSaid = false;
+  #udpPathMessage = '';
   /** This server counts as a user of the process's event-loop delay histogram (while it serves). */
   #measuringLoop = false;
 
@@ -61,19 +61,27 @@ export class DnsServer {
     if (opts.udpBatch) this.#udpBatch = opts.udpBatch;
   }
 
-  /** The UDP path, chosen and said in the log once, when the first listener opens (a primary without listeners never loads the addon). */
+  /** The UDP path, chosen once, when the first listener opens (a primary without listeners never loads the addon). */
   #udpPath(): UdpBatchAddon | null {
-    if (!this.#udpPathSaid) {
-      this.#udpPathSaid = true;
+    if (this.#udpPathMessage === '') {
       if (this.#udpBatch === undefined) {
         const choice = udpPathChoice();
         this.#udpBatch = choice.addon;
-        this.#opts.logger.info(choice.message);
+        this.#udpPathMessage = choice.message;
       } else {
-        this.#opts.logger.info(`UDP on batched I/O (recvmmsg/sendmmsg, up to ${this.#udpBatch?.BATCH} datagrams a call), as asked`);
+        this.#udpPathMessage = `UDP on batched I/O (recvmmsg/sendmmsg, up to ${this.#udpBatch?.BATCH} datagrams a call), as asked`;
       }
     }
     return this.#udpBatch ?? null;
+  }
+
+  /**
+   * The start-up line saying which UDP path serves ('' before any listener
+   * opened): "UDP on batched I/O (...)" or "UDP on node:dgram (why)". The
+   * process prints it with its other start-up lines.
+   */
+  get udpPathMessage(): string {
+    return this.#udpPathMessage;
   }
 
   get generation(): ConfigGeneration | null {
@@ -82,7 +90,7 @@ export class DnsServer {
 
   /** Which UDP path the listeners use: 'batch' (recvmmsg/sendmmsg) or 'dgram'; null before any listener opened. */
   get udpPath(): 'batch' | 'dgram' | null {
-    if (!this.#udpPathSaid) return null;
+    if (this.#udpPathMessage === '') return null;
     return this.#udpBatch ? 'batch' : 'dgram';
   }
 

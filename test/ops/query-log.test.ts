@@ -64,10 +64,9 @@ test('JSON mode: one record per query with the same fields as values', async () 
 test('without a log line no query is logged', async () => {
   const srv = await startServer('.:0 {\n  bind 127.0.0.1\n  chaos\n}\n');
   try {
-    const atStart = srv.logs.length; // the start-up lines (the UDP path chosen)
     await inject(srv.app, 'version.bind.', Type.TXT, { qclass: Class.CH });
     assert.deepEqual(srv.app.server.generation!.blocks[0]!.observers, []);
-    assert.deepEqual(srv.logs.slice(atStart), []);
+    assert.deepEqual(srv.logs, []);
   } finally {
     await srv.stop();
   }
