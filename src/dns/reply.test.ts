@@ -88,5 +88,8 @@ test('negativeInZone: one packed reply serves every name of the zone, the SOA ow
       [['cluster.local.', Type.SOA, Buffer.from(soa.data).toString('hex')]], qname);
     assert.equal(nx.packedFor(qname), before, 'nothing packed per name');
   }
+  // Handed to a request for a name outside the zone (rewrite does that): packed for that name, still right.
+  const outside = roundTrip('foo.example.', nx).msg;
+  assert.deepEqual(outside.authority.map((r) => r.name), ['cluster.local.']);
   assert.throws(() => Reply.negativeInZone('other.zone.', 3, soa, 'kubernetes'), /owned by the zone/);
 });

@@ -6,7 +6,7 @@
  * patching only the ID, flags and the question's case.
  */
 import { Flag, Rcode, Type } from './constants.ts';
-import { labelText, nameToLabels, NameError, parentName } from './name.ts';
+import { isSubdomain, labelText, nameToLabels, NameError, parentName } from './name.ts';
 import type { RR } from './rr.ts';
 
 /**
@@ -26,10 +26,11 @@ export interface PackedSections {
   /** Offset (in body) of each record's TTL field, for TTL ageing in the cache. */
   readonly ttlOffsets: Uint32Array;
   /**
-   * > 0: the bytes serve every question name under one zone, whose wire
-   * length this is: the body starts with the only name that depends on the
-   * question, a compression pointer to the zone's suffix inside it, which
-   * the writer sets per query (Reply.negativeInZone). 0: packed for `qname`.
+   * > 0: the bytes serve every question name under one zone (`qname`),
+   * whose wire length this is: the body starts with the only name that
+   * depends on the question, a compression pointer to the zone's suffix
+   * inside it, which the writer sets per query (Reply.negativeInZone).
+   * 0: packed for `qname` alone.
    */
   readonly zoneWireLength: number;
 }
@@ -127,7 +128,9 @@ export class Reply {
   /** Packed sections for this question name: the kept ones when they match, else packed now. */
   packedFor(qname: string): PackedSections {
     const p = this.packedCache;
-    if (p !== null && (p.qname === qname || p.zoneWireLength > 0)) return p;
+    // Zone-wide bytes only for a name of that zone (`qname` of such bytes is the zone): a plugin may hand the
+    // reply to a request for another name (rewrite does), which gets bytes packed for it.
+    if (p !== null && (p.qname === qname || (p.zoneWireLength > 0 && isSubdomain(qname, p.qname)))) return p;
     return packSections(this, qname);
   }
 
