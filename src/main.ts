@@ -4,19 +4,15 @@
  * CoreDNS would; `clusterdns demo` serves the demo cluster in examples/.
  * With `-workers N` (N > 1) this process becomes the primary of a pool and
  * the same command, forked by node:cluster, runs each worker.
- * `clusterdns gateway` runs the DNSRecord gateway controller (src/gateway/).
+ * `clusterdns gateway` runs the DNSRecord gateway controller (src/gateway/);
+ * `resolv-conf`, `hosts` (src/pod/), `doctor` and `explain` (src/doctor/)
+ * and `deploy` (src/deploy/) are tools that load none of the server.
  */
 import cluster from 'node:cluster';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { App } from './app/app.ts';
-import { runServer } from './app/run.ts';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './cli/args.ts';
-import { createLogger } from './log/logger.ts';
-import { builtinRegistry } from './plugins/index.ts';
-import { Primary } from './server/workers/primary.ts';
-import { runWorker } from './server/workers/worker.ts';
 import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
 import { toError } from './errors/to-error.ts';
 
@@ -40,6 +36,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { gatewayCommand } = await import('./gateway/cli.ts');
     return gatewayCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
   }
+  if (cmd === 'resolv-conf' || cmd === 'hosts') {
+    const { resolvConfCommand, hostsCommand } = await import('./cli/pod-commands.ts');
+    const command = cmd === 'hosts' ? hostsCommand : resolvConfCommand;
+    return command(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
+  if (cmd === 'doctor') {
+    const { doctorCommand } = await import('./doctor/doctor.ts');
+    return doctorCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
+  if (cmd === 'explain') {
+    const { explainCommand } = await import('./doctor/explain.ts');
+    return explainCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (cmd === 'deploy') {
     const { deployCommand } = await import('./deploy/cli.ts');
     return deployCommand(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
@@ -61,8 +70,18 @@ function parseOrExit(argv: readonly string[], defaults: Partial<ServeArgs> = {})
   }
 }
 
+/** The server's modules, loaded only when serving: the tool subcommands start without them. */
+async function serverModules() {
+  const [{ App }, { runServer }, { createLogger }, { builtinRegistry }, { Primary }, { runWorker }] = await Promise.all([
+    import('./app/app.ts'), import('./app/run.ts'), import('./log/logger.ts'), import('./plugins/index.ts'),
+    import('./server/workers/primary.ts'), import('./server/workers/worker.ts'),
+  ]);
+  return { App, runServer, createLogger, builtinRegistry, Primary, runWorker };
+}
+
 /** Run the server; `corefileText` stands for the file's contents (the demo with its port moved). */
 async function serve(args: ServeArgs, demo: boolean, corefileText?: string): Promise<number> {
+  const { App, runServer, createLogger, builtinRegistry, Primary, runWorker } = await serverModules();
   if (args.version) {
     process.stdout.write(`clusterdns-${VERSION} (CoreDNS-${COREDNS_COMPAT_VERSION} compatible)\n${process.platform}/${process.arch}, node ${process.version}\n`);
     return 0;

@@ -80,6 +80,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
 export const USAGE = `Usage: clusterdns [serve] [flags]
        clusterdns demo [-dns.port N] [-conf PATH] [flags]   (default 127.0.0.1:1053)
        clusterdns deploy render [-i IP] [-d DOMAIN] [-r CIDR]... [-s]
+       clusterdns resolv-conf --pod POD.yaml [--cluster-dns IP]... [--json]   (see docs/pod-dns.md)
+       clusterdns hosts --pod POD.yaml [--pod-ip IP]...
 Flags (CoreDNS-compatible):
   -conf PATH        Corefile to load (default: ./Corefile if present)
   -dns.port N       port for server blocks that name none (default 53)

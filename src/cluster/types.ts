@@ -86,6 +86,8 @@ export interface PodRecord {
   readonly hostname: string | null;
   readonly subdomain: string | null;
   readonly labels: Readonly<Record<string, string>>;
+  /** metadata.resourceVersion when the object had one (the pod-IP index orders claims on an IP by it). */
+  readonly resourceVersion?: string;
 }
 
 export type ClusterRecord = NamespaceRecord | ServiceRecord | EndpointSliceRecord | PodRecord;

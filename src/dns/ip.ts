@@ -154,6 +154,36 @@ export function ipFromReverseName(name: string): string | null {
   return null;
 }
 
+/**
+ * Dotted-quad IPv4 text as one 32-bit signed integer (a V8 small integer), or null; the
+ * same rules as parseIPv4, without allocating (for per-query lookups keyed by address).
+ */
+export function ipv4Int(s: string): number | null {
+  let value = 0;
+  let octet = -1;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return null;
+      value = (value << 8) | octet;
+      octet = -1;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 3 || (digits > 0 && octet === 0)) return null; // too long, or a leading zero
+      octet = digits === 0 ? c - 0x30 : octet * 10 + (c - 0x30);
+      if (octet > 255) return null;
+      digits++;
+    } else {
+      return null;
+    }
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return (value << 8) | octet;
+}
+
 /** "host:port", with an IPv6 host in brackets (Go's net.JoinHostPort). */
 export function joinHostPort(host: string, port: number | string): string {
   return `${bracketHost(host)}:${port}`;

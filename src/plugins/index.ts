@@ -33,13 +33,15 @@ import { k8sExternal } from './k8s_external/k8s_external.ts';
 import { transfer } from './transfer/setup.ts';
 import { dnsrecord } from './dnsrecord/setup.ts';
 import { etcd } from './etcd/setup.ts';
+import { autopath } from './autopath/autopath.ts';
+import { explain } from './explain/explain.ts';
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   bind, bufsize, chaos, errors, log, whoami,
   forward, cache, hosts, loop, loadbalance,
   prometheus, reload, health, ready,
   kubernetes, dnsrecord, etcd, template, rewrite, file,
-  acl, any, minimal, local, metadata, k8sExternal, transfer,
+  acl, any, minimal, local, metadata, k8sExternal, transfer, autopath, explain,
 ];
 
 export function builtinRegistry(): PluginRegistry {

@@ -271,6 +271,7 @@ function buildPod(o: unknown, opts: ConvertOptions | undefined): PodRecord {
     hostname: optString(spec.hostname),
     subdomain: optString(spec.subdomain),
     labels: labelsOf(meta),
+    ...(optString(meta.resourceVersion) === null ? {} : { resourceVersion: meta.resourceVersion as string }),
   };
 }
 

@@ -20,6 +20,7 @@ import { setMetadata } from '../../plugin/metadata.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
 import { kubernetesZoneRecords } from './transfer.ts';
 import type { DnsIndex } from './dns-index.ts';
+import type { PodIpIndex } from '../../cluster/pod-ip-index.ts';
 
 /**
  * Most CNAMEs in one answer, as CoreDNS's backend lookup (it stops following
@@ -39,6 +40,8 @@ export interface HandlerOptions {
   readonly upstream: () => Handler;
   /** Zones of the server block, to label synthetic upstream queries. */
   readonly blockZones: readonly string[];
+  /** Client address → namespace, when autopath is in the block (cluster/pod-ip-index.ts). */
+  readonly podIps?: PodIpIndex | null;
 }
 
 const refused = Reply.error(Rcode.REFUSED, PLUGIN);
@@ -47,6 +50,8 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
   readonly name = 'kubernetes';
   next!: Handler;
   readonly index: DnsIndex;
+  /** For autopath @kubernetes: the namespace of a client pod by its address; null without autopath in the block. */
+  readonly podIps: PodIpIndex | null;
   /** Longest first, so the first match is the longest. */
   readonly zones: readonly string[];
   readonly #fallthrough: Fallthrough;
@@ -56,6 +61,7 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
 
   constructor(opts: HandlerOptions) {
     this.index = opts.index;
+    this.podIps = opts.podIps ?? null;
     this.zones = [...opts.zones].sort((a, b) => b.length - a.length);
     this.#fallthrough = opts.fallthrough;
     this.#synced = opts.synced;

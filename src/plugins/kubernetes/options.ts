@@ -198,11 +198,11 @@ export function parseKubernetesOptions(d: Directive, ctx: Pick<BlockContext, 'zo
   };
 }
 
-/** Kinds the plugin needs: Pods only for `pods verified`, slices unless `noendpoints` (O18). */
-export function watchedKinds(o: KubernetesOptions): ClusterKind[] {
+/** Kinds the plugin needs: Pods for `pods verified` or for autopath's pod-IP index, slices unless `noendpoints` (O18). */
+export function watchedKinds(o: KubernetesOptions, podIpIndex = false): ClusterKind[] {
   const kinds: ClusterKind[] = ['Namespace', 'Service'];
   if (!o.noEndpoints) kinds.push('EndpointSlice');
-  if (o.pods === 'verified') kinds.push('Pod');
+  if (o.pods === 'verified' || podIpIndex) kinds.push('Pod');
   return kinds;
 }
 

@@ -13,6 +13,8 @@ import { ClusterStore } from '../../cluster/store.ts';
 import type { ClusterStateSink, ClusterStateSource } from '../../cluster/types.ts';
 import { canonicalIp } from '../../dns/ip.ts';
 import type { BoundAddress, PluginDefinition } from '../../plugin/plugin.ts';
+import { manifestErrorCounter } from '../../cluster/manifests/manifest-metrics.ts';
+import { PodIpIndex, PodIpIndexSink } from '../../cluster/pod-ip-index.ts';
 import { apiMetrics, type ApiMetrics } from './api-metrics.ts';
 import { DnsIndex } from './dns-index.ts';
 import { KubernetesHandler } from './handler.ts';
@@ -46,9 +48,12 @@ export const kubernetes: PluginDefinition = {
   setup(d, ctx) {
     const o = parseKubernetesOptions(d, ctx);
     const log = ctx.logger.plugin(P);
-    const kinds = watchedKinds(o);
+    // autopath @kubernetes finds a client's namespace in a compact pod-IP index fed by this plugin's source.
+    const podIps = ctx.plugins.includes('autopath') ? new PodIpIndex() : null;
+    const kinds = watchedKinds(o, podIps !== null);
     const store = new ClusterStore({ onListenerError: (e) => log.error(`index update failed: ${(e as Error).message}`) });
-    const sink: ClusterStateSink = o.labels !== null && !o.labels.empty ? new LabelFilteredSink(store, o.labels) : store;
+    const filtered: ClusterStateSink = o.labels !== null && !o.labels.empty ? new LabelFilteredSink(store, o.labels) : store;
+    const sink = podIps === null ? filtered : new PodIpIndexSink(filtered, podIps, o.pods === 'verified');
     let own: string[] = [];
     ctx.onListening((bound) => { own = ownAddresses(bound); });
     const index = new DnsIndex(store, {
@@ -69,8 +74,11 @@ export const kubernetes: PluginDefinition = {
     const metrics = (): ApiMetrics => apiMetrics(ctx.services);
     ctx.onStartup(async () => {
       try {
-        made = await makeSource(o, kinds, log, metrics);
-        source = ctx.services.sourceSharing.share(sourceKey(o, kinds), made);
+        // Made only where sources run (alone, or a pool's primary): a worker gets a relay and never makes it.
+        source = await ctx.services.sourceSharing.share(sourceKey(o, kinds), kinds, async () => {
+          made = await makeSource(o, kinds, log, metrics, (file) => manifestErrorCounter(ctx.services)(file));
+          return made;
+        });
       } catch (e) {
         throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
       }
@@ -83,7 +91,7 @@ export const kubernetes: PluginDefinition = {
       index.close();
     });
     return new KubernetesHandler({
-      index, zones: o.zones, fallthrough: o.fallthrough, synced, upstream: () => ctx.chainHead(), blockZones: ctx.zones,
+      index, zones: o.zones, fallthrough: o.fallthrough, synced, upstream: () => ctx.chainHead(), blockZones: ctx.zones, podIps,
     });
   },
 };

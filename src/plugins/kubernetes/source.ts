@@ -41,13 +41,13 @@ function tlsKubeconfig(endpoint: string, tls: NonNullable<KubernetesOptions['tls
   return file;
 }
 
-export async function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], log: Logger, metrics: () => ApiMetrics): Promise<ClusterStateSource> {
-  if (o.manifests !== null) return new ManifestSource({ paths: o.manifests, kinds, logger: log });
+export async function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], log: Logger, metrics: () => ApiMetrics, onFileError: (file: string) => void): Promise<ClusterStateSource> {
+  if (o.manifests !== null) return new ManifestSource({ paths: o.manifests, kinds, logger: log, onFileError });
   // Loaded here, not at the top: it pulls in @kubernetes/client-node.
   const { KubernetesApiSource: ApiSource } = await import('../../cluster/api/source.ts');
   const m = metrics();
   const common = {
-    labels: o.labels?.text, watchPods: o.pods === 'verified', watchEndpoints: !o.noEndpoints, logger: log,
+    labels: o.labels?.text, watchPods: kinds.includes('Pod'), watchEndpoints: !o.noEndpoints, logger: log,
     limits: { qps: o.apiserverQps ?? 0, burst: o.apiserverBurst ?? 0, maxInflight: o.apiserverMaxInflight ?? 0 },
     clientObserver: (host: string) => restClientObserver(m, host),
     events: reflectorEvents(m, kinds),
