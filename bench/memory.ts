@@ -16,7 +16,7 @@ import { convertEndpointSlice, convertNamespace, convertPod, convertService } fr
 import { ClusterStore } from '../src/cluster/store.ts';
 import type { ClusterRecord } from '../src/cluster/types.ts';
 import { Type } from '../src/dns/constants.ts';
-import { DnsIndex } from '../src/plugins/kubernetes/index.ts';
+import { DnsIndex } from '../src/plugins/kubernetes/dns-index.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {

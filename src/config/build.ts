@@ -16,6 +16,7 @@ import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver 
 import { Readiness, type ProcessServices } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
 import { errorMessage } from '../errors/to-error.ts';
+import { PluginGuard } from '../server/panic.ts';
 
 export const DEFAULT_MAX_UDP_SIZE = 1232;
 
@@ -29,6 +30,8 @@ export interface BlockConfig {
   readonly head: Handler;
   readonly handlers: readonly ChainHandler[];
   readonly observers: readonly ReplyObserver[];
+  /** The plugin that registered each observer (same order), for the panic log. */
+  readonly observerPlugins: readonly string[];
   /** Hooks to run once the block's listeners are open. */
   readonly listening: readonly ListeningHook[];
   readonly maxUdpSize: number;
@@ -110,6 +113,8 @@ function buildBlock(
   const keys = block.keys.map((k) => ({ zone: k.zone, port: k.port ?? opts.dnsPort }));
   const port = keys[0]!.port;
   const observers: ReplyObserver[] = [];
+  const observerPlugins: string[] = [];
+  let settingUp = '';
   const listening: ListeningHook[] = [];
   const handlers: ChainHandler[] = [];
   const settings = { maxUdpSize: DEFAULT_MAX_UDP_SIZE };
@@ -125,7 +130,7 @@ function buildBlock(
     bindAddresses, settings,
     onStartup: (fn) => { startup.push(fn); },
     onShutdown: (fn) => { shutdown.push(fn); },
-    onReply: (fn) => { observers.push(fn); },
+    onReply: (fn) => { observers.push(fn); observerPlugins.push(settingUp); },
     onListening: (fn) => { listening.push(fn); },
     readyCheck: (name, check) => { readiness.register(name, check); },
     handlersNamed: (name) => handlers.filter((h) => h.name === name),
@@ -140,6 +145,7 @@ function buildBlock(
     if (def.once && seen.has(d.name)) throw new CorefileError(d.file, d.line, `plugin/${d.name}: this plugin can only be used once per server block`);
     seen.set(d.name, d);
     let h: ChainHandler | null;
+    settingUp = d.name;
     try {
       h = def.setup(d, ctx);
     } catch (e) {
@@ -150,15 +156,16 @@ function buildBlock(
   });
   made.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
   for (const m of made) handlers.push(m.handler);
-  // Link back to front: each plugin's next is the entry of the one after it (an IN-only plugin's entry is its class gate).
+  // Link back to front: each plugin's next is the entry of the one after it (an IN-only plugin's entry is its class
+  // gate), reached through a guard, so a throw is reported under the plugin that threw (server/panic).
   let entry: Handler = noNextPlugin;
   for (let i = made.length - 1; i >= 0; i--) {
     const m = made[i]!;
     m.handler.next = entry;
-    entry = m.inOnly ? classGate(m.handler, entry) : m.handler;
+    entry = new PluginGuard(m.handler.name, m.inOnly ? classGate(m.handler, entry) : m.handler);
   }
   head = entry;
-  return { zones, port, keys, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
+  return { zones, port, keys, bindAddresses, head, handlers, observers, observerPlugins, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
 }
 
 /** Groups blocks into listeners by (address, port); a port is either bound to addresses by every block on it, or by none. */

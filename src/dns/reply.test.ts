@@ -75,3 +75,21 @@ test('prepack keeps the bytes for its name; another name packs afresh', () => {
   assert.equal(reply.packedFor('svc.example.'), reply.packedFor('svc.example.'));
   assert.notEqual(reply.packedFor('other.example.'), reply.packedFor('svc.example.'));
 });
+
+test('negativeInZone: one packed reply serves every name of the zone, the SOA owned by the zone', () => {
+  const soa = rr('cluster.local.', Type.SOA, 5, rdata.soa('ns.dns.cluster.local.', 'hostmaster.cluster.local.', 1, 7200, 1800, 86400, 5));
+  const nx = Reply.negativeInZone('cluster.local.', 3, soa, 'kubernetes');
+  for (const qname of ['cluster.local.', 'x.cluster.local.', 'nginx.default.svc.cluster.local.', `${'a'.repeat(63)}.b.c.svc.cluster.local.`]) {
+    const before = nx.packedFor(qname);
+    const { msg } = roundTrip(qname, nx);
+    assert.equal(msg.rcode, 3, qname);
+    assert.deepEqual(msg.question.map((q) => q.name), [qname]);
+    assert.deepEqual(msg.authority.map((r) => [r.name, r.type, Buffer.from(r.data).toString('hex')]),
+      [['cluster.local.', Type.SOA, Buffer.from(soa.data).toString('hex')]], qname);
+    assert.equal(nx.packedFor(qname), before, 'nothing packed per name');
+  }
+  // Handed to a request for a name outside the zone (rewrite does that): packed for that name, still right.
+  const outside = roundTrip('foo.example.', nx).msg;
+  assert.deepEqual(outside.authority.map((r) => r.name), ['cluster.local.']);
+  assert.throws(() => Reply.negativeInZone('other.zone.', 3, soa, 'kubernetes'), /owned by the zone/);
+});

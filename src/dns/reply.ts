@@ -6,7 +6,7 @@
  * patching only the ID, flags and the question's case.
  */
 import { Flag, Rcode, Type } from './constants.ts';
-import { labelText, nameToLabels, NameError, parentName } from './name.ts';
+import { isSubdomain, labelText, nameToLabels, NameError, parentName } from './name.ts';
 import type { RR } from './rr.ts';
 
 /**
@@ -25,6 +25,14 @@ export interface PackedSections {
   readonly rrEnds: Uint32Array;
   /** Offset (in body) of each record's TTL field, for TTL ageing in the cache. */
   readonly ttlOffsets: Uint32Array;
+  /**
+   * > 0: the bytes serve every question name under one zone (`qname`),
+   * whose wire length this is: the body starts with the only name that
+   * depends on the question, a compression pointer to the zone's suffix
+   * inside it, which the writer sets per query (Reply.negativeInZone).
+   * 0: packed for `qname` alone.
+   */
+  readonly zoneWireLength: number;
 }
 
 export interface ReplyInit {
@@ -88,8 +96,25 @@ export class Reply {
 
   /** Pack for `qname` now and keep it (call at index time for replies that are served many times); a no-op when already packed for it. */
   prepack(qname: string): this {
-    if (this.packedCache === null || this.packedCache.qname !== qname) this.packedCache = packSections(this, qname);
+    const p = this.packedCache;
+    if (p === null || (p.qname !== qname && p.zoneWireLength === 0)) this.packedCache = packSections(this, qname);
     return this;
+  }
+
+  /**
+   * NXDOMAIN or NODATA with `soa` (owned by `zone`) in the authority section,
+   * packed once for every name under `zone`: one reply object serves them
+   * all, so a negative answer for a name never asked before costs no
+   * packing and no allocation. The SOA owner is a pointer to the zone's
+   * labels at the end of the question, set by the writer.
+   */
+  static negativeInZone(zone: string, rcode: number, soa: RR, plugin: string): Reply {
+    const r = new Reply({ rcode, authoritative: true, authority: [soa], plugin });
+    const viaZone = packSections(r, zone);
+    // Packed for the zone itself, the SOA owner is the whole question name: a pointer to offset 12.
+    if (viaZone.body[0] !== 0xc0 || viaZone.body[1] !== 12) throw new Error('negativeInZone: the SOA must be owned by the zone');
+    r.packedCache = { ...viaZone, zoneWireLength: viaZone.qnameWireLength };
+    return r;
   }
 
   /** Take `other`'s packed bytes when both have the very same sections (same arrays), so nothing is packed twice. */
@@ -103,7 +128,9 @@ export class Reply {
   /** Packed sections for this question name: the kept ones when they match, else packed now. */
   packedFor(qname: string): PackedSections {
     const p = this.packedCache;
-    if (p !== null && p.qname === qname) return p;
+    // Zone-wide bytes only for a name of that zone (`qname` of such bytes is the zone): a plugin may hand the
+    // reply to a request for another name (rewrite does), which gets bytes packed for it.
+    if (p !== null && (p.qname === qname || (p.zoneWireLength > 0 && isSubdomain(qname, p.qname)))) return p;
     return packSections(this, qname);
   }
 
@@ -192,7 +219,7 @@ export function packSections(reply: Reply, qname: string): PackedSections {
   }
   return {
     qname, qnameWireLength, body: out.subarray(0, pos),
-    counts: [reply.answer.length, reply.authority.length, reply.additional.length], rrEnds, ttlOffsets,
+    counts: [reply.answer.length, reply.authority.length, reply.additional.length], rrEnds, ttlOffsets, zoneWireLength: 0,
   };
 }
 

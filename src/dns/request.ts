@@ -5,7 +5,7 @@
  * and client address from here (CoreDNS's request.Request).
  */
 import { EDNS_DO, Flag, Opcode, Type } from './constants.ts';
-import { lastNameEnd, NameError, readNameText, skipName } from './name.ts';
+import { lastNameEnd, readNameText, skipName } from './name.ts';
 import { encodeQuery } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
@@ -124,42 +124,40 @@ export function parseQuery(msg: Uint8Array, into?: ParsedQuestion): ParsedQuesti
   const ar = (msg[10]! << 8) | msg[11]!;
   if (qd !== 1) return opcode === Opcode.QUERY ? ParseOutcome.FORMERR : ParseOutcome.NOTIMP;
   const q = into ?? newParsedQuestion();
-  try {
-    const name = readNameText(msg, 12);
-    const end = lastNameEnd();
-    if (end + 4 > msg.length) return ParseOutcome.FORMERR;
-    q.qname = name;
-    q.qtype = (msg[end]! << 8) | msg[end + 1]!;
-    q.qclass = (msg[end + 2]! << 8) | msg[end + 3]!;
-    q.questionEnd = end + 4;
-    q.edns = false;
-    q.udpSize = 512;
-    q.ednsVersion = 0;
-    q.do = false;
-    // Skip answer and authority records, then look for OPT among the additional ones.
-    let pos = q.questionEnd;
-    for (let i = 0; i < an + ns; i++) pos = skipRecord(msg, pos);
-    for (let i = 0; i < ar; i++) {
-      const nameStart = pos;
-      pos = skipName(msg, pos);
-      if (pos + 10 > msg.length) return ParseOutcome.FORMERR;
-      const type = (msg[pos]! << 8) | msg[pos + 1]!;
-      const rdlen = (msg[pos + 8]! << 8) | msg[pos + 9]!;
-      if (type === Type.OPT) {
-        if (q.edns || msg[nameStart] !== 0) return ParseOutcome.FORMERR; // two OPTs, or OPT not at the root
-        q.edns = true;
-        const size = (msg[pos + 2]! << 8) | msg[pos + 3]!;
-        q.udpSize = size < 512 ? 512 : size;
-        q.ednsVersion = msg[pos + 5]!;
-        q.do = (((msg[pos + 6]! << 8) | msg[pos + 7]!) & EDNS_DO) !== 0;
-      }
-      pos += 10 + rdlen;
-      if (pos > msg.length) return ParseOutcome.FORMERR;
+  // Malformed input is reported by return values all the way down: no exception on the query path.
+  const name = readNameText(msg, 12);
+  if (name === '') return ParseOutcome.FORMERR;
+  const end = lastNameEnd();
+  if (end + 4 > msg.length) return ParseOutcome.FORMERR;
+  q.qname = name;
+  q.qtype = (msg[end]! << 8) | msg[end + 1]!;
+  q.qclass = (msg[end + 2]! << 8) | msg[end + 3]!;
+  q.questionEnd = end + 4;
+  q.edns = false;
+  q.udpSize = 512;
+  q.ednsVersion = 0;
+  q.do = false;
+  // Skip answer and authority records, then look for OPT among the additional ones.
+  let pos = q.questionEnd;
+  for (let i = 0; i < an + ns && pos >= 0; i++) pos = skipRecord(msg, pos);
+  for (let i = 0; i < ar && pos >= 0; i++) {
+    const nameStart = pos;
+    pos = skipName(msg, pos);
+    if (pos < 0 || pos + 10 > msg.length) return ParseOutcome.FORMERR;
+    const type = (msg[pos]! << 8) | msg[pos + 1]!;
+    const rdlen = (msg[pos + 8]! << 8) | msg[pos + 9]!;
+    if (type === Type.OPT) {
+      if (q.edns || msg[nameStart] !== 0) return ParseOutcome.FORMERR; // two OPTs, or OPT not at the root
+      q.edns = true;
+      const size = (msg[pos + 2]! << 8) | msg[pos + 3]!;
+      q.udpSize = size < 512 ? 512 : size;
+      q.ednsVersion = msg[pos + 5]!;
+      q.do = (((msg[pos + 6]! << 8) | msg[pos + 7]!) & EDNS_DO) !== 0;
     }
-  } catch (e) {
-    if (e instanceof NameError) return ParseOutcome.FORMERR;
-    throw e;
+    pos += 10 + rdlen;
+    if (pos > msg.length) return ParseOutcome.FORMERR;
   }
+  if (pos < 0) return ParseOutcome.FORMERR;
   if (opcode !== Opcode.QUERY) return ParseOutcome.NOTIMP;
   if (q.edns && q.ednsVersion > 0) return ParseOutcome.BADVERS;
   return q;
@@ -177,34 +175,35 @@ export function hasSingleOpt(msg: Uint8Array): boolean {
   const ns = (msg[8]! << 8) | msg[9]!;
   const ar = (msg[10]! << 8) | msg[11]!;
   let opts = 0;
-  try {
-    let pos = 12;
-    for (let i = 0; i < qd; i++) {
-      pos = skipName(msg, pos) + 4;
-      if (pos > msg.length) return false;
+  let pos = 12;
+  for (let i = 0; i < qd; i++) {
+    pos = skipName(msg, pos);
+    if (pos < 0) return false;
+    pos += 4;
+    if (pos > msg.length) return false;
+  }
+  for (let i = 0; i < an + ns; i++) {
+    pos = skipRecord(msg, pos);
+    if (pos < 0) return false;
+  }
+  for (let i = 0; i < ar; i++) {
+    const start = pos;
+    pos = skipRecord(msg, pos);
+    if (pos < 0) return false;
+    const typeAt = skipName(msg, start);
+    if (((msg[typeAt]! << 8) | msg[typeAt + 1]!) === Type.OPT) {
+      if (msg[start] !== 0) return false;
+      opts++;
     }
-    for (let i = 0; i < an + ns; i++) pos = skipRecord(msg, pos);
-    for (let i = 0; i < ar; i++) {
-      const start = pos;
-      pos = skipRecord(msg, pos);
-      const typeAt = skipName(msg, start);
-      if (((msg[typeAt]! << 8) | msg[typeAt + 1]!) === Type.OPT) {
-        if (msg[start] !== 0) return false;
-        opts++;
-      }
-    }
-  } catch (e) {
-    if (e instanceof NameError) return false;
-    throw e;
   }
   return opts === 1;
 }
 
+/** The end of the record at `pos`, or -1 when it runs past the end of the message. */
 function skipRecord(msg: Uint8Array, pos: number): number {
   const p = skipName(msg, pos);
-  if (p + 10 > msg.length) throw new NameError('record runs past the end of the message');
+  if (p < 0 || p + 10 > msg.length) return -1;
   const rdlen = (msg[p + 8]! << 8) | msg[p + 9]!;
   const end = p + 10 + rdlen;
-  if (end > msg.length) throw new NameError('rdata runs past the end of the message');
-  return end;
+  return end > msg.length ? -1 : end;
 }

@@ -7,7 +7,7 @@
  * the answer does not fit. No re-encoding on this path.
  */
 import { EDNS_DO, Flag, Type } from './constants.ts';
-import { readName } from './name.ts';
+import { lastNameEnd, readNameText } from './name.ts';
 import type { DnsRequest } from './request.ts';
 import type { Reply } from './reply.ts';
 
@@ -64,6 +64,12 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
   for (let i = 12; i < qEnd; i++) out[i] = raw[i]!;
   if (bodyLen > 0) {
     out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
+    if (packed.zoneWireLength > 0) {
+      // Packed for every name of a zone: point the first owner at the zone's labels, the end of this question name.
+      const zoneAt = qEnd - 4 - packed.zoneWireLength;
+      out[qEnd] = 0xc0 | (zoneAt >> 8);
+      out[qEnd + 1] = zoneAt & 0xff;
+    }
     if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);
   }
   if (opt) {
@@ -105,13 +111,9 @@ function writeOpt(out: Buffer, at: number, udpSize: number, rcode: number, dnsse
  */
 export function writeErrorReply(msg: Uint8Array, rcode: number, withOpt: boolean, maxUdpSize: number): Buffer {
   let qEnd = 12;
-  try {
-    if (((msg[4]! << 8) | msg[5]!) === 1) {
-      const { end } = readName(msg, 12);
-      if (end + 4 <= msg.length) qEnd = end + 4;
-    }
-  } catch {
-    qEnd = 12;
+  if (((msg[4]! << 8) | msg[5]!) === 1 && readNameText(msg, 12) !== '') {
+    const end = lastNameEnd();
+    if (end + 4 <= msg.length) qEnd = end + 4;
   }
   const opt = withOpt || rcode > 15 ? OPT_LENGTH : 0;
   const out = Buffer.alloc(qEnd + opt);

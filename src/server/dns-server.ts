@@ -10,10 +10,11 @@
 import type { ConfigGeneration, ListenerSpec } from '../config/build.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BoundAddress } from '../plugin/plugin.ts';
+import { processLoopDelay } from './loop-delay.ts';
 import { ServeStats } from './serve.ts';
 import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listener.ts';
 import { UdpListener } from './udp-listener.ts';
-import type { UdpBatchAddon } from './udp-batch/addon.ts';
+import { udpPathChoice, type UdpBatchAddon } from './udp-batch/addon.ts';
 import { BatchUdpListener } from './udp-batch/batch-listener.ts';
 
 interface ListenerPair {
@@ -35,22 +36,62 @@ export interface DnsServerOptions {
    * serve DNS. Default true.
    */
   readonly listen?: boolean | undefined;
-  /** The native UDP addon (recvmmsg/sendmmsg); null or absent: node:dgram. */
+  /**
+   * The native UDP addon (recvmmsg/sendmmsg) to use. Null or absent: the
+   * default choice (udpPathChoice: the addon on Linux when it loads, else
+   * node:dgram), made when the first listener opens (udpPathMessage).
+   */
   readonly udpBatch?: UdpBatchAddon | null;
 }
 
 export class DnsServer {
-  readonly stats = new ServeStats();
+  readonly stats: ServeStats;
   readonly #opts: DnsServerOptions;
   readonly #listeners = new Map<string, ListenerPair>();
   #generation: ConfigGeneration | null = null;
+  /** The addon UDP listeners use (null: node:dgram), chosen when the first one opens. */
+  #udpBatch: UdpBatchAddon | null | undefined;
+  #udpPathMessage = '';
+  /** This server counts as a user of the process's event-loop delay histogram (while it serves). */
+  #measuringLoop = false;
 
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
+    this.stats = new ServeStats(opts.logger);
+    if (opts.udpBatch) this.#udpBatch = opts.udpBatch;
+  }
+
+  /** The UDP path, chosen once, when the first listener opens (a primary without listeners never loads the addon). */
+  #udpPath(): UdpBatchAddon | null {
+    if (this.#udpPathMessage === '') {
+      if (this.#udpBatch === undefined) {
+        const choice = udpPathChoice();
+        this.#udpBatch = choice.addon;
+        this.#udpPathMessage = choice.message;
+      } else {
+        this.#udpPathMessage = `UDP on batched I/O (recvmmsg/sendmmsg, up to ${this.#udpBatch?.BATCH} datagrams a call), as asked`;
+      }
+    }
+    return this.#udpBatch ?? null;
+  }
+
+  /**
+   * The start-up line saying which UDP path serves ('' before any listener
+   * opened): "UDP on batched I/O (...)" or "UDP on node:dgram (why)". The
+   * process prints it with its other start-up lines.
+   */
+  get udpPathMessage(): string {
+    return this.#udpPathMessage;
   }
 
   get generation(): ConfigGeneration | null {
     return this.#generation;
+  }
+
+  /** Which UDP path the listeners use: 'batch' (recvmmsg/sendmmsg) or 'dgram'; null before any listener opened. */
+  get udpPath(): 'batch' | 'dgram' | null {
+    if (this.#udpPathMessage === '') return null;
+    return this.#udpBatch ? 'batch' : 'dgram';
   }
 
   /** Start `gen` (first start or reload). Throws, leaving the running generation in place, when it cannot start. */
@@ -83,6 +124,7 @@ export class DnsServer {
       }
     }
     for (const p of opened) this.#listeners.set(p.key, p);
+    if (listen && !this.#measuringLoop) { this.#measuringLoop = true; processLoopDelay().acquire(); }
     const dropped = [...this.#listeners.values()].filter((p) => !wanted.has(p.key));
     for (const p of dropped) this.#listeners.delete(p.key);
     const old = this.#generation;
@@ -109,7 +151,7 @@ export class DnsServer {
   async #open(key: string, spec: ListenerSpec): Promise<ListenerPair> {
     // UDP and TCP share one port number; with port 0 the kernel picks it for UDP and TCP follows.
     for (let attempt = 0; ; attempt++) {
-      const batch = this.#opts.udpBatch ?? null;
+      const batch = this.#udpPath();
       const udp = batch !== null ? new BatchUdpListener(batch, spec.routes, this.stats) : new UdpListener(spec.routes, this.stats);
       const port = await udp.listen(spec.address, spec.port, this.#opts.reusePort ?? false);
       const tcp = new TcpListener(spec.routes, this.stats, this.#opts.tcp ?? DEFAULT_TCP_OPTIONS);
@@ -149,6 +191,8 @@ export class DnsServer {
     const gen = this.#generation;
     this.#generation = null;
     if (gen) await runAll(gen.shutdown, this.#opts.logger);
+    this.stats.panicLog.flush();
+    if (this.#measuringLoop) { this.#measuringLoop = false; processLoopDelay().release(); }
   }
 }
 

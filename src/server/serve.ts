@@ -13,20 +13,34 @@ import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
 import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
+import type { Logger } from '../log/logger.ts';
+import { HandlerPanic, PanicLog, panicPlugin } from './panic.ts';
 
 /** Where replies go: a UDP socket (to the request's client) or a TCP connection. */
 export interface Responder {
   send(buf: Buffer, port: number, address: string): void;
 }
 
-/** Counters the server keeps itself, read by metrics and shutdown. */
+/** Counters the server keeps itself, read by metrics and shutdown; and where panics are reported. */
 export class ServeStats {
   /** Queries whose reply is still being produced asynchronously. */
   inflight = 0;
-  /** Handlers that threw (coredns_panics_total). */
+  /** Handlers and observers that threw, replies that could not be encoded (coredns_panics_total). */
   panics = 0;
   /** Packets dropped before parsing (short header, QR=1). */
   dropped = 0;
+  readonly panicLog: PanicLog;
+
+  /** `logger` null: panics are counted, not logged. */
+  constructor(logger: Logger | null = null, now: () => number = Date.now) {
+    this.panicLog = new PanicLog(logger, now);
+  }
+
+  /** A plugin ('' = the server) threw while serving `req`: count it and log it (rate-limited). */
+  panic(plugin: string, req: DnsRequest | null, err: Error): void {
+    this.panics++;
+    this.panicLog.report(plugin, req, err);
+  }
 }
 
 const refused = Reply.error(Rcode.REFUSED);
@@ -74,14 +88,13 @@ export function serveQuery(
   try {
     answer = route.block.head.serveDNS(req);
   } catch (e) {
-    stats.panics++;
-    answer = Reply.error(Rcode.SERVFAIL, '', asError(e));
+    answer = panicked(req, e, stats);
   }
   if (answer instanceof Promise) {
     stats.inflight++;
     answer.then(
       (r) => { stats.inflight--; finish(req, r, route, out, stats); },
-      (e: unknown) => { stats.inflight--; stats.panics++; finish(req, Reply.error(Rcode.SERVFAIL, '', asError(e)), route, out, stats); },
+      (e: unknown) => { stats.inflight--; finish(req, panicked(req, e, stats), route, out, stats); },
     );
     return true;
   }
@@ -97,25 +110,39 @@ export function serveQuery(
 function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, stats: ServeStats): void {
   if (reply === DROP) return;
   const block = route.block;
+  // A plugin's throw that `errors` (or another plugin) caught and turned into a reply: still a panic.
+  if (reply.error !== null && reply.error instanceof HandlerPanic) stats.panic(reply.error.plugin, req, reply.error);
   let sent = reply;
   let buf: Buffer;
   try {
     buf = writeReply(req, reply, block);
   } catch (e) {
     // A record that cannot be encoded (a plugin bug): answer SERVFAIL rather than nothing.
-    stats.panics++;
-    sent = Reply.error(Rcode.SERVFAIL, (reply as Reply | undefined)?.plugin ?? '', asError(e));
+    const plugin = (reply as Reply | undefined)?.plugin ?? '';
+    stats.panic(plugin, req, asError(e));
+    sent = Reply.error(Rcode.SERVFAIL, plugin, asError(e));
     buf = writeReply(req, sent, block);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
   if (sent.more !== null && req.transport === 'tcp') sendMore(req, sent.more, block, out, stats);
   if (queryChannel.hasSubscribers) publishQuery({ request: req, reply: sent, size: buf.length });
   const obs = block.observers;
-  try {
-    for (let i = 0; i < obs.length; i++) obs[i]!(req, sent, buf.length, buf);
-  } catch {
-    stats.panics++;
+  // Each observer on its own: one that throws must not keep the others (metrics, the query log) from seeing the reply.
+  for (let i = 0; i < obs.length; i++) {
+    try {
+      obs[i]!(req, sent, buf.length, buf);
+    } catch (e) {
+      stats.panic(block.observerPlugins[i] ?? '', req, asError(e));
+    }
   }
+}
+
+/** A thrown or rejected handler: counted and logged under the plugin that threw, answered SERVFAIL. */
+function panicked(req: DnsRequest, e: unknown, stats: ServeStats): Reply {
+  const err = asError(e);
+  stats.panic(panicPlugin(e), req, err);
+  // The reply carries the cause, not the HandlerPanic: finish() must not count it a second time.
+  return Reply.error(Rcode.SERVFAIL, '', err instanceof HandlerPanic ? asError(err.cause) : err);
 }
 
 /** The rest of a multi-message reply (a zone transfer), each message written like the first. */
@@ -123,8 +150,8 @@ function sendMore(req: DnsRequest, more: readonly Reply[], block: Route['block']
   for (const r of more) {
     try {
       out.send(writeReply(req, r, block), req.remotePort, req.remoteAddress);
-    } catch {
-      stats.panics++;
+    } catch (e) {
+      stats.panic(r.plugin, req, asError(e));
       return;
     }
   }

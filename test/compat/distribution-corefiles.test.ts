@@ -20,7 +20,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/setup.ts';
+import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/source.ts';
 import { FakeApiServer, type KubeObject } from '../support/fake-apiserver.ts';
 import { freePort, startDnsmasq, type Dnsmasq } from '../support/dnsmasq.ts';
 import { dig, startServer, type DigResult, type TestServer } from '../support/harness.ts';

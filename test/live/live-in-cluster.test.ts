@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/setup.ts';
+import { SERVICE_ACCOUNT_DIR_ENV } from '../../src/plugins/kubernetes/source.ts';
 import { FakeApiServer } from '../support/fake-apiserver.ts';
 import { startServer } from '../support/harness.ts';
 import { ns, svc } from '../support/k8s-objects.ts';

@@ -10,19 +10,9 @@
  */
 import type { Reply } from '../../dns/reply.ts';
 import type { CnameFollow } from './answers.ts';
-
-/** Generations of one namespace: `gen` for its existence and labels, `negGen` for the set of its services and pods. */
-export class NamespaceScope {
-  gen = 0;
-  negGen = 0;
-}
+import type { NamespaceScope, ViewToken } from './generations.ts';
 
 export type CachedAnswer = Reply | CnameFollow;
-
-/** A generation holder for one service view; cached names keep this, not the view and its endpoints. */
-export class ViewToken {
-  gen = 0;
-}
 
 export class CachedName {
   readonly scope: NamespaceScope | null;

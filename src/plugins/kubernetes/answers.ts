@@ -10,8 +10,8 @@
 import { Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
 import { rdata, rr, rrs, type RR } from '../../dns/rr.ts';
+import { inZone } from './names.ts';
 import type { Entry, Found } from './records.ts';
-import { zoneSuffix } from './records.ts';
 
 export const PLUGIN = 'kubernetes';
 /** S1: the schema version, and its fixed TTL (C6). */
@@ -35,20 +35,15 @@ export class CnameFollow {
   }
 }
 
-/** `<label>.<zone>`, also for the root zone. */
-export function inZone(label: string, zone: string): string {
-  return `${label}.${zoneSuffix(zone)}`;
-}
-
 /** The zone SOA (C3): TTL min(ttl, 300), MNAME ns.dns.<zone>, RNAME hostmaster.<zone>, minimum = ttl. */
 export function soaRecord(zone: string, ttl: number, serial: number): RR {
   const data = rdata.soa(inZone('ns.dns', zone), inZone('hostmaster', zone), serial, 7200, 1800, 86400, ttl);
   return rr(zone, Type.SOA, Math.min(ttl, 300), data);
 }
 
-/** NXDOMAIN or NODATA (NOERROR, no answer) with the SOA in the authority section. */
-export function negative(qname: string, rcode: number, soa: RR): Reply {
-  return new Reply({ rcode, authoritative: true, authority: [soa], plugin: PLUGIN }).prepack(qname);
+/** NXDOMAIN or NODATA (NOERROR, no answer) with the SOA in the authority section: one reply for every name of `zone`. */
+export function negative(zone: string, rcode: number, soa: RR): Reply {
+  return Reply.negativeInZone(zone, rcode, soa, PLUGIN);
 }
 
 export function positive(qname: string, answer: readonly RR[], additional: readonly RR[] = []): Reply {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { rrs } from '../../dns/rr.ts';
 import { startFakeUpstream, type FakeUpstream } from '../../../test/support/fake-upstream.ts';
 import { checkAll, rrLine, soa, startCluster, type ClusterServer, type DnsCase } from '../../../test/support/k8s-dns.ts';
-import { testCluster } from '../../../test/support/k8s-objects.ts';
+import { externalName, ns, svc, testCluster } from '../../../test/support/k8s-objects.ts';
 
 const Z = 'cluster.local.';
 const SOA = soa();
@@ -99,6 +99,27 @@ describe('CoreDNS services and endpoints (C8-C18)', () => {
     nx(`x.ext.default.svc.${Z}`), nx(`_http._tcp.ext.default.svc.${Z}`, 'SRV'),
     nodata(`ext.default.svc.${Z}`, 'SRV'), nodata(`ext.default.svc.${Z}`, 'MX'),
   ], true));
+});
+
+describe('C18 ExternalName chains stop at 8 CNAMEs, as CoreDNS', () => {
+  const MAX_CNAME_CHAIN = 8;
+  // link0 -> link1 -> ... -> linkK -> end (ClusterIP): asking linkI gives K+1-I CNAMEs, then end's A.
+  const links = MAX_CNAME_CHAIN + 1;
+  const name = (i: number): string => i === links ? `end.chain.svc.${Z}` : `link${i}.chain.svc.${Z}`;
+  let srv: ClusterServer;
+  before(async () => {
+    const objects = [ns('chain'), svc('chain', 'end', ['10.96.7.7'], [{ port: 80 }])];
+    for (let i = 0; i < links; i++) objects.push(externalName('chain', `link${i}`, name(i + 1)));
+    srv = await startCluster(objects);
+  });
+  after(() => srv.stop());
+
+  it(`a chain of exactly ${MAX_CNAME_CHAIN} CNAMEs is followed to the address`, () => {
+    const answer = Array.from({ length: MAX_CNAME_CHAIN }, (_, k) => `${name(k + 1)} 5 IN CNAME ${name(k + 2)}`);
+    return checkAll(srv, [{ name: name(1), type: 'A', rcode: 'NOERROR', ordered: true, answer: [...answer, `${name(links)} 5 IN A 10.96.7.7`] }], true);
+  });
+
+  it(`one more (${MAX_CNAME_CHAIN + 1}) is not followed: NODATA`, () => checkAll(srv, [nodata(name(0), 'A')], true));
 });
 
 describe('C16/C17 reverse zones', () => {

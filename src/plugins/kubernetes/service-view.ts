@@ -8,7 +8,7 @@
  */
 import type { ClusterStore } from '../../cluster/store.ts';
 import type { EndpointRecord, EndpointSliceRecord, PortRecord, ServiceRecord } from '../../cluster/types.ts';
-import { ViewToken } from './answer-cache.ts';
+import { ViewToken } from './generations.ts';
 
 /** One ready address of a Service's endpoints. */
 export interface ViewEndpoint {

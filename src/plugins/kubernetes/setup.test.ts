@@ -14,7 +14,7 @@ import { ProcessServices } from '../../plugin/process-services.ts';
 import { builtinRegistry } from '../index.ts';
 import { startServer } from '../../../test/support/harness.ts';
 import { makeTempDir, removeDir, writeKubeconfig } from '../../../test/support/kubeconfig.ts';
-import { parseKubernetesOptions, watchedKinds, type KubernetesOptions } from './setup.ts';
+import { parseKubernetesOptions, watchedKinds, type KubernetesOptions } from './options.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -10,7 +10,7 @@
 import { Rcode, Type } from '../../dns/constants.ts';
 import type { RR } from '../../dns/rr.ts';
 import { CnameFollow } from './answers.ts';
-import type { DnsIndex } from './index.ts';
+import type { DnsIndex } from './dns-index.ts';
 import { buildServiceView } from './service-view.ts';
 
 export function kubernetesZoneRecords(index: DnsIndex, zone: string): RR[] {

@@ -1,7 +1,8 @@
 /**
  * @module plugins/prometheus/server-metrics
  * Process-wide metrics the prometheus plugin brings along: coredns_build_info,
- * coredns_panics_total, coredns_plugin_enabled, and the Node.js process and
+ * coredns_panics_total, coredns_plugin_enabled, clusterdns_event_loop_delay_seconds
+ * (server/loop-delay.ts), and the Node.js process and
  * runtime metrics (prom-client's default collectors: the counterpart of
  * CoreDNS's Go runtime metrics). Created once per process.
  */
@@ -9,7 +10,8 @@ import { collectDefaultMetrics, Gauge } from 'prom-client';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 import { VERSION } from '../../version.ts';
-import { registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
+import { pushHistogram, registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
+import { LOOP_DELAY_BUCKETS, processLoopDelay } from '../../server/loop-delay.ts';
 
 export interface EnabledPlugin {
   readonly server: string;
@@ -65,6 +67,13 @@ export function serverMetrics(services: ProcessServices): { enabled: EnabledPlug
     registerScraped(registry, 'coredns_plugin_enabled', 'A metric that indicates whether a plugin is enabled on per server and zone basis.', 'gauge',
       () => enabled.samples());
     collectDefaultMetrics({ register: registry });
+    // Cumulative (prom-client's nodejs_eventloop_lag_* reset at every scrape): a bench diffs two scrapes.
+    registerScraped(registry, 'clusterdns_event_loop_delay_seconds', 'How late the event loop ran a timer, while serving.', 'histogram', () => {
+      const d = processLoopDelay();
+      const out: Sample[] = [];
+      pushHistogram(out, 'clusterdns_event_loop_delay_seconds', {}, LOOP_DELAY_BUCKETS, d.counts, 0, d.sum);
+      return out;
+    });
     return { enabled };
   });
 }

@@ -1,9 +1,10 @@
 /**
  * @module server/udp-batch/addon
  * Finding and loading the optional native UDP addon (udp-batch.c, built by
- * `npm run build:native` into build/udp-batch.node). It is used only when
- * CLUSTERDNS_UDP_BATCH=1 asks for it; otherwise, or when it is absent, the
- * server uses node:dgram (the default path).
+ * `npm ci` through the package's install script, or `npm run build:native`,
+ * into build/udp-batch.node), and choosing the UDP path at start: the addon
+ * on Linux whenever it loads, node:dgram otherwise. CLUSTERDNS_UDP_BATCH=1
+ * insists on the addon (the start fails without it), =0 keeps node:dgram.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,10 +55,33 @@ export function udpBatchFailure(): string {
 }
 
 /**
- * Whether the server should use the addon: CLUSTERDNS_UDP_BATCH=1 asks for it
- * (and fails the start when it cannot be loaded); anything else, or nothing,
- * keeps node:dgram.
+ * Whether the addon is required: CLUSTERDNS_UDP_BATCH=1 (the start fails
+ * when it cannot be loaded). Without it the server still uses the addon when
+ * it loads (udpPathChoice).
  */
 export function udpBatchWanted(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   return env[BATCH_ENV] === '1';
+}
+
+/** The UDP path the server uses, and the start-up line that says so. */
+export interface UdpPathChoice {
+  readonly addon: UdpBatchAddon | null;
+  readonly message: string;
+}
+
+/**
+ * The default choice: batches (recvmmsg/sendmmsg) on Linux when the addon
+ * loads, node:dgram otherwise; CLUSTERDNS_UDP_BATCH=0 keeps node:dgram. A
+ * missing or broken addon never stops a start: it is said in the log.
+ */
+export function udpPathChoice(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  platform: NodeJS.Platform = process.platform,
+  load: () => UdpBatchAddon | null = loadUdpBatch,
+): UdpPathChoice {
+  if (env[BATCH_ENV] === '0') return { addon: null, message: `UDP on node:dgram (${BATCH_ENV}=0)` };
+  if (platform !== 'linux') return { addon: null, message: `UDP on node:dgram (batched I/O needs Linux, this is ${platform})` };
+  const addon = load();
+  if (addon === null) return { addon: null, message: `UDP on node:dgram (batched I/O unavailable: ${udpBatchFailure()})` };
+  return { addon, message: `UDP on batched I/O (recvmmsg/sendmmsg, up to ${addon.BATCH} datagrams a call)` };
 }

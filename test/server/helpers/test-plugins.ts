@@ -4,7 +4,8 @@
  * built-in ones: `many_a COUNT` (COUNT A records, for truncation), `slow MS`
  * (answers after MS milliseconds, for in-flight work at shutdown),
  * `fail_with reply|throw|reject|encode TEXT` (errors the errors plugin must
- * report, and a reply that cannot be encoded).
+ * report, and a reply that cannot be encoded), `throwing_observer TEXT`
+ * (a reply observer that throws, outside the chain).
  */
 import { Type } from '../../../src/dns/constants.ts';
 import { Reply } from '../../../src/dns/reply.ts';
@@ -106,7 +107,18 @@ const failWith: PluginDefinition = {
   },
 };
 
-export const TEST_PLUGINS: readonly PluginDefinition[] = [manyA, slow, failWith];
+/** Registers a reply observer that throws TEXT for every reply; not part of the chain. */
+const throwingObserver: PluginDefinition = {
+  name: 'throwing_observer',
+  setup(d, ctx) {
+    argCount(d, 'throwing_observer', 1, 1);
+    const text = d.args[0]!;
+    ctx.onReply(() => { throw new Error(text); });
+    return null;
+  },
+};
+
+export const TEST_PLUGINS: readonly PluginDefinition[] = [manyA, slow, failWith, throwingObserver];
 
 /** The built-in plugins plus the test ones, which run after every built-in plugin. */
 export function testRegistry(): PluginRegistry {

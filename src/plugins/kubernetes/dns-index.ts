@@ -1,5 +1,5 @@
 /**
- * @module plugins/kubernetes/index
+ * @module plugins/kubernetes/dns-index
  * The DNS index over a ClusterStore: answers a (name, type) in O(1) from the
  * answer cache, builds missing answers from the store on demand (lazily:
  * nothing is built for names nobody asks for, which is what keeps 100k
@@ -15,11 +15,14 @@ import { Rcode, Type } from '../../dns/constants.ts';
 import { ipFromReverseName, reverseName } from '../../dns/ip.ts';
 import { rrs, type RR } from '../../dns/rr.ts';
 import type { Reply } from '../../dns/reply.ts';
-import { AnswerCache, CachedName, NamespaceScope, type CachedAnswer } from './answer-cache.ts';
+import { AnswerCache, CachedName, type CachedAnswer } from './answer-cache.ts';
 import {
-  addressAnswer, cnameAnswer, inZone, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
+  addressAnswer, cnameAnswer, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
 } from './answers.ts';
-import { FOUND, NX, records, type PodMode, type RecordSource } from './records.ts';
+import { NamespaceScope } from './generations.ts';
+import { zoneSuffix } from '../../dns/name.ts';
+import { inZone } from './names.ts';
+import { FOUND, NO_DEPENDENCIES, NX, podIsLive, records, type Dependencies, type Lookup, type PodMode, type RecordSource } from './records.ts';
 import { ReverseIndex } from './reverse-index.ts';
 import { buildServiceView, endpointLabel, endpointUsable, type ServiceView } from './service-view.ts';
 
@@ -50,6 +53,11 @@ export interface IndexOptions {
 /** Called for each EndpointSlice change that carries a trigger time (programming latency metric). */
 export type SliceObserver = (slice: EndpointSliceRecord, service: ServiceRecord | undefined) => void;
 
+/** A records() result, as opposed to NO_DEPENDENCIES. */
+function isLookup(d: Dependencies): d is Lookup {
+  return 'kind' in d;
+}
+
 export class DnsIndex implements RecordSource {
   readonly store: ClusterStore;
   readonly opts: IndexOptions;
@@ -66,11 +74,9 @@ export class DnsIndex implements RecordSource {
   readonly #missing = new NamespaceScope();
   readonly #created = Date.now();
   readonly #unsubscribe: () => void;
-  readonly #soas = new Map<string, { serial: number; rr: RR }>();
+  /** Per zone, at one serial: its SOA and the two negative replies carrying it, shared by every name of the zone. */
+  readonly #soas = new Map<string, { serial: number; rr: RR; nxdomain: Reply; nodata: Reply }>();
   #sliceObserver: SliceObserver | null = null;
-  // What the answer being built depended on (set by the RecordSource methods).
-  #usedScope: NamespaceScope | null = null;
-  #usedView: ServiceView | null = null;
 
   constructor(store: ClusterStore, opts: IndexOptions) {
     this.store = store;
@@ -109,12 +115,22 @@ export class DnsIndex implements RecordSource {
 
   /** The zone's SOA record at the current serial (one record per zone, shared by every negative answer). */
   soa(zone: string): RR {
+    return this.#zoneAnswers(zone).rr;
+  }
+
+  #zoneAnswers(zone: string): { serial: number; rr: RR; nxdomain: Reply; nodata: Reply } {
     const serial = this.serial;
     const cached = this.#soas.get(zone);
-    if (cached !== undefined && cached.serial === serial) return cached.rr;
+    if (cached !== undefined && cached.serial === serial) return cached;
     const rr = soaRecord(zone, this.ttl, serial);
-    this.#soas.set(zone, { serial, rr });
-    return rr;
+    const made = { serial, rr, nxdomain: negative(zone, Rcode.NXDOMAIN, rr), nodata: negative(zone, Rcode.NOERROR, rr) };
+    this.#soas.set(zone, made);
+    return made;
+  }
+
+  /** Drops every cached answer, so the next queries build theirs (benchmarks of the cold path). */
+  forgetAnswers(): void {
+    this.#cache.clear();
   }
 
   // ---- answering ----
@@ -129,77 +145,89 @@ export class DnsIndex implements RecordSource {
     } else {
       entry = undefined;
     }
-    this.#usedScope = null;
-    this.#usedView = null;
-    const built = this.#build(qname, qtype, zone);
-    if (built === null) return this.#uncached(qname, qtype, zone);
-    const used = this.#usedView as ServiceView | null; // set by #build through the RecordSource calls
-    const token = used === null ? null : used.token;
-    if (entry === undefined || entry.scope !== this.#usedScope || entry.view !== token) {
-      entry = new CachedName(this.#usedScope, token);
+    const deps = this.#dependencies(qname, qtype, zone);
+    if (deps === null) return this.#uncached(qname, qtype, zone);
+    const built = this.#build(qname, qtype, zone, deps);
+    if (entry === undefined || entry.scope !== deps.scope || entry.view !== deps.view) {
+      entry = new CachedName(deps.scope, deps.view);
       this.#cache.set(qname, entry);
     }
     entry.put(qtype, built, 'authority' in built && built.authority.length > 0 ? serial : -1);
     return built;
   }
 
-  /** Builds the answer; null for the few that must not be cached (apex NS, ns.dns addresses). */
-  #build(qname: string, qtype: number, zone: string): CachedAnswer | null {
+  /**
+   * What the answer to (qname, qtype) is made of: the lookup of the name
+   * (with the generations it depends on), NO_DEPENDENCIES for the names
+   * that depend on no cluster object, or null for the few answers that are
+   * not cached at all (apex NS, ns.dns addresses: from several services).
+   */
+  #dependencies(qname: string, qtype: number, zone: string): Dependencies | null {
     if (qtype === Type.NS && qname === zone) return null;
-    if (qname === inZone('ns.dns', zone) && (qtype === Type.A || qtype === Type.AAAA)) return null;
+    const nsDns = qname === inZone('ns.dns', zone);
+    if (nsDns && (qtype === Type.A || qtype === Type.AAAA)) return null;
+    if (qtype === Type.TXT && qname === inZone('dns-version', zone)) return NO_DEPENDENCIES;
+    if (qtype === Type.SOA && qname === zone) return NO_DEPENDENCIES;
+    // PTR answers are deleted explicitly when an address changes owner (#onChanges).
+    if (qtype === Type.PTR && ipFromReverseName(qname) !== null) return NO_DEPENDENCIES;
+    if (nsDns) return NO_DEPENDENCIES;
+    return records(this, qname, zone);
+  }
+
+  /** Builds the answer from what #dependencies found. */
+  #build(qname: string, qtype: number, zone: string, l: Dependencies): CachedAnswer {
     if (qtype === Type.TXT) {
       if (qname === inZone('dns-version', zone)) return schemaVersionReply(qname);
       // TXT exists only as the schema record: NODATA where there are records of other types, else NXDOMAIN (D9).
-      const l = records(this, qname, zone);
-      return this.#neg(qname, zone, l.kind === FOUND && l.entries.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN);
+      return this.#neg(zone, isLookup(l) && l.kind === FOUND && l.entries.length > 0 ? Rcode.NOERROR : Rcode.NXDOMAIN);
     }
     if (qtype === Type.SOA && qname === zone) return positive(qname, [this.soa(zone)]);
     if (qtype === Type.PTR) {
       const ip = ipFromReverseName(qname);
       if (ip !== null) {
         const targets = this.ptrTargets(ip);
-        return targets.length === 0 ? this.#neg(qname, zone, Rcode.NXDOMAIN) : positive(qname, ptrAnswer(qname, targets, this.ttl));
+        return targets.length === 0 ? this.#neg(zone, Rcode.NXDOMAIN) : positive(qname, ptrAnswer(qname, targets, this.ttl));
       }
     }
-    if (qname === inZone('ns.dns', zone)) return this.#neg(qname, zone, qtype === Type.PTR ? Rcode.NXDOMAIN : Rcode.NOERROR);
-    const l = records(this, qname, zone);
-    if (l.kind !== FOUND) return this.#neg(qname, zone, l.kind === NX ? Rcode.NXDOMAIN : Rcode.NOERROR);
+    if (!isLookup(l)) return this.#neg(zone, qtype === Type.PTR ? Rcode.NXDOMAIN : Rcode.NOERROR); // ns.dns.<zone>
+    if (l.kind !== FOUND) return this.#neg(zone, l.kind === NX ? Rcode.NXDOMAIN : Rcode.NOERROR);
     switch (qtype) {
       case Type.A:
       case Type.AAAA: {
         const a = addressAnswer(qname, qtype, l, this.ttl);
-        if (a === null) return this.#neg(qname, zone, Rcode.NOERROR);
+        if (a === null) return this.#neg(zone, Rcode.NOERROR);
         return Array.isArray(a) ? positive(qname, a) : (a as CachedAnswer);
       }
       case Type.SRV: {
         const s = srvAnswer(qname, l, this.ttl);
-        return s === null ? this.#neg(qname, zone, Rcode.NOERROR) : positive(qname, s.answer, s.additional);
+        return s === null ? this.#neg(zone, Rcode.NOERROR) : positive(qname, s.answer, s.additional);
       }
       case Type.CNAME: {
         const c = cnameAnswer(qname, l, this.ttl);
-        return c === null ? this.#neg(qname, zone, Rcode.NOERROR) : positive(qname, [c]);
+        return c === null ? this.#neg(zone, Rcode.NOERROR) : positive(qname, [c]);
       }
       default:
         // MX, ANY, PTR and NS below the apex, SOA below the apex, other types: the name exists, no data (C7).
-        return this.#neg(qname, zone, Rcode.NOERROR);
+        return this.#neg(zone, Rcode.NOERROR);
     }
   }
 
-  #neg(qname: string, zone: string, rcode: number): Reply {
-    return negative(qname, rcode, this.soa(zone));
+  #neg(zone: string, rcode: number): Reply {
+    const z = this.#zoneAnswers(zone);
+    return rcode === Rcode.NXDOMAIN ? z.nxdomain : z.nodata;
   }
 
   /** Apex NS and ns.dns.<zone> addresses: few queries, data from several services, so built each time. */
   #uncached(qname: string, qtype: number, zone: string): Reply {
     const ns = this.nameservers(zone);
     if (qtype === Type.NS) {
-      if (ns.length === 0) return this.#neg(qname, zone, Rcode.NOERROR);
+      if (ns.length === 0) return this.#neg(zone, Rcode.NOERROR);
       const names = [...new Set(ns.map((n) => n.name))];
       return positive(qname, names.map((n) => rrs.ns(qname, this.ttl, n)), ns.map((n) => rrs.addr(n.name, this.ttl, n.ip)));
     }
     const want = qtype === Type.AAAA;
     const addrs = ns.filter((n) => n.ip.includes(':') === want).map((n) => (want ? rrs.aaaa(qname, this.ttl, n.ip) : rrs.a(qname, this.ttl, n.ip)));
-    return addrs.length === 0 ? this.#neg(qname, zone, Rcode.NOERROR) : positive(qname, addrs);
+    return addrs.length === 0 ? this.#neg(zone, Rcode.NOERROR) : positive(qname, addrs);
   }
 
   /**
@@ -214,7 +242,7 @@ export class DnsIndex implements RecordSource {
       for (const slice of this.#reverse.slicesWithIp(ip)) {
         const svc = this.store.service(slice.namespace, slice.serviceName);
         if (svc === undefined) continue;
-        const svcName = `${svc.name}.${svc.namespace}.svc.${zone === '.' ? '' : zone}`;
+        const svcName = `${svc.name}.${svc.namespace}.svc.${zoneSuffix(zone)}`;
         if (svc.headless) {
           for (const e of slice.endpoints) {
             if (!endpointUsable(e, svc.publishNotReadyAddresses)) continue;
@@ -231,7 +259,7 @@ export class DnsIndex implements RecordSource {
 
   /** PTR targets for an address (C16): the ClusterIP's service, else every ready endpoint with it. */
   ptrTargets(ip: string): string[] {
-    const primary = this.opts.primaryZone === '.' ? '' : this.opts.primaryZone;
+    const primary = zoneSuffix(this.opts.primaryZone);
     const only = this.opts.namespaces;
     // namespace_labels is not applied to PTR, as in CoreDNS (D10).
     for (const svc of this.#reverse.servicesWithIp(ip)) {
@@ -272,20 +300,20 @@ export class DnsIndex implements RecordSource {
     const pods = this.store.podsWithIp(ip);
     for (let i = pods.length - 1; i >= 0; i--) {
       const p = pods[i]!;
-      if (!p.deleting && p.phase !== 'Succeeded' && p.phase !== 'Failed' && p.phase !== 'Unknown') return p;
+      if (podIsLive(p)) return p;
     }
     return null;
   }
 
-  // ---- RecordSource (records() calls these; they note what the answer depends on) ----
+  // ---- RecordSource (records() reads these) ----
+
+  namespaceScope(namespace: string): NamespaceScope {
+    return this.store.namespace(namespace) === undefined ? this.#missing : this.#scopeOf(namespace);
+  }
 
   namespaceExposed(namespace: string): boolean {
     const ns = this.store.namespace(namespace);
-    if (ns === undefined) {
-      this.#usedScope = this.#missing;
-      return false;
-    }
-    this.#usedScope = this.#scopeOf(namespace);
+    if (ns === undefined) return false;
     if (this.opts.namespaces !== null && !this.opts.namespaces.has(namespace)) return false;
     return this.opts.namespaceLabels === null || this.opts.namespaceLabels.matches(ns.labels);
   }
@@ -303,7 +331,6 @@ export class DnsIndex implements RecordSource {
       if (this.#views.size >= this.#maxViews) this.#dropView(this.#views.keys().next().value!);
       this.#views.set(key, v);
     }
-    this.#usedView = v;
     return v;
   }
 

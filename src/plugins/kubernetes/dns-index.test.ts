@@ -1,5 +1,5 @@
 /**
- * @module plugins/kubernetes/index.test
+ * @module plugins/kubernetes/dns-index.test
  * The DNS index on its own: nothing is built before a query, a repeated query
  * returns the very same prepacked reply, and a change invalidates only what
  * depends on it (that service, that namespace, that address), while negative
@@ -15,7 +15,7 @@ import { Reply } from '../../dns/reply.ts';
 import { memoryLogger } from '../../log/logger.ts';
 import { metricsRegistry } from '../../metrics/registry.ts';
 import { ProcessServices } from '../../plugin/process-services.ts';
-import { DnsIndex, type IndexOptions } from './index.ts';
+import { DnsIndex, type IndexOptions } from './dns-index.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
 
 const Z = 'cluster.local.';

@@ -1,0 +1,51 @@
+/**
+ * @module server/loop-delay.test
+ * The event-loop delay histogram: a timer due every INTERVAL_MS records how
+ * late it ran (mocked timers and an injected clock, so a "stall" is made,
+ * not waited for); it runs only while someone uses it; a serving server
+ * exposes it on /metrics as a cumulative histogram.
+ */
+import assert from 'node:assert/strict';
+import { mock, test } from 'node:test';
+import { INTERVAL_MS, LOOP_DELAY_BUCKETS, LoopDelayHistogram, processLoopDelay } from './loop-delay.ts';
+import { samples, scrape } from '../../test/ops/ops-support.ts';
+import { startServer } from '../../test/support/harness.ts';
+import { eventually } from '../../test/server/helpers/server.ts';
+
+test('each tick records how late it ran, in the right bucket; nothing runs once released', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    let now = 1000;
+    const h = new LoopDelayHistogram(() => now);
+    h.acquire();
+    now += INTERVAL_MS;
+    mock.timers.tick(INTERVAL_MS); // on time
+    now += INTERVAL_MS + 3; // the loop was busy for 3 ms more
+    mock.timers.tick(INTERVAL_MS);
+    const total = h.counts.reduce((a, b) => a + b, 0);
+    assert.equal(total, 2);
+    assert.equal(h.counts[0], 1, 'on time: the first bucket');
+    assert.equal(h.counts[LOOP_DELAY_BUCKETS.indexOf(0.005)], 1, '3 ms late: the (2 ms, 5 ms] bucket');
+    assert.equal(h.max, 0.003);
+    h.release();
+    mock.timers.tick(10 * INTERVAL_MS);
+    assert.equal(h.counts.reduce((a, b) => a + b, 0), 2, 'released: no more samples');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a serving server exposes clusterdns_event_loop_delay_seconds as a histogram on /metrics', async () => {
+  const srv = await startServer('.:0 {\n bind 127.0.0.1\n prometheus 127.0.0.1:0\n whoami\n}\n');
+  try {
+    const d = processLoopDelay();
+    const before = d.counts.reduce((a, b) => a + b, 0);
+    assert.ok(await eventually(() => d.counts.reduce((a, b) => a + b, 0) > before, 5000), 'the timer ran');
+    const m = await scrape(srv.app.services.http.port('127.0.0.1:0')!);
+    const [h] = samples(m, 'clusterdns_event_loop_delay_seconds');
+    assert.ok(h !== undefined && (h.count ?? 0) > 0, 'the histogram has samples');
+    assert.equal(Object.keys(h.buckets ?? {}).length, LOOP_DELAY_BUCKETS.length + 1);
+  } finally {
+    await srv.stop();
+  }
+});
