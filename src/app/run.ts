@@ -42,7 +42,9 @@ export async function runServer(server: RunnableServer, opts: RunOptions): Promi
   if (opts.pidfile !== null) writeFileSync(opts.pidfile, `${process.pid}\n`);
   const app = server.app;
   if (!opts.quiet) {
-    const lines = [...startupZones(app), ...opts.versionLines];
+    // Which UDP path serves (batched recvmmsg/sendmmsg or node:dgram, and why), after CoreDNS's lines.
+    const udpPath = app.server.udpPathMessage;
+    const lines = [...startupZones(app), ...opts.versionLines, ...(udpPath === '' ? [] : [udpPath])];
     if (opts.logger.structured) for (const l of lines) opts.logger.info(l);
     else process.stdout.write(lines.map((l) => `${l}\n`).join(''));
     // The demo's hints are for a person at a terminal: not in a JSON log stream.
