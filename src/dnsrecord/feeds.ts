@@ -27,6 +27,8 @@ export interface DnsRecordFeedsOptions {
   readonly endpointSlices?: boolean;
   /** Manifest poll interval (default 5000 ms; fs.watch sees most changes at once). */
   readonly pollIntervalMs?: number;
+  /** Told once per new failure of a manifest file (its records stay served): the dnsrecord plugin's counter. */
+  readonly onFileError?: (file: string) => void;
 }
 
 interface Running {
@@ -40,6 +42,8 @@ export class DnsRecordFeeds {
   readonly cluster = new ClusterStore();
   readonly #opts: DnsRecordFeedsOptions;
   #running: Running[] = [];
+  /** Manifest files that could not be used, once per new failure (their records stay served). */
+  fileErrors = 0;
   /** Writes a record's status, when the records come from the API (null otherwise, and before start). */
   statusPatcher: StatusPatcher | null = null;
 
@@ -55,9 +59,11 @@ export class DnsRecordFeeds {
     const kinds: ClusterKind[] = o.endpointSlices === true ? ['Service', 'EndpointSlice'] : ['Service'];
     if ('manifests' in o.source) {
       const poll = o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs } : {};
-      const records = dnsRecordManifestSource({ paths: o.source.manifests, logger: o.logger, ...poll });
+      const onFileError = (file: string): void => { this.fileErrors++; o.onFileError?.(file); };
+      const records = dnsRecordManifestSource({ paths: o.source.manifests, logger: o.logger, onFileError, ...poll });
       // Services beside the records; every other kind belongs to the kubernetes plugin, and so do its warnings.
-      const services = new ManifestSource({ paths: o.source.manifests, kinds, logger: quiet(o.logger), ...poll });
+      // A broken file is reported once, by the records' source, which reads the same files.
+      const services = new ManifestSource({ paths: o.source.manifests, kinds, logger: silent, ...poll });
       records.start(this.records);
       services.start(this.cluster);
       this.#running = [records, services];
@@ -101,11 +107,8 @@ export class DnsRecordFeeds {
   }
 }
 
-/** A logger that keeps only errors (the Services' manifest reader would repeat warnings the kubernetes plugin logs). */
-function quiet(log: Logger): Logger {
-  const q: Logger = {
-    debug() {}, info() {}, warn() {}, line() {}, record() {},
-    error: (m) => log.error(m), plugin: () => q, structured: log.structured,
-  };
-  return q;
-}
+/** No log lines: the Services' reader would repeat what the records' reader and the kubernetes plugin say. */
+const silent: Logger = {
+  debug() {}, info() {}, warn() {}, error() {}, line() {}, record() {},
+  plugin: () => silent, structured: false,
+};

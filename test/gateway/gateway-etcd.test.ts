@@ -3,7 +3,8 @@
  * The DNSRecord flow from a real etcd: the seed's plain host key
  * (`/dns/com/node1` = {"host": GATEWAY}) answered by dig, a JSON DNSRecord
  * in the seed's form (its gateway from the host key) routed by nginx, an
- * edit put into etcd routed, garbage ignored, and etcd down: DNS and routes
+ * edit put into etcd routed, garbage and a record failing validation ignored
+ * (the key keeps its last good value), and etcd down: DNS and routes
  * stay, a put after it is back applies.
  */
 import assert from 'node:assert/strict';
@@ -62,6 +63,14 @@ test('a JSON record in the seed form is routed; an edit put into etcd is routed;
   // controller would have been told of a change. It was not: the key keeps its last good value.
   assert.equal(t.gw.controller.changes, changes, 'garbage changed the records the gateway sees');
   assert.equal(t.gw.controller.applied, applied, 'garbage caused an nginx reload');
+  assert.ok(t.gw.controller.current!.includes('location /service2/'));
+  assert.match(await t.bodyOf('node1.com', '/service2/x'), /^backend2 /);
+  assert.deepEqual((await dig(dns.port, 'node1.com', 'A')).answer.map((a) => a.data), ['127.0.0.1']);
+  // A value that parses but fails validation (a path not starting with /) keeps the key's previous version too.
+  const invalid = JSON.stringify({ kind: 'DNS', apiVersion: 'v1', name: 'dns-test1', host: 'node1.com', paths: [{ path: 'no-slash', address: b1.address, service: 'service1', port: b1.port }] });
+  await etcd.client().put('/dns/records/dns-test1').value(invalid);
+  await waitUntil(() => t.log.lines.some((l) => /\/dns\/records\/dns-test1: .*path "no-slash" must start with \//.test(l)) && dns.logs.some((l) => l.includes('path "no-slash"')), { timeoutMs: 5000 });
+  assert.equal(t.gw.controller.changes, changes, 'an invalid record changed the records the gateway sees');
   assert.ok(t.gw.controller.current!.includes('location /service2/'));
   assert.match(await t.bodyOf('node1.com', '/service2/x'), /^backend2 /);
   assert.deepEqual((await dig(dns.port, 'node1.com', 'A')).answer.map((a) => a.data), ['127.0.0.1']);

@@ -15,8 +15,10 @@
  * while it held objects (an editor's save in progress), keeps contributing
  * what it did before; a document that fails validation keeps its previous
  * version; a file whose mtime and size did not change is not parsed again.
- * Only a deleted file takes its objects away. Nothing here touches the
- * store: the source hands the result to `replace` in one go.
+ * Only a deleted file takes its objects away. That rule is
+ * readFilesKeepingLastGood, shared with the DNSRecord reader (which brings
+ * its own conversion through objectsOf). Nothing here touches the store:
+ * the source hands the result to `replace` in one go.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -220,7 +222,8 @@ function* composed(text: string, lineOffset: number): Generator<{ value: unknown
   }
 }
 
-class ManifestSyntaxError extends Error {
+/** A document of a file that does not parse, at its line. */
+export class ManifestSyntaxError extends Error {
   readonly line: number;
   constructor(line: number, message: string) {
     super(message);
@@ -255,9 +258,23 @@ export function parseManifestFile(text: string, file: string, stamp: { mtimeMs: 
     for (const rec of r.records) records.push({ record: rec, file, line });
     for (const rec of r.mirrored) mirrored.push({ record: rec, file, line });
   };
+  for (const o of objectsOf(text, file, warnings)) {
+    if (o instanceof ManifestSyntaxError) syntax ??= o;
+    else take(o.body, o.line);
+  }
+  return { mtimeMs: stamp.mtimeMs, size: stamp.size, records, mirrored, warnings, syntax };
+}
+
+/**
+ * The Kubernetes objects of a file's text with their document's first line
+ * (`List` kinds expanded); a document that does not parse is yielded as a
+ * ManifestSyntaxError, one that is not an object becomes a warning. Every
+ * reader of manifest files (cluster kinds, DNSRecords) goes through this.
+ */
+export function* objectsOf(text: string, file: string, warnings: string[]): Generator<{ body: Json; line: number } | ManifestSyntaxError> {
   for (const doc of documentsOf(text, file)) {
     if (doc instanceof ManifestSyntaxError) {
-      syntax ??= doc;
+      yield doc;
       continue;
     }
     const { value, line } = doc;
@@ -268,14 +285,13 @@ export function parseManifestFile(text: string, file: string, stamp: { mtimeMs: 
     }
     if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
       for (const item of value.items) {
-        if (isObj(item)) take(item, line);
+        if (isObj(item)) yield { body: item, line };
         else warnings.push(`${file}:${line}: ${value.kind} item is not a Kubernetes object`);
       }
       continue;
     }
-    take(value, line);
+    yield { body: value, line };
   }
-  return { mtimeMs: stamp.mtimeMs, size: stamp.size, records, mirrored, warnings, syntax };
 }
 
 /** One object to records (null: skipped, with a warning). */
@@ -404,20 +420,35 @@ function describeUnknown(kind: string, body: Json): string {
   return `${kind} ${ns}/${name}`;
 }
 
-const keptNote = (prev: FileObjects | undefined): string =>
-  prev === undefined ? 'nothing read from it yet' : `keeping the ${prev.records.length + prev.mirrored.length} objects read from it before`;
+/** What any reader keeps per file: the stamp it was read at, and its per-document warnings. */
+export interface FileStamp {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly warnings: readonly string[];
+}
+
+/** How one reader turns a file's text into its contribution (`previous`: what the file gave last time, for "keep its previous version"). */
+export interface FileParser<F extends FileStamp> {
+  parse(text: string, file: ManifestFile, previous: F | undefined): { readonly parsed: F; readonly syntax: ManifestSyntaxError | null };
+  /** How many objects a contribution holds (an empty file only replaces a contribution of none). */
+  count(f: F): number;
+}
 
 /**
- * Reads every file of a listing and converts what it holds, given what each
- * file contributed at the previous read (`previous`, empty at the start).
+ * The last-good rule for every reader of manifest files, in one place: each
+ * file of a listing is parsed unless its mtime and size did not change; a
+ * file that cannot be read, does not parse, or is empty while it held
+ * objects keeps its previous contribution and yields one `FILE:LINE: what;
+ * keeping …` error; on a first read the documents that parse are used. A
+ * file missing from the listing (deleted) is simply not carried over.
  */
-export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[], previous: ReadonlyMap<string, unknown> = new Map()): Promise<ManifestContent & { files: ReadonlyMap<string, FileObjects> }> {
-  const warnings: string[] = [];
+export async function readFilesKeepingLastGood<F extends FileStamp>(listing: ManifestListing, previous: ReadonlyMap<string, unknown>, parser: FileParser<F>): Promise<{ files: Map<string, F>; errors: FileError[] }> {
   const errors: FileError[] = [];
-  const files = new Map<string, FileObjects>();
-  const pool = new StringPool();
+  const files = new Map<string, F>();
+  const kept = (prev: F | undefined): string =>
+    prev === undefined ? 'nothing read from it yet' : `keeping the ${parser.count(prev)} objects read from it before`;
   for (const f of listing.files) {
-    const prev = previous.get(f.path) as FileObjects | undefined;
+    const prev = previous.get(f.path) as F | undefined;
     if (prev !== undefined && prev.mtimeMs === f.mtimeMs && prev.size === f.size) {
       files.set(f.path, prev);
       continue;
@@ -426,65 +457,46 @@ export async function readManifests(listing: ManifestListing, kinds: readonly Cl
     try {
       text = await readFile(f.path, 'utf8');
     } catch (e) {
-      errors.push({ file: f.path, message: `${f.path}:1: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${keptNote(prev)}` });
+      errors.push({ file: f.path, message: `${f.path}:1: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${kept(prev)}` });
       if (prev !== undefined) files.set(f.path, prev);
       continue;
     }
-    if (text.trim() === '' && prev !== undefined && prev.records.length + prev.mirrored.length > 0) {
+    if (text.trim() === '' && prev !== undefined && parser.count(prev) > 0) {
       // An editor truncates before it writes: an empty file is not "delete these" (deleting the file is).
-      errors.push({ file: f.path, message: `${f.path}:1: file is empty; ${keptNote(prev)} (delete the file to remove them)` });
+      errors.push({ file: f.path, message: `${f.path}:1: file is empty; ${kept(prev)} (delete the file to remove them)` });
       files.set(f.path, prev);
       continue;
     }
-    const { syntax, ...parsed } = parseManifestFile(text, f.path, f, prev, pool);
+    const { parsed, syntax } = parser.parse(text, f, prev);
     if (syntax === null) {
       files.set(f.path, parsed);
     } else if (prev !== undefined) {
-      errors.push({ file: f.path, message: `${f.path}:${syntax.line}: ${syntax.message}; ${keptNote(prev)}` });
+      errors.push({ file: f.path, message: `${f.path}:${syntax.line}: ${syntax.message}; ${kept(prev)}` });
       files.set(f.path, prev);
     } else {
       // Nothing earlier to keep: serve the documents that did parse.
-      errors.push({ file: f.path, message: `${f.path}:${syntax.line}: ${syntax.message}; using the ${parsed.records.length + parsed.mirrored.length} objects of the documents that parse` });
+      errors.push({ file: f.path, message: `${f.path}:${syntax.line}: ${syntax.message}; using the ${parser.count(parsed)} objects of the documents that parse` });
       files.set(f.path, parsed);
     }
   }
-  for (const fo of files.values()) warnings.push(...fo.warnings);
-  const records = combine([...files.values()], kinds, warnings);
-  return { records, warnings, errors, fileCount: listing.files.length, files };
-}
-
-/** One Kubernetes object found in a file, unconverted. */
-export interface FoundObject {
-  readonly file: string;
-  readonly body: Json;
+  return { files, errors };
 }
 
 /**
- * Every object of every file of a listing, unconverted, for other readers of
- * the same folders (DNSRecords convert their kinds); read and syntax errors
- * become `FILE:LINE: what` warnings.
+ * Reads every file of a listing and converts what it holds, given what each
+ * file contributed at the previous read (`previous`, empty at the start).
  */
-export async function readManifestObjects(listing: ManifestListing, warnings: string[]): Promise<FoundObject[]> {
-  const objects: FoundObject[] = [];
-  for (const f of listing.files) {
-    let text: string;
-    try {
-      text = await readFile(f.path, 'utf8');
-    } catch (e) {
-      warnings.push(`${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      continue;
-    }
-    for (const doc of documentsOf(text, f.path)) {
-      if (doc instanceof ManifestSyntaxError) { warnings.push(`${f.path}:${doc.line}: ${doc.message}`); continue; }
-      const { value, line } = doc;
-      if (value === null) continue;
-      if (!isObj(value)) { warnings.push(`${f.path}:${line}: document is not a Kubernetes object`); continue; }
-      if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
-        for (const item of value.items) if (isObj(item)) objects.push({ file: f.path, body: item });
-        continue;
-      }
-      objects.push({ file: f.path, body: value });
-    }
-  }
-  return objects;
+export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[], previous: ReadonlyMap<string, unknown> = new Map()): Promise<ManifestContent & { files: ReadonlyMap<string, FileObjects> }> {
+  const pool = new StringPool();
+  const { files, errors } = await readFilesKeepingLastGood<FileObjects>(listing, previous, {
+    parse: (text, f, prev) => {
+      const { syntax, ...parsed } = parseManifestFile(text, f.path, f, prev, pool);
+      return { parsed, syntax };
+    },
+    count: (fo) => fo.records.length + fo.mirrored.length,
+  });
+  const warnings: string[] = [];
+  for (const fo of files.values()) warnings.push(...fo.warnings);
+  const records = combine([...files.values()], kinds, warnings);
+  return { records, warnings, errors, fileCount: listing.files.length, files };
 }

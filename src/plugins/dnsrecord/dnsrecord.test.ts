@@ -95,7 +95,7 @@ test('an edit is answered after the re-read; garbage in a file keeps the names s
   writeFileSync(join(dir, 'broken.yaml'), 'kind: DNSRecord\nmetadata: {name: b}\nspec: {host: "bad host", paths: []}\n');
   await waitUntil(() => server.logs.some((l) => l.includes('broken.yaml') && l.includes('bad host')), { timeoutMs: 5000 });
   assert.deepEqual((await dig(server.port, 'node1.com', 'A')).answer.map((a) => a.data), ['127.0.0.1']);
-  assert.ok(server.logs.some((l) => /\[WARNING\] plugin\/dnsrecord: .*broken\.yaml: DNSRecord default\/b: host "bad host" is not a DNS name/.test(l)));
+  assert.ok(server.logs.some((l) => /\[WARNING\] plugin\/dnsrecord: .*broken\.yaml:1: DNSRecord default\/b: host "bad host" is not a DNS name/.test(l)));
 });
 
 test('two records claiming one host: the older keeps it and the other is reported', async () => {

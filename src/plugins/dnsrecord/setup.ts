@@ -13,6 +13,7 @@ import { isAbsolute, join } from 'node:path';
 import { CorefileError } from '../../corefile/errors.ts';
 import type { Directive } from '../../corefile/parser.ts';
 import { canonicalIp } from '../../dns/ip.ts';
+import { manifestErrorCounter } from '../../cluster/manifests/manifest-metrics.ts';
 import { DnsRecordFeeds, type DnsRecordSourceConfig } from '../../dnsrecord/feeds.ts';
 import { argCount, children, duration, fail, Fallthrough, int, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
@@ -106,7 +107,7 @@ export const dnsrecord: PluginDefinition = {
   setup(d, ctx) {
     const o = parseDnsRecordDirective(d, ctx);
     const log = ctx.logger.plugin(P);
-    const feeds = new DnsRecordFeeds({ source: o.source, logger: log });
+    const feeds = new DnsRecordFeeds({ source: o.source, logger: log, onFileError: manifestErrorCounter(ctx.services, P) });
     const build = (): DnsRecordAnswers => new DnsRecordAnswers(o.zones, feeds.records.winners(), feeds.cluster, o.gateways, o.ttl);
     const handler = new DnsRecordHandler(build(), o.fallthrough);
     // Synchronous on every change: the next query already sees the new answers.
