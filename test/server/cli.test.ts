@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dig, runClient } from '../support/harness.ts';
-import { BIN, CliServer, freePort, runCli } from './helpers/cli.ts';
+import { BIN, CliServer, runCli } from './helpers/cli.ts';
+import { freePort } from '../support/ports.ts';
 
 let dir: string;
 

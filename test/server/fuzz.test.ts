@@ -11,8 +11,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage } from '../../src/dns/message.ts';
 import { Rcode, Type } from '../../src/dns/constants.ts';
-import { appendOpt, bytes, query, TcpClient, UdpClient } from './helpers/wire.ts';
+import { appendOpt, bytes, query, TcpClient } from './helpers/wire.ts';
 import { startTestServer, type StartedServer } from './helpers/server.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 const SEED = 0x5eed1234;
 const UDP_MUTATIONS = 3000;

@@ -9,7 +9,9 @@ import { App } from '../../src/app/app.ts';
 import { decodeMessage, encodeQuery, type DecodedMessage, type QueryOptions } from '../../src/dns/message.ts';
 import { typeFromName } from '../../src/dns/constants.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
+import type { PluginRegistry } from '../../src/plugin/registry.ts';
 import { serveQuery, ServeStats } from '../../src/server/serve.ts';
+import type { TcpOptions } from '../../src/server/tcp-listener.ts';
 
 export interface TestServer {
   readonly app: App;
@@ -17,15 +19,43 @@ export interface TestServer {
   readonly port: number;
   /** Log lines written so far. */
   readonly logs: string[];
-  stop(): Promise<void>;
+  /** Fatal messages (a detected loop, ...): recorded and logged, the test process does not exit. */
+  readonly fatal: string[];
+  /** Stops once; later calls do nothing. */
+  stop(graceMs?: number): Promise<void>;
 }
 
-/** Start a server from Corefile text. Use `.:0 { bind 127.0.0.1 ... }` blocks so it binds an ephemeral loopback port. */
-export async function startServer(corefile: string, opts: { path?: string; env?: Record<string, string | undefined> } = {}): Promise<TestServer> {
-  const logger = memoryLogger();
-  const app = new App({ corefilePath: opts.path ?? 'Corefile', corefileText: opts.path ? undefined : corefile, logger, env: opts.env ?? process.env, tcp: { idleTimeoutMs: 2000, maxConnections: 200 } });
+export interface StartOptions {
+  /** Corefile path: read from disk when `corefile` is '', else only the name in messages (and the base of relative paths). */
+  path?: string;
+  env?: Record<string, string | undefined>;
+  registry?: PluginRegistry;
+  tcp?: TcpOptions;
+  format?: 'text' | 'json';
+  udpBatch?: boolean;
+}
+
+/**
+ * The one test server starter: an App from Corefile text (or a file), on the
+ * ports the Corefile names (`.:0 { bind 127.0.0.1 ... }` for an ephemeral
+ * loopback port; a block without a port gets 0 too, never 53).
+ */
+export async function startServer(corefile: string, opts: StartOptions = {}): Promise<TestServer> {
+  const logger = memoryLogger(opts.format ?? 'text');
+  const fatal: string[] = [];
+  const fromFile = corefile === '' && opts.path !== undefined;
+  const app = new App({
+    corefilePath: opts.path ?? 'Corefile', ...(fromFile ? {} : { corefileText: corefile }), logger, dnsPort: 0,
+    env: opts.env ?? process.env, tcp: opts.tcp ?? { idleTimeoutMs: 2000, maxConnections: 200 },
+    ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.udpBatch ? { udpBatch: true } : {}),
+    fatal: (m) => { fatal.push(m); logger.error(`fatal: ${m}`); },
+  });
   await app.start();
-  return { app, port: app.port(), logs: logger.lines, stop: () => app.stop(1000) };
+  let stopped = false;
+  return {
+    app, port: app.port(), logs: logger.lines, fatal,
+    stop: async (graceMs = 1000) => { if (!stopped) { stopped = true; await app.stop(graceMs); } },
+  };
 }
 
 export interface InjectOptions extends QueryOptions {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Rcode } from '../../dns/constants.ts';
 import { dig, inject, runClient, startServer } from '../../../test/support/harness.ts';
 import { startDnsmasq, type Dnsmasq } from '../../../test/support/dnsmasq.ts';
-import { deadPort } from '../../../test/support/fake-upstream.ts';
+import { deadPort } from '../../../test/support/ports.ts';
+
 
 let dnsmasq: Dnsmasq;
 let dir = '';

@@ -12,9 +12,10 @@ import { Rcode, Type } from '../../dns/constants.ts';
 import { rrs } from '../../dns/rr.ts';
 import { metricsRegistry } from '../../metrics/registry.ts';
 import { dig, inject, startServer, type TestServer } from '../../../test/support/harness.ts';
-import { deadPort, replyBytes, spoofedReply, startFakeUpstream, type FakeUpstream } from '../../../test/support/fake-upstream.ts';
+import { replyBytes, spoofedReply, startFakeUpstream, type FakeUpstream } from '../../../test/support/fake-upstream.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';
 import type { Forward } from './forward.ts';
+import { deadPort } from '../../../test/support/ports.ts';
 
 const addrOf = (u: FakeUpstream): string => u.address;
 
