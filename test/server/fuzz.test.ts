@@ -16,9 +16,9 @@ import { startTestServer, type StartedServer } from './helpers/server.ts';
 import { UdpClient } from '../support/udp-client.ts';
 
 const SEED = 0x5eed1234;
-const UDP_MUTATIONS = 3000;
+// A fixed count, not a time budget: the same mutants run on a fast or a loaded machine (speed is bench/'s).
+const UDP_MUTATIONS = 1000;
 const TCP_MUTATIONS = 500;
-const TIME_BUDGET_MS = 10_000;
 
 /** mulberry32: small, seedable, good enough to pick mutations. */
 function rng(seed: number): () => number {
@@ -77,11 +77,10 @@ after(async () => {
 test(`UDP: ${UDP_MUTATIONS} mutations (seed ${SEED.toString(16)}), a good query answered after each`, async () => {
   const rand = rng(SEED);
   const udp = await UdpClient.open(server.port);
-  const deadline = Date.now() + TIME_BUDGET_MS;
   let done = 0;
   let replies = 0;
   try {
-    for (let i = 0; i < UDP_MUTATIONS && Date.now() < deadline; i++) {
+    for (let i = 0; i < UDP_MUTATIONS; i++) {
       const id = i % 60000;
       const mutant = mutate(rand);
       udp.send(mutant);
@@ -102,7 +101,7 @@ test(`UDP: ${UDP_MUTATIONS} mutations (seed ${SEED.toString(16)}), a good query 
   } finally {
     await udp.close();
   }
-  assert.ok(done >= 500, `at least 500 mutations ran in the time budget (${done})`);
+  assert.equal(done, UDP_MUTATIONS, 'every mutation was followed by an answered good query');
   assert.ok(replies > 0 && replies < done, `some mutants were answered (FORMERR, NOTIMP, ...), some dropped: ${replies} of ${done}`);
   assert.equal(server.app.server.stats.panics, 0, 'no handler panicked');
 });
