@@ -14,7 +14,7 @@ import { httpGet } from '../ops/ops-support.ts';
 import { dig } from '../support/harness.ts';
 import { ns, svc } from '../support/k8s-objects.ts';
 import { makeTempDir, removeDir } from '../support/kubeconfig.ts';
-import { waitUntil } from '../support/wait-until.ts';
+import { ioUntil, waitUntil } from '../support/wait-until.ts';
 import { answers, digUntil, kube, kubeconfigFor, liveCorefile, silentServer, startApi, startInBackground } from './live-support.ts';
 
 const Z = 'cluster.local.';
@@ -32,15 +32,6 @@ function mockedClock(t: { after: (fn: () => void) => void }): { tick(ms: number)
   const restore = (): void => { if (on) { on = false; mock.timers.reset(); } };
   t.after(restore);
   return { tick: (ms) => { mock.timers.tick(ms); }, restore };
-}
-
-async function ioUntil(cond: () => boolean, ms = 5000): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => { setImmediate(r); });
-  }
-  return true;
 }
 
 /**

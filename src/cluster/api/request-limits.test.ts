@@ -14,7 +14,7 @@ import { FakeApiServer } from '../../../test/support/fake-apiserver.ts';
 import { namespaceObject, serviceObject } from '../../../test/support/fake-objects.ts';
 import { RecordingLogger } from '../../../test/support/recording-logger.ts';
 import { RecordingSink } from '../../../test/support/recording-sink.ts';
-import { waitUntil } from '../../../test/support/wait-until.ts';
+import { ioUntil, waitUntil } from '../../../test/support/wait-until.ts';
 import type { RestClientObserver } from './client.ts';
 import { KubernetesApiSource } from './source.ts';
 
@@ -47,19 +47,6 @@ async function silentServer(): Promise<{ url: string; received: () => number; cl
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-}
-
-/**
- * Lets real I/O run while setTimeout and Date are mocked: polls `cond` between
- * setImmediate turns (not mocked) for at most `ms` of real time (performance.now is not mocked).
- */
-async function ioUntil(cond: () => boolean, ms = 5000): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((r) => { setImmediate(r); });
-  }
-  return true;
 }
 
 test('apiserver_qps + apiserver_burst: request starts (list pages, watch starts) stay within BURST + QPS x elapsed', async (t) => {
