@@ -99,12 +99,12 @@ export interface DigResult {
   raw: string;
 }
 
-/** Run a real client (`dig` or `kdig`) against 127.0.0.1:port. */
+/** Run a real client (`dig` or `kdig`) against 127.0.0.1:port, its own socket bound to 127.0.0.1 (`-b`). */
 export function runClient(client: 'dig' | 'kdig', port: number, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     // dig and kdig spell the timeout and retry options differently (kdig rejects +time/+tries).
     const patience = client === 'kdig' ? ['+timeout=2', '+retry=0'] : ['+time=2', '+tries=1'];
-    execFile(client, ['@127.0.0.1', '-p', String(port), ...patience, ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
+    execFile(client, ['@127.0.0.1', '-p', String(port), '-b', '127.0.0.1', ...patience, ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
       if (err && !stdout) reject(new Error(`${client} failed: ${err.message} ${stderr}`));
       else resolve(stdout);
     });

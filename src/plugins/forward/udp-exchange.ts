@@ -21,6 +21,8 @@ export interface UdpTarget {
 /** Counts of what came back that was not the answer (tests and debugging). */
 export interface UdpStats {
   mismatched: number;
+  /** Exchanges that ended at the read timeout (no answer at all). */
+  timeouts: number;
 }
 
 /** Sends `query` and resolves with the first datagram that answers it; rejects with UpstreamError. */
@@ -51,6 +53,7 @@ class UdpExchange {
     this.#stats = stats;
     this.#socket = createSocket(target.family === 6 ? 'udp6' : 'udp4');
     this.#timer = setTimeout(() => {
+      if (this.#stats !== null && !this.#done) this.#stats.timeouts++;
       this.#fail(new UpstreamError('ETIMEDOUT', target.label, `read udp ${target.label}: i/o timeout`));
     }, timeoutMs);
   }

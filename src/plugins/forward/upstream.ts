@@ -42,7 +42,7 @@ export class Upstream {
   readonly tcp: TcpPool;
   /** Consecutive failures (queries and probes) since the last answer. */
   fails = 0;
-  readonly udpStats: UdpStats = { mismatched: 0 };
+  readonly udpStats: UdpStats = { mismatched: 0, timeouts: 0 };
   readonly #health: HealthOptions;
   readonly #metrics: ForwardMetrics;
   readonly #log: Logger;
