@@ -88,6 +88,7 @@ clusterSourceContract('ManifestSource run by a StateHub, relayed to a worker', (
     async remove(kind: ClusterKind, namespace, name) {
       await unlink(fileOf(dir, kind, kind === 'Namespace' ? '' : namespace, name));
     },
+    witness: () => new ManifestSource({ paths: [dir], logger: memoryLogger(), debounceMs: 20, pollIntervalMs: 200 }),
     async cleanup() {
       await primarySide?.stop();
       await removeDir(dir);
