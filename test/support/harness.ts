@@ -47,7 +47,7 @@ export async function startServer(corefile: string, opts: StartOptions = {}): Pr
   const app = new App({
     corefilePath: opts.path ?? 'Corefile', ...(fromFile ? {} : { corefileText: corefile }), logger, dnsPort: 0,
     env: opts.env ?? process.env, tcp: opts.tcp ?? { idleTimeoutMs: 2000, maxConnections: 200 },
-    ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.udpBatch ? { udpBatch: true } : {}),
+    ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.udpBatch !== undefined ? { udpBatch: opts.udpBatch } : {}),
     fatal: (m) => { fatal.push(m); logger.error(`fatal: ${m}`); },
   });
   await app.start();
