@@ -127,15 +127,20 @@ export class Rng {
   float(): number { return this.u32() / 4294967296; }
   /** Uniform integer in [lo, hi]. */
   int(lo: number, hi: number): number { return lo + Math.floor(this.float() * (hi - lo + 1)); }
-  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.float() * xs.length)]; }
+  /** One of `xs`, uniformly or with the given relative weights. */
+  pick<T>(xs: readonly T[], weights?: readonly number[]): T {
+    const x = xs[weights ? this.weighted(weights) : Math.floor(this.float() * xs.length)];
+    if (x === undefined) throw new Error('pick from an empty list');
+    return x;
+  }
   chance(p: number): boolean { return this.float() < p; }
   /** Index drawn with the given relative weights. */
   weighted(weights: readonly number[]): number {
     let total = 0;
     for (const w of weights) total += w;
     let x = this.float() * total;
-    for (let i = 0; i < weights.length; i++) {
-      x -= weights[i];
+    for (const [i, w] of weights.entries()) {
+      x -= w;
       if (x < 0) return i;
     }
     return weights.length - 1;
@@ -143,7 +148,7 @@ export class Rng {
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = Math.floor(this.float() * (i + 1));
-      const t = xs[i]; xs[i] = xs[j]; xs[j] = t;
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
     }
     return xs;
   }
@@ -229,7 +234,7 @@ export function generateCluster(services: number, seed = 1): GenService[] {
   }
 
   while (out.length < services) {
-    const namespace = nsNames[rng.weighted(nsWeights)];
+    const namespace = rng.pick(nsNames, nsWeights);
     const headless = rng.chance(0.2);
     const base = `${rng.pick(SVC_A)}-${headless ? rng.pick(HEADLESS_B) : rng.pick(SVC_B)}`;
     const names = taken.get(namespace)!;
@@ -240,7 +245,7 @@ export function generateCluster(services: number, seed = 1): GenService[] {
     const portNames = rng.shuffle([...PORT_NAMES]).slice(0, portCount).sort();
     const ports: GenPort[] = portNames.map((pn) => ({
       name: pn,
-      port: rng.pick(PORT_DEFS[pn]),
+      port: rng.pick(PORT_DEFS[pn] ?? [80]),
       protocol: rng.chance(pn === 'metrics' ? 0.15 : 0.05) ? 'udp' : 'tcp',
     }));
 
@@ -450,7 +455,7 @@ function writeMix(mix: Mix, gens: Record<Exclude<Mix, 'blend'>, Gen>, rng: Rng, 
   const sample: ExpectedQuery[] = [];
   const every = Math.max(1, Math.floor(lines / 40));
   for (let i = 0; i < lines; i++) {
-    const q = mix === 'blend' ? gens[keys[rng.weighted(weights)]]() : gens[mix]();
+    const q = mix === 'blend' ? gens[rng.pick(keys, weights)]() : gens[mix]();
     out.push(`${q.name} ${q.qtype}`);
     counts[q.rcode] = (counts[q.rcode] ?? 0) + 1;
     if (i % every === 0) sample.push(q);

@@ -54,7 +54,7 @@ export function encodeQuery(id: number, name: string, qtype: string): Buffer {
 function skipName(buf: Buffer, off: number): number {
   for (;;) {
     if (off >= buf.length) throw new Error('truncated name');
-    const len = buf[off];
+    const len = buf[off] ?? 0;
     if ((len & 0xc0) === 0xc0) return off + 2;
     if (len === 0) return off + 1;
     off += 1 + len;

@@ -60,7 +60,7 @@ export function parseDnsperf(text: string, command: string, clientCpuS = NaN): D
   const rcodes: Record<string, number> = {};
   const rc = /Response codes:\s+(.*)/.exec(text);
   if (rc) {
-    for (const m of rc[1].matchAll(/([A-Z]+)\s+(\d+)\s+\(/g)) rcodes[m[1]] = Number(m[2]);
+    for (const [, code = '', count] of (rc[1] ?? '').matchAll(/([A-Z]+)\s+(\d+)\s+\(/g)) rcodes[code] = Number(count);
   }
   const lat = /Average Latency \(s\):\s+([\d.]+)\s+\(min\s+([\d.]+),\s+max\s+([\d.]+)\)/.exec(text);
   return {

@@ -29,7 +29,7 @@ export interface LatencyResult {
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? NaN;
 }
 
 /** Latencies (µs) of the `> RCODE name type seconds` lines of dnsperf -v. */
@@ -77,7 +77,7 @@ export async function measureLatency(opts: LatencyOptions): Promise<LatencyResul
     p50Us: percentile(lat, 50),
     p99Us: percentile(lat, 99),
     p999Us: percentile(lat, 99.9),
-    maxUs: lat.length > 0 ? lat[lat.length - 1] : NaN,
+    maxUs: lat.at(-1) ?? NaN,
     clientCpuS: r.clientCpuS,
     command: r.command,
   };

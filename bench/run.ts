@@ -128,7 +128,7 @@ async function environment(): Promise<BenchEnvironment> {
   let cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (m) cpuModel = m[1].trim();
+    if (m) cpuModel = (m[1] ?? '').trim();
   } catch { /* not Linux? */ }
   return {
     date: new Date().toISOString().slice(0, 10),
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
       }
       peers.push(await benchPeer(peer, zoneData, settings));
     }
-    results.push({ services: size, stats: zoneData.stats, queryLines: zoneData.mixes[settings.mixes[0]].lines, generateMs, peers, notRun });
+    results.push({ services: size, stats: zoneData.stats, queryLines: zoneData.mixes[settings.mixes[0] ?? 'blend'].lines, generateMs, peers, notRun });
   }
 
   let cached: ZoneData | null = null;

@@ -152,7 +152,7 @@ export async function launch(opts: LaunchOptions): Promise<RunningPeer> {
   const taskset = requireBinary('taskset');
   const t0 = performance.now();
   const cpus = opts.cpus === undefined ? SERVER_CPU : opts.cpus;
-  const [cmd0, ...argv] = [...niceArgs(), ...(cpus === null ? [] : [taskset, '-c', cpus]), opts.cmd, ...opts.args];
+  const [cmd0 = opts.cmd, ...argv] = [...niceArgs(), ...(cpus === null ? [] : [taskset, '-c', cpus]), opts.cmd, ...opts.args];
   const child = spawn(cmd0, argv, {
     cwd: opts.cwd ?? opts.workDir,
     env: opts.env ?? process.env,

@@ -23,7 +23,7 @@ export interface AppOptions {
   /** Path of the Corefile; with `corefileText` it only names the source in errors. */
   readonly corefilePath: string;
   /** Corefile contents, instead of reading corefilePath (tests, the built-in default). */
-  readonly corefileText?: string;
+  readonly corefileText?: string | undefined;
   readonly dnsPort?: number;
   readonly logger: Logger;
   readonly registry?: PluginRegistry;

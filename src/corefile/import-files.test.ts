@@ -65,12 +65,12 @@ test('imports snippets files, globs in name order, and server blocks at top leve
     blocks.map((b) => b.keys.map((k) => k.zone)),
     [['.'], ['x.org.'], ['y.org.']],
   );
-  assert.deepEqual(names(blocks[0].directives), ['cache 30', 'log', 'forward . 1.1.1.1', 'errors']);
-  assert.deepEqual(names(blocks[0].directives[2].block ?? []), ['force_tcp']);
-  assert.deepEqual(names(blocks[1].directives), ['whoami']);
+  assert.deepEqual(names(blocks[0]!.directives), ['cache 30', 'log', 'forward . 1.1.1.1', 'errors']);
+  assert.deepEqual(names(blocks[0]!.directives[2]!.block ?? []), ['force_tcp']);
+  assert.deepEqual(names(blocks[1]!.directives), ['whoami']);
   // Positions point into the file each token came from.
   assert.deepEqual(
-    blocks[0].directives.map((d) => [path.relative(dir, d.file), d.line]),
+    blocks[0]!.directives.map((d) => [path.relative(dir, d.file), d.line]),
     [
       [path.join('plugins', 'a.conf'), 2],
       [path.join('plugins', 'b.conf'), 1],
@@ -78,18 +78,18 @@ test('imports snippets files, globs in name order, and server blocks at top leve
       ['snippets.conf', 2],
     ],
   );
-  assert.equal(blocks[0].file, corefile);
-  assert.equal(blocks[1].file, path.join(dir, 'zones', 'x.server'));
-  assert.equal(blocks[1].directives[0].file, path.join(dir, 'inner.conf'));
+  assert.equal(blocks[0]!.file, corefile);
+  assert.equal(blocks[1]!.file, path.join(dir, 'zones', 'x.server'));
+  assert.equal(blocks[1]!.directives[0]!.file, path.join(dir, 'inner.conf'));
 });
 
 test('imports are relative to the importing file; absolute paths and env work too', () => {
   const blocks = parseCorefile(`. {\n import {$D}/inner.conf\n}`, path.join(dir, 'sub', 'Corefile'), {
     env: { D: dir },
   });
-  assert.deepEqual(names(blocks[0].directives), ['whoami']);
+  assert.deepEqual(names(blocks[0]!.directives), ['whoami']);
   const rel = parseCorefile('. {\n import ../inner.conf\n}', path.join(dir, 'sub', 'Corefile'));
-  assert.deepEqual(names(rel[0].directives), ['whoami']);
+  assert.deepEqual(names(rel[0]!.directives), ['whoami']);
 });
 
 test('a missing plain file is an error; a glob matching nothing is not', () => {
@@ -98,7 +98,7 @@ test('a missing plain file is an error; a glob matching nothing is not', () => {
   const ok = write('missing/Corefile2', '. {\n  import none-*.conf\n  import none?/x.conf\n}\n');
   assert.throws(() => parseCorefileFile(ok), /wildcards are only supported in the last path segment/);
   write('missing/Corefile3', '. {\n  import none-*.conf\n  log\n}\n');
-  assert.deepEqual(names(parseCorefileFile(path.join(dir, 'missing/Corefile3'))[0].directives), ['log']);
+  assert.deepEqual(names(parseCorefileFile(path.join(dir, 'missing/Corefile3'))[0]!.directives), ['log']);
 });
 
 test('importing a directory by name is an error', () => {
@@ -134,7 +134,7 @@ test('a block must be closed in the file or snippet that opened it', () => {
   const c2 = write('frames/Corefile2', 'import zones/*.server\n');
   const blocks = parseCorefileFile(c2);
   assert.deepEqual(
-    blocks.map((b) => [b.keys[0].zone, ...names(b.directives)]),
+    blocks.map((b) => [b.keys[0]!.zone, ...names(b.directives)]),
     [
       ['a.org.', 'log'],
       ['b.org.', 'errors', 'whoami'],
@@ -151,7 +151,7 @@ test('import cycles are errors', () => {
   throwsExactly(() => parseCorefileFile(self), `${self}:1: import cycle: ${self} -> ${self}`);
   // The same file imported twice side by side is not a cycle.
   const twice = write('cycle/Twice', '. {\n  import ../inner.conf\n  import ../inner.conf\n}\n');
-  assert.deepEqual(names(parseCorefileFile(twice)[0].directives), ['whoami', 'whoami']);
+  assert.deepEqual(names(parseCorefileFile(twice)[0]!.directives), ['whoami', 'whoami']);
 });
 
 test('a snippet and a file importing each other is a cycle', () => {
@@ -171,9 +171,9 @@ test('readFile option serves the Corefile and its imports', () => {
     return text;
   };
   const blocks = parseCorefileFile('/virtual/Corefile', { readFile });
-  assert.deepEqual(names(blocks[0].directives), ['log', 'errors']);
-  assert.equal(blocks[0].directives[1].file, '/virtual/parts/p.conf');
-  assert.equal(blocks[0].directives[1].line, 2);
+  assert.deepEqual(names(blocks[0]!.directives), ['log', 'errors']);
+  assert.equal(blocks[0]!.directives[1]!.file, '/virtual/parts/p.conf');
+  assert.equal(blocks[0]!.directives[1]!.line, 2);
   throwsExactly(
     () => parseCorefile('. {\n  import nope.conf\n}', '/virtual/Corefile', { readFile }),
     "/virtual/Corefile:2: import 'nope.conf': no snippet or file with that name",

@@ -23,7 +23,7 @@ const WILDCARD = /[*?[]/;
 function globToRegExp(pattern: string): RegExp {
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
+    const c = pattern.charAt(i);
     if (c === '*') re += '.*';
     else if (c === '?') re += '.';
     else if (c === '[') {

@@ -49,8 +49,8 @@ test('quoted strings: spaces, newlines, escapes, adjacent text', () => {
     ['word', 'b', 1, 1],
     ['word', 'mid"dle"', 1, 1],
   ]);
-  assert.equal(tokenize('"{"', 'F', {})[0].kind, 'word');
-  assert.equal(tokenize('"{"', 'F', {})[0].quoted, true);
+  assert.equal(tokenize('"{"', 'F', {})[0]!.kind, 'word');
+  assert.equal(tokenize('"{"', 'F', {})[0]!.quoted, true);
   assert.throws(() => tokenize('a\n`open', 'F', {}), { name: 'CorefileError', message: 'F:2: unterminated quoted string' });
 });
 

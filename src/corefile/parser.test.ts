@@ -49,7 +49,7 @@ const KUBEADM = `.:53 {
 test('kubeadm default Corefile', () => {
   const blocks = parse(KUBEADM);
   assert.equal(blocks.length, 1);
-  const [b] = blocks;
+  const b = blocks[0]!;
   assert.deepEqual(b.keys, [{ raw: '.:53', scheme: 'dns', zone: '.', port: 53, file: 'Corefile', line: 1 }]);
   assert.equal(b.file, 'Corefile');
   assert.equal(b.line, 1);
@@ -75,7 +75,7 @@ test('kubeadm default Corefile', () => {
     b.directives.map((d) => d.line),
     [2, 3, 6, 7, 12, 13, 16, 17, 18, 19],
   );
-  const k8s = b.directives[3];
+  const k8s = b.directives[3]!;
   assert.deepEqual(
     k8s.block?.map((d) => [d.name, d.file, d.line]),
     [
@@ -84,7 +84,7 @@ test('kubeadm default Corefile', () => {
       ['ttl', 'Corefile', 10],
     ],
   );
-  assert.equal(b.directives[0].block, null);
+  assert.equal(b.directives[0]!.block, null);
 });
 
 test('NodeLocal DNSCache Corefile', () => {
@@ -113,12 +113,12 @@ test('NodeLocal DNSCache Corefile', () => {
     const s = shape(b.directives);
     assert.deepEqual(s[1], ['cache', [['success', '9984', '30'], ['denial', '9984', '5']]]);
     assert.deepEqual(s[4], ['bind', '169.254.20.10']);
-    assert.deepEqual(s[5][0], 'forward');
-    assert.deepEqual(s[5][3], [['force_tcp']]);
+    assert.deepEqual(s[5]![0], 'forward');
+    assert.deepEqual(s[5]![3], [['force_tcp']]);
     assert.deepEqual(s[6], ['prometheus', ':9253']);
     assert.deepEqual(s[7], ['health', '169.254.20.10:8080']);
   }
-  assert.deepEqual(shape(blocks[3].directives)[5], ['forward', '.', '/etc/resolv.conf', [['force_tcp']]]);
+  assert.deepEqual(shape(blocks[3]!.directives)[5], ['forward', '.', '/etc/resolv.conf', [['force_tcp']]]);
 });
 
 /** [name, corefile, expected zones per block, expected directive shapes per block] */
@@ -232,12 +232,12 @@ test('CorefileError carries file, line and the bare message', () => {
   assert.equal(e.line, 3);
   assert.equal(e.what, "unexpected '}'");
   assert.ok(e instanceof Error);
-  const d = parse('. {\n  log a b\n}')[0].directives[0];
+  const d = parse('. {\n  log a b\n}')[0]!.directives[0]!;
   assert.equal(CorefileError.at(d, 'too many arguments').message, 'Corefile:2: too many arguments');
 });
 
 test('a quoted token keeps the line it starts on; later lines are counted', () => {
-  const [b] = parse('. {\n template "line\ntwo\nthree" after\n log\n}');
+  const b = parse('. {\n template "line\ntwo\nthree" after\n log\n}')[0]!;
   assert.deepEqual(shape(b.directives), [['template', 'line\ntwo\nthree', 'after'], ['log']]);
   assert.deepEqual(
     b.directives.map((d) => d.line),
@@ -247,9 +247,9 @@ test('a quoted token keeps the line it starts on; later lines are counted', () =
 
 test('environment substitution', () => {
   const env = { ZONE: 'example.org', PORT: '1053', UP: '10.0.0.1', EMPTY: '' };
-  const [b] = parse('{$ZONE}:{$PORT} {\n forward . {$UP}:53 {%UP%}\n log "{$ZONE}" pre{$MISSING}post\n cache `{$UP}`\n}', env);
+  const b = parse('{$ZONE}:{$PORT} {\n forward . {$UP}:53 {%UP%}\n log "{$ZONE}" pre{$MISSING}post\n cache `{$UP}`\n}', env)[0]!;
   assert.deepEqual(zones(b), ['example.org.:1053']);
-  assert.equal(b.keys[0].raw, 'example.org:1053');
+  assert.equal(b.keys[0]!.raw, 'example.org:1053');
   assert.deepEqual(shape(b.directives), [
     ['forward', '.', '10.0.0.1:53', '10.0.0.1'],
     ['log', 'example.org', 'prepost'],
@@ -260,7 +260,7 @@ test('environment substitution', () => {
 test('environment defaults to process.env', () => {
   process.env.CLUSTERDNS_PARSER_TEST = 'from-env';
   try {
-    const [b] = parseCorefile('. {\n log {$CLUSTERDNS_PARSER_TEST}\n}', 'Corefile');
+    const b = parseCorefile('. {\n log {$CLUSTERDNS_PARSER_TEST}\n}', 'Corefile')[0]!;
     assert.deepEqual(shape(b.directives), [['log', 'from-env']]);
   } finally {
     delete process.env.CLUSTERDNS_PARSER_TEST;
@@ -268,7 +268,7 @@ test('environment defaults to process.env', () => {
 });
 
 test('directives from a snippet keep the position of the snippet text', () => {
-  const [b] = parse('(s) {\n errors\n}\n. {\n log\n import s\n}');
+  const b = parse('(s) {\n errors\n}\n. {\n log\n import s\n}')[0]!;
   assert.deepEqual(
     b.directives.map((d) => [d.name, d.line]),
     [
@@ -279,7 +279,7 @@ test('directives from a snippet keep the position of the snippet text', () => {
 });
 
 test('multiple zones per key keep raw, port and line', () => {
-  const [b] = parse('\n\n10.0.0.0/22:5353, example.org {\n}');
+  const b = parse('\n\n10.0.0.0/22:5353, example.org {\n}')[0]!;
   assert.equal(b.keys.length, 5);
   assert.ok(b.keys.slice(0, 4).every((k) => k.raw === '10.0.0.0/22:5353' && k.port === 5353 && k.line === 3));
   assert.deepEqual(b.keys[4], { raw: 'example.org', scheme: 'dns', zone: 'example.org.', port: null, file: 'Corefile', line: 3 });
@@ -287,7 +287,7 @@ test('multiple zones per key keep raw, port and line', () => {
 });
 
 test('reverse zone /17 key expands to 128 zones', () => {
-  const [b] = parse('10.0.0.0/17 {\n}');
+  const b = parse('10.0.0.0/17 {\n}')[0]!;
   assert.equal(b.keys.length, 128);
-  assert.equal(b.keys[127].zone, '127.0.10.in-addr.arpa.');
+  assert.equal(b.keys[127]!.zone, '127.0.10.in-addr.arpa.');
 });

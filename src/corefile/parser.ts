@@ -38,7 +38,7 @@ export interface ServerBlock {
 
 export interface ParseOptions {
   /** Variables for `{$NAME}` / `{%NAME%}`; defaults to process.env. */
-  env?: Readonly<Record<string, string | undefined>>;
+  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Reads imported files (and the file of parseCorefileFile); defaults to fs.readFileSync(path, 'utf8'). */
   readFile?: (path: string) => string;
 }
@@ -83,10 +83,9 @@ class TokenStream {
 
   peek(): Entry | null {
     if (this.#peeked) return this.#peeked;
-    while (this.#frames.length > 0) {
-      const frame = this.#frames[this.#frames.length - 1];
-      if (frame.pos < frame.tokens.length) {
-        const tok = frame.tokens[frame.pos];
+    for (let frame = this.#frames.at(-1); frame !== undefined; frame = this.#frames.at(-1)) {
+      const tok = frame.tokens[frame.pos];
+      if (tok !== undefined) {
         const last = this.#last;
         const newLine = this.#boundary || last === null || last.file !== tok.file || tok.line > last.endLine;
         this.#peeked = { tok, newLine, frame };
@@ -166,8 +165,8 @@ class Parser {
       }
       if (e.newLine && !expectMore) break;
     }
-    if (keys.length === 0) throw CorefileError.at(start, 'empty server block key');
     const first = keys[0];
+    if (first === undefined) throw CorefileError.at(start, 'empty server block key');
 
     const open = s.peek();
     const braced = open !== null && open.tok.kind === 'open';
@@ -177,7 +176,7 @@ class Parser {
     if (snippet) {
       if (keys.length > 1) throw CorefileError.at(first, `a snippet definition '${snippet[0]}' must be the only key of its block`);
       if (!braced) throw CorefileError.at(first, `snippet '${snippet[1]}' needs a '{' block on the same line`);
-      this.#defineSnippet(snippet[1], first, open);
+      this.#defineSnippet(snippet[1] ?? '', first, open);
       return null;
     }
 
@@ -267,10 +266,10 @@ class Parser {
     const { tok: at, frame } = s.next()!;
     const args: Token[] = [];
     for (let e = s.peek(); e && !e.newLine && e.tok.kind === 'word'; e = s.peek()) args.push(s.next()!.tok);
-    if (args.length !== 1 || args[0].text === '') {
+    const target = args.length === 1 ? args[0]?.text : undefined;
+    if (target === undefined || target === '') {
       throw CorefileError.at(at, 'import takes exactly one argument: a snippet name or a file path/glob');
     }
-    const target = args[0].text;
     const enter = (link: Link): Link[] => {
       const i = frame.chain.findIndex((l) => l.key === link.key);
       if (i !== -1) {
@@ -296,6 +295,7 @@ class Parser {
     if (!wildcard) {
       // A name that is neither a known snippet nor an existing file.
       const file = files[0];
+      if (file === undefined) throw CorefileError.at(at, `import '${target}': no such snippet or file`);
       const text = this.#read(file, at, target);
       s.push(tokenize(text, file, this.#env), enter({ key: `file:${path.resolve(file)}`, label: file }));
       return;

@@ -37,16 +37,15 @@ export function reverseZonesOfCidr(cidr: string): string[] {
   if (count === 0) return [suffix];
 
   // Clear host bits, so 10.1.2.3/16 means 10.1.0.0/16.
-  for (let k = 0; k < units.length; k++) {
+  const masked = units.map((u, k) => {
     const keep = Math.min(Math.max(prefix - k * unitBits, 0), unitBits);
-    const mask = ((1 << keep) - 1) << (unitBits - keep);
-    units[k] &= mask;
-  }
+    return u & (((1 << keep) - 1) << (unitBits - keep));
+  });
   const label = (v: number): string => (v4 ? String(v) : v.toString(16));
-  const fixed = units.slice(0, count - 1).reverse().map(label).join('.');
+  const fixed = masked.slice(0, count - 1).reverse().map(label).join('.');
   const zones: string[] = [];
   for (let i = 0; i < 1 << spare; i++) {
-    const last = label(units[count - 1] + i);
+    const last = label((masked[count - 1] ?? 0) + i);
     zones.push(fixed === '' ? `${last}.${suffix}` : `${last}.${fixed}.${suffix}`);
   }
   return zones;

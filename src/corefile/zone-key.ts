@@ -53,7 +53,7 @@ export function parseZoneKey(raw: string, at: SourcePosition): ZoneKey[] {
   let rest = raw;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(rest);
   if (scheme) {
-    const name = scheme[1].toLowerCase();
+    const name = (scheme[1] ?? '').toLowerCase();
     if (name !== 'dns') throw CorefileError.at(at, `scheme ${name} is not supported`);
     rest = rest.slice(scheme[0].length);
   }

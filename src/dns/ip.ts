@@ -123,8 +123,9 @@ export function parseIPv6(s: string): number[] | null {
     }
     return out;
   };
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
+  const [first = '', second] = halves;
+  const head = groups(first);
+  const rest = second !== undefined ? groups(second) : [];
   if (!head || !rest) return null;
   const known = head.length + rest.length + tail.length;
   if (halves.length === 1) {

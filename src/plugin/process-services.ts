@@ -178,9 +178,9 @@ export const UNSHARED_SOURCES: SourceSharing = { share: (_key, source) => source
 export interface ProcessServicesInit {
   logger: Logger;
   /** The HTTP listeners (default: real ones opened here). */
-  http?: HttpListeners;
+  http?: HttpListeners | undefined;
   /** What an unrecoverable condition does (loop detected); default: print "[FATAL] message" and exit with code 1, like CoreDNS. */
-  fatal?: (message: string) => void;
+  fatal?: ((message: string) => void) | undefined;
 }
 
 export class ProcessServices {

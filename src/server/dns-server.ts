@@ -26,15 +26,15 @@ interface ListenerPair {
 
 export interface DnsServerOptions {
   readonly logger: Logger;
-  readonly tcp?: TcpOptions;
+  readonly tcp?: TcpOptions | undefined;
   /** SO_REUSEPORT on UDP and TCP sockets, for one socket per worker on the same port. */
-  readonly reusePort?: boolean;
+  readonly reusePort?: boolean | undefined;
   /**
    * false: run configurations (their startup and shutdown hooks) without
    * opening any DNS listener: the primary of a worker pool, whose workers
    * serve DNS. Default true.
    */
-  readonly listen?: boolean;
+  readonly listen?: boolean | undefined;
   /** The native UDP addon (recvmmsg/sendmmsg); null or absent: node:dgram. */
   readonly udpBatch?: UdpBatchAddon | null;
 }

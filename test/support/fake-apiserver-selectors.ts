@@ -41,16 +41,16 @@ export function parseLabelSelector(text: string): Matcher {
   for (const term of splitTerms(text)) {
     let m: RegExpMatchArray | null;
     if ((m = term.match(/^!\s*([^\s=!]+)$/)) !== null) {
-      const key = m[1];
+      const key = m[1] ?? '';
       tests.push((o) => !(key in labelsOf(o)));
     } else if ((m = term.match(/^([^\s=!(]+)\s+(in|notin)\s*\(([^)]*)\)$/)) !== null) {
-      const [, key, op, list] = m;
+      const [, key = '', op, list = ''] = m;
       const values = new Set(list.split(',').map((v) => v.trim()));
       tests.push(op === 'in'
-        ? (o) => key in labelsOf(o) && values.has(labelsOf(o)[key])
-        : (o) => !(key in labelsOf(o)) || !values.has(labelsOf(o)[key]));
+        ? (o) => { const v = labelsOf(o)[key]; return v !== undefined && values.has(v); }
+        : (o) => { const v = labelsOf(o)[key]; return v === undefined || !values.has(v); });
     } else if ((m = term.match(/^([^\s=!]+)\s*(==|=|!=)\s*([^\s=!]*)$/)) !== null) {
-      const [, key, op, value] = m;
+      const [, key = '', op, value] = m;
       tests.push(op === '!='
         ? (o) => labelsOf(o)[key] !== value
         : (o) => key in labelsOf(o) && labelsOf(o)[key] === value);
@@ -78,7 +78,7 @@ export function parseFieldSelector(text: string): Matcher {
   for (const term of splitTerms(text)) {
     const m = term.match(/^([A-Za-z0-9._]+)\s*(==|=|!=)\s*(.*)$/);
     if (m === null) throw new Error(`invalid field selector: ${JSON.stringify(term)}`);
-    const [, path, op, value] = m;
+    const [, path = '', op, value] = m;
     tests.push(op === '!=' ? (o) => fieldOf(o, path) !== value : (o) => fieldOf(o, path) === value);
   }
   return (o) => tests.every((t) => t(o));

@@ -126,7 +126,7 @@ test('watch replays history, streams live events, translates selector changes, b
     const w = openWatch(`${url}/api/v1/services?watch=true&resourceVersion=${rv0}&allowWatchBookmarks=true&labelSelector=app%3Dweb&timeoutSeconds=1`);
     await waitUntil(() => server.openWatches === 1 && w.events.length === 1);
     assert.equal(await w.status, 200);
-    assert.equal(w.events[0].type, 'ADDED');
+    assert.equal(w.events[0]!.type, 'ADDED');
     server.update(serviceObject('a', 'web', '10.0.0.2', { labels: { app: 'web' } }));
     server.update(serviceObject('a', 'web', '10.0.0.2', { labels: { app: 'other' } }));
     server.update(serviceObject('a', 'web', '10.0.0.3', { labels: { app: 'web' } }));
@@ -135,7 +135,7 @@ test('watch replays history, streams live events, translates selector changes, b
     server.bookmark();
     await waitUntil(() => w.events.length === 6);
     assert.deepEqual(w.events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED', 'ADDED', 'DELETED', 'BOOKMARK']);
-    assert.equal(w.events[5].object.metadata?.resourceVersion, String(server.resourceVersion));
+    assert.equal(w.events[5]!.object.metadata?.resourceVersion, String(server.resourceVersion));
     assert.equal(await w.done, 'end'); // timeoutSeconds=1
     assert.equal(server.openWatches, 0);
     // Without a resourceVersion the watch starts with the current objects as ADDED; no bookmarks unless asked.
@@ -165,9 +165,9 @@ test('compaction answers 410 the way the API server does', async () => {
     assert.equal(await w.status, 200);
     assert.equal(await w.done, 'end');
     assert.equal(w.events.length, 1);
-    assert.equal(w.events[0].type, 'ERROR');
-    assert.equal(w.events[0].object.code, 410);
-    assert.equal(w.events[0].object.reason, 'Expired');
+    assert.equal(w.events[0]!.type, 'ERROR');
+    assert.equal(w.events[0]!.object.code, 410);
+    assert.equal(w.events[0]!.object.reason, 'Expired');
     assert.equal((await getJSON(`${url}/api/v1/services?resourceVersion=${old}`)).status, 410);
     const cont = await getJSON(`${url}/api/v1/services?limit=1&continue=${encodeURIComponent(page.body.metadata.continue)}`);
     assert.equal(cont.status, 410);
@@ -175,7 +175,7 @@ test('compaction answers 410 the way the API server does', async () => {
     await waitUntil(() => server.openWatches === 1);
     server.delete('Service', 'a', 's0');
     await waitUntil(() => fresh.events.length === 1);
-    assert.equal(fresh.events[0].type, 'DELETED');
+    assert.equal(fresh.events[0]!.type, 'DELETED');
     fresh.close();
     await fresh.done;
   } finally {
@@ -241,7 +241,7 @@ test('serves HTTPS and records the client certificate', async () => {
       }).on('error', reject);
     });
     assert.equal((JSON.parse(body) as { major: string }).major, '1');
-    assert.equal(server.requestLog[0].clientCertCN, 'clusterdns-test-client');
+    assert.equal(server.requestLog[0]!.clientCertCN, 'clusterdns-test-client');
   } finally {
     await server.stop();
   }

@@ -245,7 +245,7 @@ export class FakeApiServer {
   /** Forgets history up to `rv` (default: now): lists and watches from an older RV get 410 Expired. */
   compact(rv: number = this.rv): void {
     this.compactedRV = rv;
-    while (this.history.length > 0 && this.history[0].rv <= rv) this.history.shift();
+    while (this.history.length > 0 && this.history[0]!.rv <= rv) this.history.shift();
     for (const [id, snap] of this.snapshots) if (snap.rv < rv) this.snapshots.delete(id);
   }
 
@@ -380,7 +380,7 @@ export class FakeApiServer {
       let name: string | null = null;
       if (parts[0] === 'namespaces' && parts.length >= 3) {
         info = find(parts[2]);
-        ns = parts[1];
+        ns = parts[1] ?? null;
         name = parts[3] ?? null;
         if (parts.length > 4 || (info !== undefined && !info.namespaced)) info = undefined;
       } else if (parts.length <= 2) {

@@ -34,10 +34,11 @@ export function ipFamily(text: string): 0 | 4 | 6 {
   return parseIPv4(text) === null ? 0 : 4;
 }
 
-function formatIPv6(g: number[]): string {
+function formatIPv6(g: readonly number[]): string {
   // IPv4-mapped ::ffff:a.b.c.d keeps the mixed notation (RFC 5952 section 5).
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`;
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = g;
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff) {
+    return `::ffff:${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
   }
   let bestStart = -1;
   let bestLen = 0;

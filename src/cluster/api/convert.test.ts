@@ -82,11 +82,11 @@ test('endpoint slices: readiness defaults, serving/terminating, targetRef, canon
     addresses: ['fd00::1'], ready: true, serving: true, terminating: false, hostname: 'web-0', nodeName: 'n1', zone: 'z1',
     targetRef: { kind: 'Pod', name: 'web-0', namespace: 'prod' },
   });
-  assert.deepEqual([r.record.endpoints[1].ready, r.record.endpoints[1].serving, r.record.endpoints[1].terminating], [false, true, true]);
-  assert.equal(r.record.endpoints[2].ready, true);
+  assert.deepEqual([r.record.endpoints[1]!.ready, r.record.endpoints[1]!.serving, r.record.endpoints[1]!.terminating], [false, true, true]);
+  assert.equal(r.record.endpoints[2]!.ready, true);
   const noLabel = convertEndpointSlice({ metadata: { name: 's', namespace: 'x' }, addressType: 'FQDN', endpoints: [{ addresses: ['Host.Example.'] }] });
   assert.equal(noLabel.record?.serviceName, '');
-  assert.deepEqual(noLabel.record?.endpoints[0].addresses, ['host.example.']);
+  assert.deepEqual(noLabel.record?.endpoints[0]!.addresses, ['host.example.']);
   assert.deepEqual(convertEndpointSlice({ metadata: { name: 's', namespace: 'x' }, addressType: 'IPv4', endpoints: null }).record?.endpoints, []);
   assert.match(convertEndpointSlice({ metadata: { name: 's', namespace: 'x' }, addressType: 'IPv4', endpoints: [{ addresses: ['fd00::1'] }] }).error ?? '', /invalid IPv4 endpoint address/);
   assert.match(convertEndpointSlice({ metadata: { name: 's', namespace: 'x' }, addressType: 'Other' }).error ?? '', /unsupported addressType/);

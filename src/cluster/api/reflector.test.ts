@@ -57,7 +57,7 @@ async function harness(opts: Partial<ReflectorOptions> = {}, before?: (s: FakeAp
 }
 
 function svcWatches(server: FakeApiServer): string[] {
-  return server.requestLog.filter((r) => r.path === '/api/v1/services' && r.watch).map((r) => r.query.resourceVersion);
+  return server.requestLog.filter((r) => r.path === '/api/v1/services' && r.watch).map((r) => r.query.resourceVersion ?? '');
 }
 
 test('backoffDelay grows exponentially, is capped and jittered', () => {
@@ -83,9 +83,9 @@ test('paginated initial list, then adds/updates/deletes from the watch', async (
     const lists = h.server.requestLog.filter((r) => r.path === '/api/v1/services' && !r.watch);
     assert.equal(lists.length, 3);
     assert.ok(lists.every((l) => l.query.limit === '2'));
-    assert.equal(lists[0].query.continue, undefined);
-    assert.ok(lists[1].query.continue && lists[2].query.continue);
-    assert.equal(lists[0].authorization, 'Bearer tok');
+    assert.equal(lists[0]!.query.continue, undefined);
+    assert.ok(lists[1]!.query.continue && lists[2]!.query.continue);
+    assert.equal(lists[0]!.authorization, 'Bearer tok');
     assert.deepEqual(h.sink.calls.map((c) => c.op), ['replace', 'markSynced']);
     await waitUntil(() => h.server.openWatches === 1);
     const watch = h.server.requestLog.find((r) => r.watch)!;
@@ -203,7 +203,7 @@ test('injected 500/403 errors are retried with backoff and logged once per perio
     const st = h.reflector.status();
     assert.equal(st.errors, 30);
     assert.equal(h.logger.errors.length, 1);
-    assert.match(h.logger.errors[0], /list failed: HTTP 500 InternalError/);
+    assert.match(h.logger.errors[0] ?? '', /list failed: HTTP 500 InternalError/);
     assert.match(h.reflector.lastError ?? '', /403 Forbidden/);
     assert.ok(h.logger.infos.some((l) => /restored after 30 failed attempts/.test(l)));
     assert.ok(h.sink.has('Service', 'default/a'));

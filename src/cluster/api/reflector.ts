@@ -48,7 +48,7 @@ export interface ResourceSpec {
   readonly kind: ClusterKind;
   /** Cluster-wide list path, e.g. /api/v1/services. */
   readonly path: string;
-  readonly labelSelector?: string;
+  readonly labelSelector?: string | undefined;
   readonly fieldSelector?: string;
 }
 
@@ -60,20 +60,20 @@ export interface ReflectorOptions {
   readonly sink: ClusterStateSink;
   readonly logger: Logger;
   /** Items per list page (default 500). */
-  readonly pageSize?: number;
+  readonly pageSize?: number | undefined;
   /** Server-side watch timeout (default 300 s); the stream is then resumed. */
-  readonly watchTimeoutSeconds?: number;
+  readonly watchTimeoutSeconds?: number | undefined;
   /** Idle timeout of one list request (default 60 s). */
   readonly listTimeoutMs?: number;
   /** A watch silent for watchTimeoutSeconds plus this is presumed dead (default 30 s). */
   readonly watchIdleGraceMs?: number;
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: BackoffOptions | undefined;
   /** At most one error line per this period (default: backoff.maxMs). */
   readonly errorLogIntervalMs?: number;
   /** Shared with other reflectors so that an outage logs one line per period in all (default: a gate of its own). */
   readonly errorLog?: ErrorLogGate;
   /** Told about relists and reconnects as they happen (metrics counters). */
-  readonly events?: ReflectorEvents;
+  readonly events?: ReflectorEvents | undefined;
   readonly random?: () => number;
 }
 

@@ -158,7 +158,7 @@ test('in-cluster config: env host/port, service-account token and CA over HTTPS'
     wrong = new KubernetesApiSource({ env, serviceAccountDir: wrongDir, watchPods: false, watchEndpoints: false, logger: new RecordingLogger(), ...fast });
     wrong.start(new RecordingSink());
     assert.equal(await wrong.waitForSync(200), false);
-    assert.match(wrong.status()[0].lastError ?? '', /certificate|verify/i);
+    assert.match(wrong.status()[0]!.lastError ?? '', /certificate|verify/i);
   } finally {
     await wrong?.stop();
     await removeDir(wrongDir);

@@ -31,11 +31,11 @@ export interface KubernetesApiSourceOptions {
   /** Path of a kubeconfig file; takes precedence over everything else. */
   readonly kubeconfig?: string;
   /** Context in the kubeconfig (default: its current-context). */
-  readonly context?: string;
+  readonly context?: string | undefined;
   /** API server URL used without credentials when no kubeconfig is given. */
   readonly endpoint?: string;
   /** Label selector applied to services, endpointslices and pods. */
-  readonly labels?: string;
+  readonly labels?: string | undefined;
   readonly watchPods: boolean;
   readonly watchEndpoints: boolean;
   readonly backoff?: BackoffOptions;
@@ -47,7 +47,7 @@ export interface KubernetesApiSourceOptions {
   /** At most one error line per kind per this period (default: backoff cap). */
   readonly errorLogIntervalMs?: number;
   /** In-cluster service-account directory holding `token` and `ca.crt`. */
-  readonly serviceAccountDir?: string;
+  readonly serviceAccountDir?: string | undefined;
   /** Environment used for in-cluster discovery (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** apiserver_qps / apiserver_burst / apiserver_max_inflight (default: no client-side limit). */

@@ -47,7 +47,7 @@ type Labels = Record<string, string>;
 
 class CacheMetrics {
   readonly #live = new Set<CacheStatsSource>();
-  readonly #counters: { field: CountField; metric: Counter; type?: string }[] = [];
+  readonly #counters: { field: CountField; metric: Counter; type: string | undefined }[] = [];
 
   constructor(registry: Registry) {
     const live = this.#live;

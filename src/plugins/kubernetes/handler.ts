@@ -90,11 +90,11 @@ export class KubernetesHandler implements ChainHandler {
 
   #follow(req: DnsRequest, f: CnameFollow, zone: string): Answer {
     const records = this.#resolve(req, req.qname, f, []);
-    if (records instanceof Promise) return records.then((r) => this.#followed(req, r, zone));
-    return this.#followed(req, records, zone);
+    if (records instanceof Promise) return records.then((r) => this.#followed(r, zone));
+    return this.#followed(records, zone);
   }
 
-  #followed(req: DnsRequest, records: readonly RR[], zone: string): Reply {
+  #followed(records: readonly RR[], zone: string): Reply {
     if (records.length === 0) {
       // The target has nothing of this type: NODATA without the CNAME (D9), as CoreDNS.
       return new Reply({ authoritative: true, authority: [this.index.soa(zone)], plugin: PLUGIN });

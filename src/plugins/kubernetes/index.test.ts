@@ -31,7 +31,7 @@ function svcRec(namespace: string, name: string, ip: string | null): ServiceReco
 }
 function sliceRec(namespace: string, name: string, service: string, ips: string[], triggerTime?: number): EndpointSliceRecord {
   return {
-    kind: 'EndpointSlice', namespace, name, serviceName: service, addressType: 'IPv4', labels: {}, triggerTime,
+    kind: 'EndpointSlice', namespace, name, serviceName: service, addressType: 'IPv4', labels: {}, ...(triggerTime === undefined ? {} : { triggerTime }),
     ports: [{ name: 'http', port: 8080, protocol: 'tcp' }],
     endpoints: ips.map((ip) => ({ addresses: [ip], ready: true, serving: true, terminating: false, hostname: null, nodeName: null, zone: null, targetRef: null })),
   };

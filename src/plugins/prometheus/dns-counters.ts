@@ -162,18 +162,18 @@ export class DnsCounters {
     const counts = z.counts;
     const proto = req.transport === 'tcp' ? 1 : 0;
     const family = req.family === 6 ? 1 : 0;
-    counts[REQUESTS_AT + (proto * FAMILY_LABELS.length + family) * TYPE_SLOTS + typeSlotOf[req.qtype]!]++;
-    if (req.do) counts[DO_AT]++;
+    counts[REQUESTS_AT + (proto * FAMILY_LABELS.length + family) * TYPE_SLOTS + typeSlotOf[req.qtype]!]!++;
+    if (req.do) counts[DO_AT]!++;
 
     const seconds = (performance.now() - req.start) / 1000;
-    counts[DURATION_AT + bucketSlot(durationBounds, seconds)]++;
-    counts[DURATION_SUM_AT] += seconds;
+    counts[DURATION_AT + bucketSlot(durationBounds, seconds)]!++;
+    counts[DURATION_SUM_AT]! += seconds;
 
     const reqSize = req.raw.length;
-    counts[REQUEST_SIZE_AT + proto * SIZE_SLOTS + bucketSlot(sizeBounds, reqSize)]++;
-    counts[REQUEST_SIZE_SUM_AT + proto] += reqSize;
-    counts[RESPONSE_SIZE_AT + proto * SIZE_SLOTS + bucketSlot(sizeBounds, size)]++;
-    counts[RESPONSE_SIZE_SUM_AT + proto] += size;
+    counts[REQUEST_SIZE_AT + proto * SIZE_SLOTS + bucketSlot(sizeBounds, reqSize)]!++;
+    counts[REQUEST_SIZE_SUM_AT + proto]! += reqSize;
+    counts[RESPONSE_SIZE_AT + proto * SIZE_SLOTS + bucketSlot(sizeBounds, size)]!++;
+    counts[RESPONSE_SIZE_SUM_AT + proto]! += size;
 
     let pid = this.#lastPluginId;
     if (reply.plugin !== this.#lastPlugin) {
@@ -183,7 +183,7 @@ export class DnsCounters {
     }
     const rcode = reply.rcode;
     if (rcode < RCODE_SLOTS) {
-      z.responses[pid * RCODE_SLOTS + rcode]++;
+      z.responses[pid * RCODE_SLOTS + rcode]!++;
     } else {
       const key = `${rcode} ${pid}`;
       z.otherResponses.set(key, (z.otherResponses.get(key) ?? 0) + 1);

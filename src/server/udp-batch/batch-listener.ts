@@ -105,8 +105,8 @@ export class BatchUdpListener implements Responder {
       const len = meta[m]!;
       if (meta[m + 1] !== 0 || len > SLOT) { this.#stats.dropped++; continue; }
       this.#current = i;
-      const start = i * SLOT;
-      serveQuery(slab.subarray(start, start + len), 'udp', this.#sender(i), meta[m + 3]!, this.#localAddress, this.#localPort,
+      const offset = i * SLOT;
+      serveQuery(slab.subarray(offset, offset + len), 'udp', this.#sender(i), meta[m + 3]!, this.#localAddress, this.#localPort,
         this.routes, this, this.#stats, start);
     }
     this.#current = -1;
