@@ -14,7 +14,9 @@ import { metricsRegistry } from '../../metrics/registry.ts';
 import { dig, inject, startServer, type TestServer } from '../../../test/support/harness.ts';
 import { replyBytes, spoofedReply, startFakeUpstream, type FakeUpstream } from '../../../test/support/fake-upstream.ts';
 import { ioUntil, waitUntil } from '../../../test/support/wait-until.ts';
-import type { Forward } from './forward.ts';
+import { READ_TIMEOUT_MS, type Forward } from './forward.ts';
+import { INITIAL_TRY_MS } from './upstream.ts';
+import { deadlineClock } from './deadlines.ts';
 import { deadPort } from '../../../test/support/ports.ts';
 
 const addrOf = (u: FakeUpstream): string => u.address;
@@ -114,13 +116,15 @@ describe('forward: answers', () => {
 });
 
 /**
- * Mocks setTimeout (and setInterval) from now until the test ends: forward's read
- * timeouts fire only when the test ticks. A lookup that completes without a tick
+ * Mocks setTimeout, setInterval and Date (the deadline queue's clock) from now
+ * until the test ends: forward's per-try and read timeouts fire only when the test ticks. A lookup that completes without a tick
  * provably waited for no timeout. Real I/O still runs (see ioUntil).
  */
 function mockTimeouts(t: { after: (fn: () => void) => void }): void {
-  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
-  t.after(() => { mock.timers.reset(); });
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: Date.now() });
+  const real = deadlineClock.now;
+  deadlineClock.now = () => Date.now();
+  t.after(() => { mock.timers.reset(); deadlineClock.now = real; });
 }
 
 /** True once `p` has settled, letting I/O run for at most `ms` of real time. */
@@ -150,26 +154,73 @@ describe('forward: broken upstreams', () => {
     } finally { await live.close(); }
   });
 
-  it('a black hole: the query fails over after the read timeout, then the black hole is skipped', async (t) => {
+  it('a black hole: the query fails over at the per-try timeout, the black hole is marked down and skipped', async (t) => {
     const hole = await startFakeUpstream(() => ({}));
     const live = await startFakeUpstream(standard);
     try {
       await withServer(block(`forward . ${addrOf(hole)} ${addrOf(live)} {\n policy sequential\n max_fails 1\n health_check 10s\n}`), async (s) => {
         mockTimeouts(t);
+        const f = forwardOf(s);
+        assert.equal(f.upstreams[0]!.tryTimeoutMs, INITIAL_TRY_MS, 'not measured yet: the initial per-try timeout');
         const first = inject(s.app, 'bh1.example.org', 'A');
         assert.ok(await ioUntil(() => hole.count('bh1.example.org.') === 1), 'the black hole got the query');
-        mock.timers.tick(1999);
-        assert.equal(await settlesWithin(first, 300), false, 'still waiting 1 ms before the 2 s read timeout');
+        mock.timers.tick(INITIAL_TRY_MS - 1);
+        assert.equal(await settlesWithin(first, 300), false, 'still waiting 1 ms before the per-try timeout');
         assert.equal(live.count('bh1.example.org.'), 0);
         mock.timers.tick(1);
-        assert.ok(await settlesWithin(first), 'failed over at the read timeout');
+        assert.ok(await settlesWithin(first), 'failed over at the per-try timeout, not the 2 s read timeout');
         assert.equal((await first).rcode, Rcode.NOERROR);
+        assert.equal(f.upstreams[0]!.down, true, 'one try past the per-try timeout is a failure: max_fails 1 marks it down');
+        assert.equal(f.upstreams[0]!.tryTimeoutMs, 2 * INITIAL_TRY_MS, 'its per-try timeout backed off');
+        assert.ok(f.upstreams[1]!.srttMs !== null, 'the good upstream has a measured RTT');
+        // The black hole's own try runs on to the read timeout (a late answer would still count), then ends.
+        mock.timers.tick(READ_TIMEOUT_MS);
+        assert.ok(await ioUntil(() => f.upstreams[0]!.udpStats.timeouts === 1), 'the first try ended at the read timeout');
         const second = inject(s.app, 'bh2.example.org', 'A');
         assert.ok(await settlesWithin(second), 'black hole skipped: answered with no timer fired');
         assert.equal((await second).rcode, Rcode.NOERROR);
         assert.equal(hole.count('bh2.example.org.'), 0);
       });
     } finally { await hole.close(); await live.close(); }
+  });
+
+  it('a slow first upstream: past its per-try timeout the next is asked too, and the slow answer still wins when it comes first', async (t) => {
+    const slow = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.7')] }, delayMs: 600 }));
+    const hole = await startFakeUpstream(() => ({}));
+    try {
+      await withServer(block(`forward . ${addrOf(slow)} ${addrOf(hole)} {\n policy sequential\n max_fails 3\n}`), async (s) => {
+        mockTimeouts(t);
+        const f = forwardOf(s);
+        const m = inject(s.app, 'slow.example.org', 'A');
+        assert.ok(await ioUntil(() => slow.count('slow.example.org.') === 1));
+        mock.timers.tick(INITIAL_TRY_MS);
+        assert.ok(await ioUntil(() => hole.count('slow.example.org.') === 1), 'the second upstream is asked at the per-try timeout');
+        assert.equal(await settlesWithin(m, 300), false);
+        mock.timers.tick(600 - INITIAL_TRY_MS);
+        assert.ok(await settlesWithin(m), 'the slow answer arrived and was taken');
+        assert.deepEqual((await m).answer.map((r) => r.data.join('.')), ['192.0.2.7']);
+        assert.equal(f.upstreams[0]!.fails, 0, 'an answer, even late, resets the failures');
+        assert.ok(f.upstreams[0]!.srttMs! >= 600, `its RTT is measured (${f.upstreams[0]!.srttMs} ms)`);
+        mock.timers.tick(READ_TIMEOUT_MS);
+        assert.ok(await ioUntil(() => f.upstreams[1]!.udpStats.timeouts === 1), 'the black hole try ended');
+      });
+    } finally { await slow.close(); await hole.close(); }
+  });
+
+  it('the last (or only) upstream is waited for up to the read timeout, not the per-try timeout', async (t) => {
+    const slow = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.8')] }, delayMs: 1500 }));
+    try {
+      await withServer(block(`forward . ${addrOf(slow)}`), async (s) => {
+        mockTimeouts(t);
+        const m = inject(s.app, 'only.example.org', 'A');
+        assert.ok(await ioUntil(() => slow.count('only.example.org.') === 1));
+        mock.timers.tick(1499);
+        assert.equal(await settlesWithin(m, 300), false, 'still waiting, well past the per-try timeout');
+        mock.timers.tick(1);
+        assert.ok(await settlesWithin(m));
+        assert.equal((await m).rcode, Rcode.NOERROR);
+      });
+    } finally { await slow.close(); }
   });
 
   it('SERVFAIL with the error logged when no upstream answers', async (t) => {

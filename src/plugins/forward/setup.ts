@@ -15,6 +15,7 @@ import type { Directive } from '../../corefile/parser.ts';
 import { argCount, children, duration, fail, int, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { isLoopback, nameserversOf, parseUpstreamAddress, type UpstreamAddress } from './addresses.ts';
+import { DeadlineQueue } from './deadlines.ts';
 import { Forward, QUERY_DEADLINE_MS, READ_TIMEOUT_MS, type ForwardOptions, type Policy } from './forward.ts';
 import { forwardMetrics } from './metrics.ts';
 import { Upstream, type HealthOptions } from './upstream.ts';
@@ -154,8 +155,9 @@ export const forward: PluginDefinition = {
     const log = ctx.logger.plugin('forward');
     for (const w of cfg.warnings) log.warn(w);
     const metrics = forwardMetrics(ctx.services);
-    const upstreams = cfg.upstreams.map((u) => new Upstream(u.host, u.port, cfg.health, cfg.expireMs, metrics, log));
-    const handler = new Forward(cfg.options, upstreams, metrics);
+    const deadlines = new DeadlineQueue();
+    const upstreams = cfg.upstreams.map((u) => new Upstream(u.host, u.port, cfg.health, cfg.expireMs, metrics, log, deadlines, cfg.options.readTimeoutMs));
+    const handler = new Forward(cfg.options, upstreams, metrics, deadlines);
     ctx.onShutdown(() => handler.close());
     return handler;
   },

@@ -196,7 +196,8 @@ describe('StateHub and StateRelay', () => {
     assert.equal(a.relay.subscriptions, 0);
     hub.dropPeer(b);
     source.sink!.apply({ type: 'ADDED', object: service('a', 'z', '10.0.0.3') });
-    await new Promise((r) => setTimeout(r, 20));
+    // FakeWorker delivers one setImmediate after a send: two turns later anything sent has arrived.
+    for (let i = 0; i < 2; i++) await new Promise((r) => { setImmediate(r); });
     assert.equal(sinkA.has('Service', 'a/z'), false);
     assert.equal(sinkB.has('Service', 'a/z'), false);
     assert.equal(hub.feeds()[0]!.subscribers, 0);
