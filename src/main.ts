@@ -18,6 +18,7 @@ import { reloadOnSignal } from './plugins/reload/reload-watcher.ts';
 import { Primary } from './server/workers/primary.ts';
 import { runWorker } from './server/workers/worker.ts';
 import { COREDNS_COMPAT_VERSION, VERSION } from './version.ts';
+import { UDP_RECV_BUFFER_BYTES } from './server/udp-listener.ts';
 
 /** CoreDNS's built-in default when no Corefile exists. */
 const DEFAULT_COREFILE = '. {\n  whoami\n  log\n}\n';
@@ -82,6 +83,11 @@ async function serve(args: ServeArgs, demo: boolean): Promise<number> {
   if (!args.quiet) {
     for (const b of app.server.boundPorts()) process.stdout.write(`${b.address === '' ? '.' : b.address}:${b.port}\n`);
     process.stdout.write(`clusterdns-${VERSION}\n${process.platform}/${process.arch}, node ${process.version}\n`);
+  }
+  for (const b of app.server.boundPorts()) {
+    // Linux reports twice what it granted (the rest is its bookkeeping).
+    const granted = b.recvBufferBytes === null ? null : process.platform === 'linux' ? b.recvBufferBytes / 2 : b.recvBufferBytes;
+    if (granted !== null) logger.info(`UDP receive buffer of ${b.address === '' ? '.' : b.address}:${b.port}: ${granted} bytes of ${UDP_RECV_BUFFER_BYTES} asked (net.core.rmem_max caps it)`);
   }
   if (demo) printDemoHints(app.port());
   let stopping = false;
