@@ -19,6 +19,7 @@ import { encodeQuery } from '../../dns/message.ts';
 import { Type, rcodeName } from '../../dns/constants.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ForwardMetrics } from './metrics.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { DeadlineQueue } from './deadlines.ts';
 import { TcpPool } from './tcp-pool.ts';
 import { udpExchange, type UdpStats } from './udp-exchange.ts';
@@ -72,10 +73,14 @@ export class Upstream {
   /** Current per-try timeout (ms). */
   #tryMs: number;
 
+  /** DNS over TLS: every query goes over the pooled TLS connections. */
+  readonly tls: ConnectionOptions | null;
+
   constructor(
     host: string, port: number, health: HealthOptions, expireMs: number, metrics: ForwardMetrics, log: Logger,
-    deadlines: DeadlineQueue, readTimeoutMs: number,
+    deadlines: DeadlineQueue, readTimeoutMs: number, tls: ConnectionOptions | null = null,
   ) {
+    this.tls = tls;
     this.#deadlines = deadlines;
     this.#readTimeoutMs = readTimeoutMs;
     this.#tryMs = Math.min(INITIAL_TRY_MS, readTimeoutMs);
@@ -86,8 +91,10 @@ export class Upstream {
     this.#health = health;
     this.#metrics = metrics;
     this.#log = log;
-    const hits = metrics.connCacheHits.labels('forward', this.label, 'tcp');
-    const misses = metrics.connCacheMisses.labels('forward', this.label, 'tcp');
+    // CoreDNS's proto label for DNS over TLS is "tcp-tls".
+    const proto = tls === null ? 'tcp' : 'tcp-tls';
+    const hits = metrics.connCacheHits.labels('forward', this.label, proto);
+    const misses = metrics.connCacheMisses.labels('forward', this.label, proto);
     this.tcp = new TcpPool(this, expireMs, { hit: () => hits.inc(), miss: () => misses.inc() });
     this.#udpMiss = metrics.connCacheMisses.labels('forward', this.label, 'udp');
     this.#hcFailures = metrics.healthcheckFailures.labels('forward', this.label);
@@ -105,7 +112,7 @@ export class Upstream {
    * retried once on a new one. Rejects with UpstreamError.
    */
   async exchange(query: UpstreamQuery, proto: Proto, timeoutMs: number): Promise<Buffer> {
-    if (proto === 'udp') {
+    if (proto === 'udp' && this.tls === null) {
       this.#udpMiss.inc(); // every UDP query has a socket of its own: never a cached connection
       const reply = await udpExchange(this, query, timeoutMs, this.#deadlines, this.udpStats);
       if (!isTruncated(reply)) return reply;
@@ -179,7 +186,7 @@ export class Upstream {
     const query: UpstreamQuery = { bytes, questionEnd: bytes.length };
     let ok = true;
     try {
-      await (h.tcp ? this.tcp.exchange(query, PROBE_TIMEOUT_MS) : udpExchange(this, query, PROBE_TIMEOUT_MS, this.#deadlines));
+      await (h.tcp || this.tls !== null ? this.tcp.exchange(query, PROBE_TIMEOUT_MS) : udpExchange(this, query, PROBE_TIMEOUT_MS, this.#deadlines));
     } catch (e) {
       ok = false;
       this.#hcFailures.inc();
