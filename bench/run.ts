@@ -30,6 +30,7 @@ import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.ts';
 import type { Peer } from './peers/types.ts';
 import type { BenchEnvironment, BenchSettings, ExtraSection, MixResult, PeerResult, SaturationResult, SectionContext, SizeResult } from './types.ts';
+import { errorMessage } from '../src/errors/to-error.ts';
 
 // ----------------------------------------------------------------------------
 // Extra report sections, run after the throughput/latency part, in order.
@@ -234,7 +235,7 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
   try {
     running = await peer.start(zoneData, path.join(WORK_DIR, 'peers', peer.name));
   } catch (err) {
-    const reason = (err as Error).message;
+    const reason = errorMessage(err);
     if (isSubject && err instanceof StartTimeoutError) subjectTimedOut.add(zoneData.services);
     log(`${tag}: skipped: ${reason.split('\n')[0]}`);
     return { ...base, status: 'skipped', reason, mixes: [] };
@@ -256,8 +257,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts})` +
           (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps avg ${Math.round(l.avgUs)} µs p99 ${Math.round(l.p99Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : ''));
       } catch (err) {
-        mixes.push({ mix, saturation: null, latency: null, error: (err as Error).message });
-        log(`${tag} ${mix}: error: ${(err as Error).message.split('\n')[0]}`);
+        mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
+        log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
       }
       if (!alive(running.pid)) { failure = `process exited during the ${mix} run; see ${running.logFile}`; break; }
     }
@@ -291,7 +292,7 @@ async function runSections(ctx: SectionContext, quick: boolean): Promise<Rendere
     try {
       out.push({ title: section.title, markdown: await section.run(ctx) });
     } catch (err) {
-      out.push({ title: section.title, markdown: `Failed: ${(err as Error).message}` });
+      out.push({ title: section.title, markdown: `Failed: ${errorMessage(err)}` });
     }
   }
   return out;

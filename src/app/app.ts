@@ -6,10 +6,8 @@
  * swapped only once the new configuration serves (a reload never flips it).
  * Stopping honours lameduck: keep serving for a while, then close.
  */
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseCorefile, type ServerBlock } from '../corefile/parser.ts';
-import { readFileSync } from 'node:fs';
+import { loadCorefile, type LoadedCorefile } from '../corefile/load.ts';
 import { buildConfig, type ConfigGeneration } from '../config/build.ts';
 import type { Logger } from '../log/logger.ts';
 import { ProcessServices, type HttpListeners, type ServerControl } from '../plugin/process-services.ts';
@@ -18,6 +16,9 @@ import { builtinRegistry } from '../plugins/index.ts';
 import { DnsServer } from '../server/dns-server.ts';
 import type { TcpOptions } from '../server/tcp-listener.ts';
 import { loadUdpBatch, udpBatchFailure, udpBatchWanted } from '../server/udp-batch/addon.ts';
+import { ReloadWatcher } from './reload-watcher.ts';
+import { publishReload, reloadChannel } from '../diagnostics/channels.ts';
+import { toError } from '../errors/to-error.ts';
 
 export interface AppOptions {
   /** Path of the Corefile; with `corefileText` it only names the source in errors. */
@@ -43,15 +44,11 @@ export interface AppOptions {
   readonly fatal?: (message: string) => void;
 }
 
-export interface LoadedConfig {
-  readonly blocks: readonly ServerBlock[];
-  /** SHA-512 of the parsed Corefile (imports expanded): what `reload` compares. */
-  readonly hash: string;
-}
-
 export class App implements ServerControl {
   readonly services: ProcessServices;
   readonly server: DnsServer;
+  /** Polls the Corefile for the `reload` plugin and reloads on SIGUSR1. */
+  readonly reloadWatcher: ReloadWatcher;
   readonly #opts: AppOptions;
   readonly #registry: PluginRegistry;
   #hash = '';
@@ -68,8 +65,9 @@ export class App implements ServerControl {
       if (udpBatch === null) this.#startError = `CLUSTERDNS_UDP_BATCH=1 but the UDP batch addon cannot be used: ${udpBatchFailure()}`;
     }
     this.server = new DnsServer({ logger: opts.logger, tcp: opts.tcp, reusePort: opts.reusePort, listen: opts.listen, udpBatch });
-    this.services.shared.set('app', this);
     this.services.control = this;
+    this.reloadWatcher = new ReloadWatcher(this.services);
+    this.services.reloadPoller = this.reloadWatcher;
   }
 
   get configHash(): string {
@@ -81,15 +79,12 @@ export class App implements ServerControl {
   }
 
   /** Parse the Corefile as it is now (file on disk unless text was given). Throws CorefileError. */
-  load(): LoadedConfig {
-    const path = this.#opts.corefilePath;
-    const text = this.#opts.corefileText ?? readFileSync(path, 'utf8');
-    const blocks = parseCorefile(text, path, { env: this.#opts.env });
-    const hash = createHash('sha512').update(JSON.stringify(blocks, (k, v: unknown) => (k === 'file' || k === 'line' ? undefined : v))).digest('hex');
-    return { blocks, hash };
+  load(): LoadedCorefile {
+    return loadCorefile(this.#opts.corefilePath, this.#opts.corefileText, this.#opts.env);
   }
 
-  build(cfg: LoadedConfig): ConfigGeneration {
+  build(cfg: LoadedCorefile): ConfigGeneration {
+    warnEmpty(cfg, this.#opts.corefilePath, this.#opts.logger);
     const gen = buildConfig(cfg.blocks, {
       registry: this.#registry, services: this.services,
       dnsPort: this.#opts.dnsPort ?? 53, configPath: resolve(this.#opts.corefilePath), configHash: cfg.hash,
@@ -110,18 +105,28 @@ export class App implements ServerControl {
   }
 
   /**
-   * Re-read the Corefile; when its parsed content changed, build and swap in
-   * the new configuration. Returns false when nothing changed. Throws (the
-   * old configuration keeps serving) when the new one is bad.
+   * Swap in `cfg` (the Corefile as the reload watcher just parsed it; read
+   * and parsed here when not given) when its content changed. Returns false
+   * when nothing changed. Throws (the old configuration keeps serving) when
+   * the new one is bad.
    */
-  async reload(force = false): Promise<boolean> {
-    const cfg = this.load();
-    if (!force && cfg.hash === this.#hash) return false;
-    const gen = this.build(cfg);
-    // The old readiness answers until the new configuration serves: its startup (a first sync) must not flip /ready.
-    await this.server.apply(gen);
-    this.services.readiness = gen.readiness;
-    this.#hash = cfg.hash;
+  async reload(force = false, cfg?: LoadedCorefile): Promise<boolean> {
+    try {
+      const loaded = cfg ?? this.load();
+      if (!force && loaded.hash === this.#hash) {
+        if (reloadChannel.hasSubscribers) publishReload({ outcome: 'unchanged', hash: this.#hash });
+        return false;
+      }
+      const gen = this.build(loaded);
+      // The old readiness answers until the new configuration serves: its startup (a first sync) must not flip /ready.
+      await this.server.apply(gen);
+      this.services.readiness = gen.readiness;
+      this.#hash = loaded.hash;
+    } catch (e) {
+      if (reloadChannel.hasSubscribers) publishReload({ outcome: 'failed', hash: this.#hash, error: toError(e) });
+      throw e;
+    }
+    if (reloadChannel.hasSubscribers) publishReload({ outcome: 'reloaded', hash: this.#hash });
     return true;
   }
 
@@ -147,5 +152,15 @@ export class App implements ServerControl {
     const p = configuredPort === undefined ? all[0] : all.find((x) => x.configuredPort === configuredPort);
     if (!p) throw new Error('no such listener');
     return p.port;
+  }
+}
+
+/** A Corefile that serves nothing, or a block that answers nothing, is legal but almost always a mistake: say so. */
+function warnEmpty(cfg: LoadedCorefile, path: string, logger: Logger): void {
+  if (cfg.blocks.length === 0) logger.warn(`${path}: the Corefile has no server blocks: no DNS is served`);
+  for (const b of cfg.blocks) {
+    if (b.directives.length === 0) {
+      logger.warn(`${b.file}:${b.line}: server block ${b.keys.map((k) => k.raw).join(' ')} has no plugins: every query to it is answered with an error`);
+    }
   }
 }

@@ -36,8 +36,9 @@ export class UsageError extends Error {}
 const valueFlags = new Set(['conf', 'dns.port', 'log.format', 'pidfile', 'workers']);
 const boolFlags = new Set(['version', 'plugins', 'quiet', 'help', 'h']);
 
-export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): ServeArgs {
-  const out: ServeArgs = { conf: null, dnsPort: 53, version: false, plugins: false, quiet: false, logFormat: 'text', pidfile: null, workers: 1 };
+/** `defaults` replaces the flags' defaults (the demo serves on 1053 unless -dns.port says otherwise). */
+export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, defaults: Partial<ServeArgs> = {}): ServeArgs {
+  const out: ServeArgs = { conf: null, dnsPort: 53, version: false, plugins: false, quiet: false, logFormat: 'text', pidfile: null, workers: 1, ...defaults };
   const fromEnv = env.CLUSTERDNS_WORKERS;
   if (fromEnv !== undefined && fromEnv !== '') out.workers = parseWorkers(fromEnv, 'CLUSTERDNS_WORKERS');
   for (let i = 0; i < argv.length; i++) {
@@ -77,14 +78,16 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
 }
 
 export const USAGE = `Usage: clusterdns [serve] [flags]
-       clusterdns demo
+       clusterdns demo [-dns.port N] [-conf PATH] [flags]   (default 127.0.0.1:1053)
        clusterdns deploy render [-i IP] [-d DOMAIN] [-r CIDR]... [-s]
+       clusterdns resolv-conf --pod POD.yaml [--cluster-dns IP]... [--json]   (see docs/pod-dns.md)
+       clusterdns hosts --pod POD.yaml [--pod-ip IP]...
 Flags (CoreDNS-compatible):
   -conf PATH        Corefile to load (default: ./Corefile if present)
   -dns.port N       port for server blocks that name none (default 53)
   -plugins          list the built-in plugins and exit
   -version          print the version and exit
-  -quiet            only log warnings and errors
+  -quiet            no start-up lines; only log warnings and errors
   -log.format F     text (default, CoreDNS style) or json
   -pidfile PATH     write the process id to PATH
   -workers N        serve DNS from N processes sharing the port (SO_REUSEPORT); auto = one per CPU;

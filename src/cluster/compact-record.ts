@@ -84,7 +84,7 @@ export function compactRecord(pool: StringPool, r: ClusterRecord): ClusterRecord
         headless: r.headless, externalName: r.externalName, ports: ports(pool, r.ports),
         publishNotReadyAddresses: r.publishNotReadyAddresses, labels: labels(pool, r.labels),
       };
-      return s;
+      return r.externalIPs === undefined ? s : { ...s, externalIPs: r.externalIPs };
     }
     case 'EndpointSlice': {
       const s: EndpointSliceRecord = {

@@ -55,7 +55,8 @@ export function sameRecord(a: ClusterRecord, b: ClusterRecord): boolean {
       const s = b as typeof a;
       return a.namespace === s.namespace && a.type === s.type && a.headless === s.headless &&
         a.externalName === s.externalName && a.publishNotReadyAddresses === s.publishNotReadyAddresses &&
-        sameStrings(a.clusterIPs, s.clusterIPs) && samePorts(a.ports, s.ports) && sameLabels(a.labels, s.labels);
+        sameStrings(a.clusterIPs, s.clusterIPs) && samePorts(a.ports, s.ports) && sameLabels(a.labels, s.labels) &&
+        sameStrings(a.externalIPs ?? [], s.externalIPs ?? []);
     }
     case 'EndpointSlice': {
       const s = b as typeof a;

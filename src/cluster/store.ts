@@ -12,6 +12,7 @@
 import { compactRecord, StringPool } from './compact-record.ts';
 import { sameRecord } from './record-equal.ts';
 import { recordKey } from './types.ts';
+import { publishSync, syncChannel } from '../diagnostics/channels.ts';
 import type {
   ClusterKind,
   ClusterRecord,
@@ -115,6 +116,7 @@ export class ClusterStore implements ClusterStateSink {
 
   markSynced(kind: ClusterKind): void {
     this.#synced.add(kind);
+    if (syncChannel.hasSubscribers) publishSync({ kind, objects: count(this.#all(kind)) });
   }
 
   // ---- reading ----
@@ -315,4 +317,10 @@ export class ClusterStore implements ClusterStateSink {
     }
     if (failure !== null) throw failure;
   }
+}
+
+function count(items: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of items) n++;
+  return n;
 }

@@ -35,6 +35,11 @@ export interface ServiceRecord {
   readonly ports: readonly PortRecord[];
   readonly publishNotReadyAddresses: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * spec.externalIPs then status.loadBalancer.ingress[].ip, canonical, without
+   * repeats (k8s_external); absent when there are none.
+   */
+  readonly externalIPs?: readonly string[];
 }
 
 export interface EndpointRecord {
@@ -81,6 +86,8 @@ export interface PodRecord {
   readonly hostname: string | null;
   readonly subdomain: string | null;
   readonly labels: Readonly<Record<string, string>>;
+  /** metadata.resourceVersion when the object had one (the pod-IP index orders claims on an IP by it). */
+  readonly resourceVersion?: string;
 }
 
 export type ClusterRecord = NamespaceRecord | ServiceRecord | EndpointSliceRecord | PodRecord;
@@ -108,6 +115,17 @@ export interface ClusterStateSink {
   replace(kinds: readonly ClusterKind[], objects: readonly ClusterRecord[]): void;
   /** The first full list of this kind has been applied. */
   markSynced(kind: ClusterKind): void;
+}
+
+/**
+ * The sink contract for any record type a reflector or a manifest source
+ * feeds (ClusterStateSink is this for the cluster kinds; DNSRecords have
+ * their own set).
+ */
+export interface RecordSink<K extends string, R> {
+  apply(event: { readonly type: WatchEvent['type']; readonly object: R }): void;
+  replace(kinds: readonly K[], objects: readonly R[]): void;
+  markSynced(kind: K): void;
 }
 
 export interface ClusterStateSource {

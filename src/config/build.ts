@@ -9,18 +9,22 @@ import { serverLabel } from '../dns/ip.ts';
 import { dirname } from 'node:path';
 import type { Directive, ServerBlock } from '../corefile/parser.ts';
 import { CorefileError } from '../corefile/errors.ts';
-import { Rcode } from '../dns/constants.ts';
+import { Class, Rcode } from '../dns/constants.ts';
 import { Reply } from '../dns/reply.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver } from '../plugin/plugin.ts';
 import { Readiness, type ProcessServices } from '../plugin/process-services.ts';
 import type { PluginRegistry } from '../plugin/registry.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export const DEFAULT_MAX_UDP_SIZE = 1232;
 
 export interface BlockConfig {
   readonly zones: readonly string[];
+  /** The first key's port (the block's label in metrics and logs). */
   readonly port: number;
+  /** Every key with its own port: CoreDNS serves each key of a block on the port it names. */
+  readonly keys: readonly { readonly zone: string; readonly port: number }[];
   readonly bindAddresses: readonly string[];
   readonly head: Handler;
   readonly handlers: readonly ChainHandler[];
@@ -72,6 +76,20 @@ const noNextPlugin: Handler = {
   serveDNS: () => Reply.error(Rcode.SERVFAIL, '', new Error('no next plugin found')),
 };
 
+/** A query of a class no plugin of the block serves. */
+const classRefused = Reply.error(Rcode.REFUSED);
+const noClassData: Handler = { serveDNS: () => classRefused };
+
+/**
+ * Stands in the chain for an IN-only plugin: IN and ANY queries go to it,
+ * others to what follows it (REFUSED when nothing does), so a CLASS42 query
+ * of a name the plugin knows never gets its IN records.
+ */
+function classGate(h: ChainHandler, after: Handler): Handler {
+  const other = after === noNextPlugin ? noClassData : after;
+  return { serveDNS: (req) => (req.qclass === Class.IN || req.qclass === Class.ANY ? h.serveDNS(req) : other.serveDNS(req)) };
+}
+
 export function buildConfig(blocks: readonly ServerBlock[], opts: BuildOptions): ConfigGeneration {
   const readiness = new Readiness();
   const startup: (() => Promise<void> | void)[] = [];
@@ -88,9 +106,9 @@ function buildBlock(
   startup: (() => Promise<void> | void)[], shutdown: (() => Promise<void> | void)[],
 ): BlockConfig {
   const zones = block.keys.map((k) => k.zone);
-  const ports = new Set(block.keys.map((k) => k.port ?? opts.dnsPort));
-  if (ports.size > 1) throw new CorefileError(block.file, block.line, 'all zones of a server block must use the same port');
-  const port = [...ports][0]!;
+  // `example.com example.io:1053 { ... }`: one chain, each key on its own port (kubespray's mixed-port block).
+  const keys = block.keys.map((k) => ({ zone: k.zone, port: k.port ?? opts.dnsPort }));
+  const port = keys[0]!.port;
   const observers: ReplyObserver[] = [];
   const listening: ListeningHook[] = [];
   const handlers: ChainHandler[] = [];
@@ -115,7 +133,7 @@ function buildBlock(
   };
   // Set up in Corefile order (so option errors read top to bottom), chain in plugin order.
   const seen = new Map<string, Directive>();
-  const made: { rank: number; seq: number; handler: ChainHandler }[] = [];
+  const made: { rank: number; seq: number; handler: ChainHandler; inOnly: boolean }[] = [];
   block.directives.forEach((d, seq) => {
     const def = opts.registry.get(d.name);
     if (!def) throw new CorefileError(d.file, d.line, `unknown directive '${d.name}'`);
@@ -126,24 +144,32 @@ function buildBlock(
       h = def.setup(d, ctx);
     } catch (e) {
       if (e instanceof CorefileError) throw e;
-      throw new CorefileError(d.file, d.line, `plugin/${d.name}: ${(e as Error).message}`);
+      throw new CorefileError(d.file, d.line, `plugin/${d.name}: ${errorMessage(e)}`);
     }
-    if (h) made.push({ rank: opts.registry.rank(d.name), seq, handler: h });
+    if (h) made.push({ rank: opts.registry.rank(d.name), seq, handler: h, inOnly: def.inClassOnly === true });
   });
   made.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
   for (const m of made) handlers.push(m.handler);
-  for (let i = 0; i < handlers.length; i++) handlers[i]!.next = handlers[i + 1] ?? noNextPlugin;
-  head = handlers[0] ?? noNextPlugin;
-  return { zones, port, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
+  // Link back to front: each plugin's next is the entry of the one after it (an IN-only plugin's entry is its class gate).
+  let entry: Handler = noNextPlugin;
+  for (let i = made.length - 1; i >= 0; i--) {
+    const m = made[i]!;
+    m.handler.next = entry;
+    entry = m.inOnly ? classGate(m.handler, entry) : m.handler;
+  }
+  head = entry;
+  return { zones, port, keys, bindAddresses, head, handlers, observers, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };
 }
 
 /** Groups blocks into listeners by (address, port); a port is either bound to addresses by every block on it, or by none. */
 function planListeners(blocks: readonly BlockConfig[]): ListenerSpec[] {
   const byPort = new Map<number, BlockConfig[]>();
   for (const b of blocks) {
-    const list = byPort.get(b.port) ?? [];
-    list.push(b);
-    byPort.set(b.port, list);
+    for (const p of new Set(b.keys.map((k) => k.port))) {
+      const list = byPort.get(p) ?? [];
+      list.push(b);
+      byPort.set(p, list);
+    }
   }
   const listeners: ListenerSpec[] = [];
   for (const [port, list] of byPort) {
@@ -158,7 +184,7 @@ function planListeners(blocks: readonly BlockConfig[]): ListenerSpec[] {
       for (const address of addrs) {
         const routes = byAddress.get(address) ?? [];
         const server = serverLabel(address, port);
-        for (const zone of b.zones) {
+        for (const { zone } of b.keys.filter((k) => k.port === port)) {
           if (routes.some((r) => r.zone === zone)) throw new CorefileError(b.file, b.line, `zone '${zone}' is served twice on ${server}`);
           routes.push({ zone, block: b, server });
         }

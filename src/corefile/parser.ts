@@ -16,8 +16,8 @@ import type { Env, Token } from './lexer.ts';
 import { resolveImport } from './import-files.ts';
 import { parseZoneKey } from './zone-key.ts';
 import type { ZoneKey } from './zone-key.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
-export type { ZoneKey } from './zone-key.ts';
 
 export interface Directive {
   readonly name: string;
@@ -290,7 +290,7 @@ class Parser {
     try {
       ({ files, wildcard } = resolveImport(target, path.dirname(at.file)));
     } catch (err) {
-      throw CorefileError.at(at, `import '${target}': ${(err as Error).message}`);
+      throw CorefileError.at(at, `import '${target}': ${errorMessage(err)}`);
     }
     if (!wildcard) {
       // A name that is neither a known snippet nor an existing file.
@@ -315,7 +315,7 @@ class Parser {
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         throw CorefileError.at(at, `import '${target}': no snippet or file with that name`);
       }
-      throw CorefileError.at(at, `import '${target}': cannot read '${file}': ${(err as Error).message}`);
+      throw CorefileError.at(at, `import '${target}': cannot read '${file}': ${errorMessage(err)}`);
     }
   }
 }

@@ -8,7 +8,7 @@
  * ignored, as Go's net.ParseCIDR (and so CoreDNS) does. Used for server block
  * keys and by plugins taking zones as arguments (kubernetes).
  */
-import { parseIPv4, parseIPv6 } from '../dns/ip.ts';
+import { ipToBytes } from '../dns/ip.ts';
 
 /**
  * The reverse zones (lower-case FQDNs) covering `cidr`, in address order.
@@ -19,9 +19,10 @@ export function reverseZonesOfCidr(cidr: string): string[] {
   if (slash === -1) throw new Error(`'${cidr}' is not a CIDR: missing '/prefix'`);
   const addr = cidr.slice(0, slash);
   const prefixText = cidr.slice(slash + 1);
-  const v4 = parseIPv4(addr);
-  const bytes = v4 ?? parseIPv6(addr);
-  if (!bytes) throw new Error(`'${cidr}' is not a CIDR: '${addr}' is not an IP address`);
+  const parsed = ipToBytes(addr);
+  if (!parsed) throw new Error(`'${cidr}' is not a CIDR: '${addr}' is not an IP address`);
+  const bytes = Array.from(parsed);
+  const v4 = bytes.length === 4;
   const bits = bytes.length * 8;
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
     throw new Error(`'${cidr}' is not a CIDR: prefix length must be 0..${bits}`);

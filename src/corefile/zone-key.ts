@@ -9,6 +9,7 @@
 import { CorefileError } from './errors.ts';
 import type { SourcePosition } from './errors.ts';
 import { reverseZonesOfCidr } from './reverse-zones.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export interface ZoneKey {
   /** The key as written (after environment substitution), e.g. `dns://example.org:53`. */
@@ -74,7 +75,7 @@ export function parseZoneKey(raw: string, at: SourcePosition): ZoneKey[] {
     try {
       zones = reverseZonesOfCidr(zoneText);
     } catch (e) {
-      throw CorefileError.at(at, `invalid reverse zone in '${raw}': ${(e as Error).message}`);
+      throw CorefileError.at(at, `invalid reverse zone in '${raw}': ${errorMessage(e)}`);
     }
   } else {
     const zone = normalizeZoneName(zoneText);

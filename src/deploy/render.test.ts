@@ -66,7 +66,8 @@ test('RBAC grants list and watch on exactly the resources the Corefile uses', ()
   const grants = role.rules.flatMap((r: Obj) => r.resources.map((res: string) => `${r.apiGroups[0] || 'core'}/${res}:${r.verbs.join(',')}`)).sort();
   assert.deepEqual(grants, ['core/namespaces:list,watch', 'core/services:list,watch', 'discovery.k8s.io/endpointslices:list,watch']);
   // pods verified needs the pod watch too
-  const withPods = renderObjects(DEFAULT_RENDER, renderCorefile(DEFAULT_RENDER).replace('pods insecure', 'pods verified'));
+  const text = renderCorefile(DEFAULT_RENDER).replace('pods insecure', 'pods verified');
+  const withPods = renderObjects(DEFAULT_RENDER, { path: 'verified', text });
   const podRule = (withPods.find((o) => o.kind === 'ClusterRole') as Obj).rules[0];
   assert.ok(podRule.resources.includes('pods'));
 });
@@ -85,9 +86,43 @@ test('validation catches broken manifests', () => {
   assert.ok(problems.some((p) => /^Corefile: ConfigMap\/Corefile:3: /.test(p)), problems.join('\n'));
 });
 
-test('bad flags are usage errors', () => {
+test('bad flags are usage errors with a clear message; --replicas 1 only warns', () => {
   assert.throws(() => parseRenderArgs(['-i', 'not-an-ip']), /not an IP address/);
   assert.equal(render(['-x']).code, 2);
+  for (const [args, message] of [
+    [['-d', 'bad domain'], "-d: 'bad domain' is not a domain name"],
+    [['-d', 'x}'], "-d: 'x}' is not a domain name"],
+    [['-d', 'a..b'], "-d: 'a..b' is not a domain name"],
+    [['-r', '10.0.0.0/33'], "-r: '10.0.0.0/33' is not a CIDR"],
+    [['-r', '010.0.0.0/8'], "-r: '010.0.0.0/8' is not a CIDR"],
+    [['--namespace', 'Bad_NS'], "--namespace: 'Bad_NS' is not a namespace name"],
+    [['--replicas', '0'], "--replicas: '0' is not a number of replicas"],
+    [['--replicas', 'two'], "--replicas: 'two' is not a number of replicas"],
+    [['--image', ''], "--image: '' is not an image reference"],
+    [['-d'], '-d needs a value'],
+  ] as const) {
+    const r = render([...args]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.ok(r.err.startsWith(message), `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, /Usage: clusterdns deploy render/);
+  }
+  assert.equal(parseRenderArgs(['-d', 'Corp.Local.']).options.domain, 'corp.local');
+  const one = render(['--replicas', '1']);
+  assert.equal(one.code, 0);
+  assert.match(one.err, /^warning: --replicas 1: a single cluster DNS pod/);
+  assert.equal(one.docs.find((d) => d.kind === 'Deployment')!.spec.replicas, 1);
+});
+
+test('--help on deploy and on render prints the usage and exits 0', () => {
+  for (const args of [['--help'], ['render', '--help'], ['render', '-h']]) {
+    let out = '';
+    const code = deployCommand(args, (s) => { out += s; }, () => {});
+    assert.equal(code, 0, args.join(' '));
+    assert.match(out, /^Usage: clusterdns deploy render/);
+  }
+  let err = '';
+  assert.equal(deployCommand(['apply'], () => {}, (s) => { err += s; }), 2);
+  assert.match(err, /^unknown deploy subcommand 'apply'/);
 });
 
 test('the real CLI prints the manifests', () => {

@@ -3,11 +3,14 @@
  * The Kubernetes manifests that run clusterdns as the cluster DNS, the
  * equivalent of CoreDNS's deployment (coredns/deployment deploy.sh): a
  * ServiceAccount, a ClusterRole with list/watch on exactly what the Corefile
- * needs, its binding, the Corefile ConfigMap, a 2-replica Deployment with
+ * needs (deploy/rbac.ts, from the parsed Corefile), its binding, the Corefile
+ * ConfigMap (generated, or the operator's own), a 2-replica Deployment with
  * anti-affinity, health and ready probes, and the `kube-dns` Service.
  */
 import { stringify } from 'yaml';
+import { parseCorefile } from '../corefile/parser.ts';
 import { VERSION } from '../version.ts';
+import { rbacRules } from './rbac.ts';
 
 export interface RenderOptions {
   /** -i: the cluster DNS Service IP (kubelet --cluster-dns). */
@@ -59,15 +62,22 @@ export function renderCorefile(o: RenderOptions): string {
 
 const labels = { 'k8s-app': 'kube-dns' } as const;
 
-export function renderObjects(o: RenderOptions, corefile: string = renderCorefile(o)): Record<string, unknown>[] {
+/** Where the Corefile of the manifests comes from: the operator's file (--corefile), or generated from the options. */
+export interface CorefileSource {
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * The manifests. The Corefile is parsed with the real parser first (throws
+ * CorefileError `FILE:LINE: what`), and the ClusterRole grants what it uses.
+ */
+export function renderObjects(o: RenderOptions, corefile?: CorefileSource): Record<string, unknown>[] {
+  const source = corefile ?? { path: 'generated Corefile', text: renderCorefile(o) };
+  // Variables ({$NAME}) are the pod's, unknown here: parse them as empty.
+  const rules = rbacRules(parseCorefile(source.text, source.path, { env: {} }));
   const meta = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
     ({ name, namespace: o.namespace, labels: { ...labels, 'app.kubernetes.io/name': 'clusterdns' }, ...extra });
-  const needsPods = /\bpods\s+verified\b/.test(corefile);
-  const needsEndpoints = !/\bnoendpoints\b/.test(corefile);
-  const rules: Record<string, unknown>[] = [
-    { apiGroups: [''], resources: ['services', 'namespaces', ...(needsPods ? ['pods'] : [])], verbs: ['list', 'watch'] },
-  ];
-  if (needsEndpoints) rules.push({ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] });
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('clusterdns') },
     {
@@ -80,7 +90,7 @@ export function renderObjects(o: RenderOptions, corefile: string = renderCorefil
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:clusterdns' },
       subjects: [{ kind: 'ServiceAccount', name: 'clusterdns', namespace: o.namespace }],
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('clusterdns'), data: { Corefile: corefile } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('clusterdns'), data: { Corefile: source.text } },
     {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: meta('clusterdns'),
       spec: {

@@ -11,6 +11,7 @@ import { buildConfig } from '../config/build.ts';
 import { createLogger } from '../log/logger.ts';
 import { ProcessServices } from '../plugin/process-services.ts';
 import { builtinRegistry } from '../plugins/index.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -44,7 +45,7 @@ export function validateManifests(objects: readonly Obj[]): string[] {
   const container = (get(dep, 'spec.template.spec.containers') as Obj[] | undefined)?.[0];
   if (dep) {
     const replicas = get(dep, 'spec.replicas');
-    if (typeof replicas !== 'number' || replicas < 2) problems.push('Deployment should run at least 2 replicas');
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1) problems.push('Deployment must run at least 1 replica');
     if (!get(dep, 'spec.template.spec.affinity.podAntiAffinity')) problems.push('Deployment lacks pod anti-affinity');
     if (!container) problems.push('Deployment has no container');
     else {
@@ -67,12 +68,16 @@ export function validateManifests(objects: readonly Obj[]): string[] {
   else {
     try {
       const blocks = parseCorefile(corefile, 'ConfigMap/Corefile', { env: {} });
-      buildConfig(blocks, {
+      const gen = buildConfig(blocks, {
         registry: builtinRegistry(), services: new ProcessServices({ logger: createLogger({ quiet: true, write: () => {} }) }),
         dnsPort: 53, configPath: '/etc/coredns/Corefile',
       });
+      if (!gen.blocks.some((b) => b.port === 53)) problems.push('Corefile: no server block on port 53, where the kube-dns Service sends queries');
+      const used = new Set(blocks.flatMap((b) => b.directives.map((d) => d.name)));
+      if (!used.has('health')) problems.push('Corefile: no health plugin, but the liveness probe GETs /health on :8080');
+      if (!used.has('ready')) problems.push('Corefile: no ready plugin, but the readiness probe GETs /ready on :8181');
     } catch (e) {
-      problems.push(`Corefile: ${(e as Error).message}`);
+      problems.push(`Corefile: ${errorMessage(e)}`);
     }
   }
   return problems;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalName, encodeName, isSubdomain, labelCount, nameToLabels, NameError, readName } from './name.ts';
+import { canonicalName, encodeName, isSubdomain, labelCount, nameToLabels, NameError, readName, zoneSuffix } from './name.ts';
 
 /** A 12-byte header followed by `body`. */
 function msg(...body: (number | string)[]): Uint8Array {
@@ -72,4 +72,9 @@ test('canonicalName, isSubdomain, labelCount', () => {
   assert.ok(!isSubdomain('notexample.org.', 'example.org.'));
   assert.ok(isSubdomain('anything.', '.'));
   assert.deepEqual(['.', 'a.', 'a.b.c.'].map(labelCount), [0, 1, 3]);
+});
+
+test('zoneSuffix joins a label to a zone without doubling the root dot', () => {
+  assert.equal(`a.${zoneSuffix('cluster.local.')}`, 'a.cluster.local.');
+  assert.equal(`a.${zoneSuffix('.')}`, 'a.');
 });

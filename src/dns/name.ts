@@ -216,3 +216,21 @@ export function labelCount(name: string): number {
   for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 0x2e) n++;
   return n;
 }
+
+/** The name without its first label ("a.b.c." -> "b.c.", "c." -> "."), honouring "\." escapes. */
+export function parentName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x5c) { i++; continue; }
+    if (c === 0x2e) return i + 1 >= name.length ? '.' : name.slice(i + 1);
+  }
+  return '.';
+}
+
+/**
+ * What follows "label." to form a name inside `zone` (canonical): the zone
+ * itself, or "" for the root, so `${label}.${zoneSuffix(zone)}` never ends in "..".
+ */
+export function zoneSuffix(zone: string): string {
+  return zone === '.' ? '' : zone;
+}

@@ -6,7 +6,7 @@
  * patching only the ID, flags and the question's case.
  */
 import { Flag, Rcode, Type } from './constants.ts';
-import { labelText, nameToLabels, NameError } from './name.ts';
+import { labelText, nameToLabels, NameError, parentName } from './name.ts';
 import type { RR } from './rr.ts';
 
 /**
@@ -35,6 +35,10 @@ export interface ReplyInit {
   authority?: readonly RR[];
   additional?: readonly RR[];
   plugin?: string;
+  /** EDNS options (code, length, data ...) for our OPT record, sent only when the client used EDNS (template's ederror). */
+  ednsOptions?: Uint8Array | null;
+  /** Further messages sent after this one on the same TCP connection (a zone transfer's stream). */
+  more?: readonly Reply[] | null;
 }
 
 export class Reply {
@@ -46,6 +50,10 @@ export class Reply {
   readonly additional: readonly RR[];
   /** The plugin that wrote it (coredns_dns_responses_total{plugin}); '' when the server did. */
   readonly plugin: string;
+  /** EDNS option bytes for our OPT record; null for none. */
+  readonly ednsOptions: Uint8Array | null;
+  /** Messages that follow this one (AXFR over TCP); null for an ordinary reply. */
+  readonly more: readonly Reply[] | null;
   /** Seconds to take off every TTL when written (the cache's age of the entry). */
   readonly ttlAge: number;
   /** Error a plugin met while producing this reply; the errors plugin logs it. */
@@ -62,6 +70,8 @@ export class Reply {
     this.authority = init.authority ?? EMPTY;
     this.additional = init.additional ?? EMPTY;
     this.plugin = init.plugin ?? '';
+    this.ednsOptions = init.ednsOptions ?? null;
+    this.more = init.more ?? null;
     this.ttlAge = ttlAge;
     this.error = error;
   }
@@ -126,6 +136,20 @@ export class Reply {
 }
 
 const EMPTY: readonly RR[] = Object.freeze([]);
+
+/** An RFC 8914 Extended DNS Error as EDNS option bytes (option 15: info code, then extra text). */
+export function edeOption(code: number, text = ''): Uint8Array {
+  const extra = Buffer.from(text, 'utf8');
+  const out = new Uint8Array(6 + extra.length);
+  out[1] = 15;
+  out[2] = (2 + extra.length) >> 8; out[3] = (2 + extra.length) & 0xff;
+  out[4] = code >> 8; out[5] = code & 0xff;
+  out.set(extra, 6);
+  return out;
+}
+
+/** Return this to send no reply at all (the client times out, as with CoreDNS's acl drop). */
+export const DROP: Reply = new Reply({ rcode: Rcode.REFUSED, plugin: 'drop' });
 
 /** Types whose rdata is, or starts with after a fixed prefix, one domain name: it may serve as a compression target. */
 const rdataNameAt = new Map<number, number>([[Type.CNAME, 0], [Type.PTR, 0], [Type.NS, 0], [Type.SRV, 6], [Type.MX, 2]]);
@@ -199,21 +223,12 @@ function writeCompressedName(out: Uint8Array, pos: number, name: string, known: 
     out[pos] = l.length;
     out.set(l, pos + 1);
     pos += l.length + 1;
-    suffix = nextSuffix(suffix);
+    suffix = parentName(suffix);
   }
   out[pos] = 0;
   return pos + 1;
 }
 
-function nextSuffix(name: string): string {
-  // skip one label, honouring "\." escapes
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x5c) { i++; continue; }
-    if (c === 0x2e) return i + 1 >= name.length ? '.' : name.slice(i + 1);
-  }
-  return '.';
-}
 
 /** Records the suffixes of the question name written at `at`; returns its wire length. */
 function addSuffixes(known: Map<string, number>, name: string, at: number): number {
@@ -223,7 +238,7 @@ function addSuffixes(known: Map<string, number>, name: string, at: number): numb
   for (const l of labels) {
     if (off < 0x3fff && !known.has(suffix)) known.set(suffix, off);
     off += l.length + 1;
-    suffix = nextSuffix(suffix);
+    suffix = parentName(suffix);
   }
   return off - at + 1;
 }

@@ -49,6 +49,8 @@ export class DnsRequest {
   /** Set by the router: the server label ("dns://:53") and the zone of the block serving it. */
   server = '';
   zone = '';
+  /** Metadata labels ("kubernetes/client-namespace") -> value readers; null unless the block has `metadata` (plugin/metadata.ts). */
+  metadata: Map<string, () => string> | null = null;
   /** When the request was read, in ms (performance.now()), for durations. */
   readonly start: number;
 
@@ -205,9 +207,4 @@ function skipRecord(msg: Uint8Array, pos: number): number {
   const end = p + 10 + rdlen;
   if (end > msg.length) throw new NameError('rdata runs past the end of the message');
   return end;
-}
-
-/** Reads just enough of a malformed packet to echo its ID and RD bit in an error reply. */
-export function headerId(msg: Uint8Array): number {
-  return (msg[0]! << 8) | msg[1]!;
 }

@@ -6,7 +6,7 @@
  * the client sent one, and cuts cleanly at a record boundary with TC=1 when
  * the answer does not fit. No re-encoding on this path.
  */
-import { EDNS_DO, Flag, Rcode, Type } from './constants.ts';
+import { EDNS_DO, Flag, Type } from './constants.ts';
 import { readName } from './name.ts';
 import type { DnsRequest } from './request.ts';
 import type { Reply } from './reply.ts';
@@ -28,7 +28,8 @@ export function replyLimit(req: DnsRequest, maxUdpSize: number): number {
 export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): Buffer {
   const packed = reply.packedFor(req.qname);
   const qEnd = req.questionEnd;
-  const opt = req.edns ? OPT_LENGTH : 0;
+  const options = req.edns ? reply.ednsOptions : null;
+  const opt = req.edns ? OPT_LENGTH + (options === null ? 0 : options.length) : 0;
   const limit = replyLimit(req, opts.maxUdpSize);
   const counts = packed.counts;
   let an = counts[0], ns = counts[1], ar = counts[2];
@@ -65,7 +66,14 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
     out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
     if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);
   }
-  if (opt) writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);
+  if (opt) {
+    writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);
+    if (options !== null) {
+      const at = qEnd + bodyLen;
+      out[at + 9] = options.length >> 8; out[at + 10] = options.length & 0xff;
+      out.set(options, at + OPT_LENGTH);
+    }
+  }
   return out;
 }
 
@@ -116,5 +124,3 @@ export function writeErrorReply(msg: Uint8Array, rcode: number, withOpt: boolean
   if (opt) writeOpt(out, qEnd, maxUdpSize, rcode, false);
   return out;
 }
-
-export { Rcode };

@@ -23,10 +23,12 @@ export function rr(name: string, type: number, ttl: number, data: Uint8Array, cl
   return { name, type, class: cls, ttl, data };
 }
 
-/** Same record with another owner or TTL (records are immutable). */
+/** Same record with another TTL (records are immutable). */
 export function withTtl(r: RR, ttl: number): RR {
   return { name: r.name, type: r.type, class: r.class, ttl, data: r.data };
 }
+
+/** Same record under another owner name (wildcard answers, rewritten names). */
 export function withName(r: RR, name: string): RR {
   return { name, type: r.type, class: r.class, ttl: r.ttl, data: r.data };
 }

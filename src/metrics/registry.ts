@@ -7,31 +7,42 @@
  * query path is an increment, not a label lookup.
  */
 import { Registry } from 'prom-client';
-import type { ProcessServices } from '../plugin/process-services.ts';
+import { ProcessSlot, type ProcessServices } from '../plugin/process-services.ts';
 
-export function metricsRegistry(services: ProcessServices): Registry {
-  return services.singleton('metrics:registry', () => new Registry());
-}
-
-/** A metric (or group of metrics) created once per process under `key`, registered in the process registry. */
-export function processMetric<T>(services: ProcessServices, key: string, create: (registry: Registry) => T): T {
-  const registry = metricsRegistry(services);
-  return services.singleton(`metric:${key}`, () => create(registry));
-}
+const REGISTRY = new ProcessSlot('metrics registry', () => new Registry());
+/**
+ * Metric groups by the name their plugin gives them ('cache', 'forward' ...):
+ * each plugin passes one name and always the same `create`, so the value
+ * under a name always has that create's type.
+ */
+const METRIC_GROUPS = new ProcessSlot('metric groups', () => new Map<string, unknown>());
 
 /** What /metrics serves, as text. */
 export type MetricsExposition = () => Promise<string>;
 
-const EXPOSITION_KEY = 'metrics:exposition';
+const EXPOSITION = new ProcessSlot<MetricsExposition | null>('metrics exposition', () => null);
+
+export function metricsRegistry(services: ProcessServices): Registry {
+  return services.get(REGISTRY);
+}
+
+/** A metric (or group of metrics) created once per process under `key`, registered in the process registry. */
+export function processMetric<T>(services: ProcessServices, key: string, create: (registry: Registry) => T): T {
+  const groups = services.get(METRIC_GROUPS);
+  if (groups.has(key)) return groups.get(key) as T;
+  const made = create(metricsRegistry(services));
+  groups.set(key, made);
+  return made;
+}
 
 /** The process registry as text, unless replaced (a worker pool's primary serves the sum over its workers). */
 export function metricsExposition(services: ProcessServices): MetricsExposition {
-  const replaced = services.shared.get(EXPOSITION_KEY) as MetricsExposition | undefined;
-  if (replaced !== undefined) return replaced;
+  const replaced = services.get(EXPOSITION);
+  if (replaced !== null) return replaced;
   const registry = metricsRegistry(services);
   return () => registry.metrics();
 }
 
 export function setMetricsExposition(services: ProcessServices, exposition: MetricsExposition): void {
-  services.shared.set(EXPOSITION_KEY, exposition);
+  services.set(EXPOSITION, exposition);
 }

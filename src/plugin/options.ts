@@ -7,6 +7,7 @@ import { CorefileError } from '../corefile/errors.ts';
 import type { Directive } from '../corefile/parser.ts';
 import { canonicalName } from '../dns/name.ts';
 import { reverseZonesOfCidr } from '../corefile/reverse-zones.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export function fail(d: Directive, plugin: string, what: string): never {
   throw new CorefileError(d.file, d.line, `plugin/${plugin}: ${what}`);
@@ -64,10 +65,15 @@ export function zonesArg(d: Directive, plugin: string, args: readonly string[], 
   const out: string[] = [];
   for (const a of args) {
     if (a.includes('/')) {
-      try { out.push(...reverseZonesOfCidr(a)); } catch (e) { fail(d, plugin, (e as Error).message); }
+      try { out.push(...reverseZonesOfCidr(a)); } catch (e) { fail(d, plugin, errorMessage(e)); }
     } else out.push(canonicalName(a));
   }
   return out;
+}
+
+/** A Go (RE2) regular expression as a JavaScript one: `(?P<name>` groups become `(?<name>`. Throws SyntaxError when JavaScript cannot read it. */
+export function goRegExp(text: string): RegExp {
+  return new RegExp(text.replace(/\(\?P</g, '(?<'));
 }
 
 /** The nested directives of a block, or []. */

@@ -3,7 +3,7 @@
  * The plugin contract. A handler gets the request and either answers or
  * passes it to `next` (set once when the chain is built: no closure per
  * query), and may look at or replace what comes back. Answers are returned
- * synchronously when they can be; only real I/O (forward, etcd) returns a
+ * synchronously when they can be; only a plugin that waits on real I/O (forward) returns a
  * Promise. A thrown error becomes SERVFAIL and is reported by `errors`.
  */
 import type { Directive } from '../corefile/parser.ts';
@@ -82,4 +82,10 @@ export interface PluginDefinition {
   setup(d: Directive, ctx: BlockContext): ChainHandler | null;
   /** Allowed once per server block. */
   readonly once?: boolean;
+  /**
+   * Serves class IN data only (hosts, kubernetes, file, k8s_external, etcd, dnsrecord): the
+   * chain passes queries of any other class (ANY aside) straight past it, so
+   * no plugin has to check the class itself.
+   */
+  readonly inClassOnly?: boolean;
 }

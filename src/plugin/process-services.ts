@@ -3,11 +3,13 @@
  * Things that outlive one configuration and are shared by every server block:
  * the logger, the HTTP listeners (health, ready, metrics: kept open across
  * reloads so a reload never closes /metrics), the readiness registry, the
- * process's lifecycle phase and lameduck requests, and a handle on the
- * running server for the plugins that steer it (reload).
+ * process's lifecycle phase and lameduck requests, a handle on the running
+ * server for the plugins that steer it (reload), and typed slots for
+ * process-wide state that plugins own (ProcessSlot).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ClusterStateSource } from '../cluster/types.ts';
+import type { LoadedCorefile } from '../corefile/load.ts';
 import type { Logger } from '../log/logger.ts';
 
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => void;
@@ -127,12 +129,50 @@ export class Readiness {
 export interface ServerControl {
   /** SHA-512 of the parsed Corefile now serving. */
   readonly configHash: string;
-  /** Parse the Corefile as it is now; throws CorefileError. */
-  load(): { readonly hash: string };
-  /** Re-read the Corefile and swap it in when it changed (always with force); throws, keeping the old one, when it is bad. */
-  reload(force?: boolean): Promise<boolean>;
+  /**
+   * Parse the Corefile as it is now (throws CorefileError), or null when this
+   * process does not read it itself (a pool worker: its primary says when).
+   */
+  load(): LoadedCorefile | null;
+  /**
+   * Swap in `loaded` (parsed by load(); parsed now when not given) when its
+   * hash differs from the running one, or always with force. Throws, keeping
+   * the old configuration, when it is bad. The Corefile is parsed once per reload.
+   */
+  reload(force?: boolean, loaded?: LoadedCorefile): Promise<boolean>;
   /** Handlers that threw so far (coredns_panics_total). */
   readonly panics: number;
+}
+
+/** How often the `reload` plugin wants the Corefile polled, for as long as its configuration lives. */
+export interface ReloadSchedule {
+  readonly intervalMs: number;
+  /** Jitter span: each arming picks a delay of intervalMs +/- jitterMs/2. */
+  readonly jitterMs: number;
+  /** SHA-512 of the configuration that armed it, for the startup log line. */
+  readonly hash: string;
+}
+
+/** The process's Corefile poller (app/reload-watcher): a configuration arms it at startup and disarms it at shutdown. */
+export interface ReloadPoller {
+  arm(s: ReloadSchedule): void;
+  disarm(s: ReloadSchedule): void;
+}
+
+/**
+ * A typed process-wide value owned by whoever declares it (a metrics
+ * registry, a plugin's process-wide state): `services.get(SLOT)` makes it on
+ * first use with `create`, one per ProcessServices; `services.set(SLOT, v)`
+ * replaces it (tests, the worker pool). The slot object itself is the key,
+ * so two owners cannot collide and the value's type is the slot's.
+ */
+export class ProcessSlot<T> {
+  readonly name: string;
+  readonly create: (services: ProcessServices) => T;
+  constructor(name: string, create: (services: ProcessServices) => T) {
+    this.name = name;
+    this.create = create;
+  }
 }
 
 /** Where the process is in its life: `ready` answers 200 only while serving. */
@@ -195,8 +235,10 @@ export class ProcessServices {
   readonly lameduck = new Lameduck();
   /** The running server; set by App (null for setups built without one, e.g. option-parser tests). */
   control: ServerControl | null = null;
-  /** Extension slots for process-wide state owned by plugins (metrics registry, reload watcher), by name. */
-  readonly shared = new Map<string, unknown>();
+  /** The Corefile poller; set by App (null without one: option-parser tests). */
+  reloadPoller: ReloadPoller | null = null;
+  /** Values of the typed slots (ProcessSlot), made on first use. */
+  readonly #slots = new Map<ProcessSlot<unknown>, unknown>();
 
   /** Called by plugins on an unrecoverable condition; tests replace it so the test runner survives. */
   fatal: (message: string) => void;
@@ -207,10 +249,16 @@ export class ProcessServices {
     this.fatal = init.fatal ?? ((message) => { process.stderr.write(`[FATAL] ${message}\n`); process.exit(1); });
   }
 
-  /** The shared value under `key`, created on first use. */
-  singleton<T>(key: string, create: () => T): T {
-    let v = this.shared.get(key) as T | undefined;
-    if (v === undefined) { v = create(); this.shared.set(key, v); }
+  /** The value of `slot` in this process, made on first use. */
+  get<T>(slot: ProcessSlot<T>): T {
+    if (this.#slots.has(slot)) return this.#slots.get(slot) as T;
+    const v = slot.create(this);
+    this.#slots.set(slot, v);
     return v;
+  }
+
+  /** Replace the value of `slot` (before first use, or to swap it). */
+  set<T>(slot: ProcessSlot<T>, value: T): void {
+    this.#slots.set(slot, value);
   }
 }

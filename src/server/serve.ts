@@ -7,11 +7,12 @@
  */
 import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
-import { Reply } from '../dns/reply.ts';
+import { DROP, Reply } from '../dns/reply.ts';
 import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
 import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
+import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
 
 /** Where replies go: a UDP socket (to the request's client) or a TCP connection. */
 export interface Responder {
@@ -94,6 +95,7 @@ export function serveQuery(
  * or a promise callback (an unhandled rejection would too).
  */
 function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, stats: ServeStats): void {
+  if (reply === DROP) return;
   const block = route.block;
   let sent = reply;
   let buf: Buffer;
@@ -106,11 +108,25 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
     buf = writeReply(req, sent, block);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
+  if (sent.more !== null && req.transport === 'tcp') sendMore(req, sent.more, block, out, stats);
+  if (queryChannel.hasSubscribers) publishQuery({ request: req, reply: sent, size: buf.length });
   const obs = block.observers;
   try {
     for (let i = 0; i < obs.length; i++) obs[i]!(req, sent, buf.length, buf);
   } catch {
     stats.panics++;
+  }
+}
+
+/** The rest of a multi-message reply (a zone transfer), each message written like the first. */
+function sendMore(req: DnsRequest, more: readonly Reply[], block: Route['block'], out: Responder, stats: ServeStats): void {
+  for (const r of more) {
+    try {
+      out.send(writeReply(req, r, block), req.remotePort, req.remoteAddress);
+    } catch {
+      stats.panics++;
+      return;
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import { frameEnd } from '../dns/tcp-frame.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Route } from '../config/build.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
-import { unmapV4 } from './udp-listener.ts';
+import { unmapIPv4 } from '../dns/ip.ts';
 
 export interface TcpOptions {
   /** Close a connection with no complete query for this long (ms). */
@@ -40,9 +40,9 @@ class TcpConnection implements Responder {
   constructor(socket: Socket, listener: TcpListener) {
     this.#socket = socket;
     this.#listener = listener;
-    this.#remoteAddress = unmapV4(socket.remoteAddress ?? '');
+    this.#remoteAddress = unmapIPv4(socket.remoteAddress ?? '');
     this.#remotePort = socket.remotePort ?? 0;
-    this.#localAddress = unmapV4(socket.localAddress ?? '');
+    this.#localAddress = unmapIPv4(socket.localAddress ?? '');
     this.#localPort = socket.localPort ?? 0;
   }
 

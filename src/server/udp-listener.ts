@@ -8,6 +8,7 @@
  */
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import type { Route } from '../config/build.ts';
+import { unmapIPv4 } from '../dns/ip.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
 
 /**
@@ -30,11 +31,6 @@ const literalLookup: NonNullable<SocketOptions['lookup']> = (address, family, ca
  * it at net.core.rmem_max; what it granted is in the start-up log.
  */
 export const UDP_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
-
-/** "::ffff:10.0.0.1" -> "10.0.0.1"; any other address unchanged. */
-export function unmapV4(address: string): string {
-  return address.startsWith('::ffff:') && address.indexOf('.') > 0 ? address.slice(7) : address;
-}
 
 export class UdpListener implements Responder {
   routes: readonly Route[];
@@ -91,7 +87,7 @@ export class UdpListener implements Responder {
 
   #unmap(address: string): string {
     if (address === this.#mappedFrom) return this.#unmapped;
-    const plain = unmapV4(address);
+    const plain = unmapIPv4(address);
     this.#mappedFrom = address;
     this.#unmapped = plain;
     return plain;

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { App } from '../../src/app/app.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { bootable, corefileExamples, rewriteKey, type CorefileExample } from './corefile-examples.ts';
+import { errorMessage } from '../../src/errors/to-error.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -48,7 +49,7 @@ for (const ex of examples) {
       assert.ok(app.server.boundPorts().length > 0, 'listening');
       assert.ok(app.server.boundPorts().every((p) => p.port > 0));
     } catch (e) {
-      assert.fail(`${relative(root, ex.file)}:${ex.line}: ${(e as Error).message}\n--- booted as:\n${text}`);
+      assert.fail(`${relative(root, ex.file)}:${ex.line}: ${errorMessage(e)}\n--- booted as:\n${text}`);
     } finally {
       await app.stop(500);
     }

@@ -29,10 +29,10 @@ ${extra}  chaos ${version}
 `;
 }
 
-/** The DNS port from the startup banner ("127.0.0.1:PORT"). */
+/** The DNS port from the startup line ".:PORT on 127.0.0.1", as text or as the msg of a JSON line. */
 async function dnsPort(cli: CliProcess): Promise<number> {
-  const line = await cli.waitForLine(/^127\.0\.0\.1:\d+$/);
-  return Number(line.split(':')[1]);
+  const line = await cli.waitForLine(/^\.:\d+ on 127\.0\.0\.1$|"msg":"\.:\d+ on 127\.0\.0\.1"/);
+  return Number(/:(\d+) on/.exec(line)![1]);
 }
 
 async function version(client: UdpClient): Promise<string> {
@@ -107,7 +107,10 @@ test('-log.format json: startup, plugin and query-log lines are JSON objects', a
     const r = JSON.parse(reloadLine) as Record<string, unknown>;
     assert.equal(r.plugin, 'reload');
     assert.match(String(r.msg), /^Running configuration SHA512 = [0-9a-f]{128}$/);
-    for (const line of cli.lines.filter((l) => l.startsWith('{'))) assert.doesNotThrow(() => JSON.parse(line), line);
+    // Every line is JSON, the start-up lines (zones, version) included; durations are whole nanoseconds in seconds.
+    for (const line of cli.lines) assert.doesNotThrow(() => JSON.parse(line), line);
+    assert.ok(cli.lines.some((l) => (JSON.parse(l) as { msg?: string }).msg?.startsWith('clusterdns-')), cli.lines.join('\n'));
+    assert.equal(Number((q.duration as number).toFixed(9)), q.duration);
   } finally {
     await client?.close();
     await cli.kill();

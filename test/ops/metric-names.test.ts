@@ -104,7 +104,7 @@ test('every CoreDNS metric we expose has CoreDNS\'s name, type and labels; names
   }
 });
 
-/** Plugin metrics (cache, forward, hosts, kubernetes), CoreDNS's names and label names; series exist once the plugin saw traffic. */
+/** Plugin metrics (cache, forward, hosts, kubernetes, autopath), CoreDNS's names and label names; series exist once the plugin saw traffic. */
 const PLUGIN_METRICS: readonly MetricRow[] = [
   { name: 'coredns_cache_entries', type: 'gauge', labels: ['server', 'type', 'zones', 'view'] },
   { name: 'coredns_cache_hits_total', type: 'counter', labels: ['server', 'type', 'zones', 'view'] },
@@ -122,6 +122,7 @@ const PLUGIN_METRICS: readonly MetricRow[] = [
   { name: 'coredns_hosts_entries', type: 'gauge', labels: [] },
   { name: 'coredns_hosts_reload_timestamp_seconds', type: 'gauge', labels: [] },
   { name: 'coredns_kubernetes_dns_programming_duration_seconds', type: 'histogram', labels: ['service_kind'] },
+  { name: 'coredns_autopath_success_total', type: 'counter', labels: ['server'] },
 ];
 
 /** Our own kubernetes API-state metrics, in CoreDNS's naming style (checked in test/live/live-metrics.test.ts). */
@@ -133,12 +134,13 @@ const OWN_METRICS: readonly MetricRow[] = [
 
 const ALL_METRICS: readonly MetricRow[] = [...COREDNS_METRICS, ...PLUGIN_METRICS, ...OWN_METRICS];
 
-test('cache, forward, hosts and kubernetes metrics carry CoreDNS\'s names, types and labels', async () => {
+test('cache, forward, hosts, kubernetes and autopath metrics carry CoreDNS\'s names, types and labels', async () => {
   const upstream = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.7')] } }));
   const srv = await startServer(`.:0 {
   bind 127.0.0.1
   prometheus 127.0.0.1:0
   cache 30
+  autopath @kubernetes
   hosts {
     10.255.0.170 registry
     fallthrough

@@ -17,7 +17,7 @@ import { decodeMessage, encodeQuery, type DecodedMessage } from '../../src/dns/m
 import { startServer } from '../support/harness.ts';
 import { delay } from '../support/wait-until.ts';
 import { UdpClient } from '../support/udp-client.ts';
-
+import { errorMessage } from '../../src/errors/to-error.ts';
 
 const corefile = (version: string): string => `.:0 {
   bind 127.0.0.1
@@ -75,7 +75,7 @@ test('2000 queries over 3 s through a Corefile change: none lost, behaviour swit
         try {
           answers[ci]!.push(versionOf(await c.query('version.bind.', Type.TXT, { qclass: Class.CH, timeoutMs: 1000 })));
         } catch (e) {
-          failures.push((e as Error).message);
+          failures.push(errorMessage(e));
         }
         const wait = start + (i + 1) * spacingMs - Date.now();
         if (wait > 0) await delay(wait);

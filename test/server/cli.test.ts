@@ -125,7 +125,7 @@ test('`serve` means the same, and -dns.port sets the port of blocks that name no
   const path = corefile('noport', 'example.net {\n  bind 127.0.0.1\n  whoami\n}\n');
   await withServer(['serve', '-conf', path, '-dns.port', String(port)], undefined, async (bound, s) => {
     assert.equal(bound, port);
-    assert.match(s.stdout, new RegExp(`^127\\.0\\.0\\.1:${port}$`, 'm'));
+    assert.match(s.stdout, new RegExp(`^example\\.net\\.:${port} on 127\\.0\\.0\\.1$`, 'm'));
     assert.equal((await dig(port, 'www.example.net')).status, 'NOERROR');
   });
 });

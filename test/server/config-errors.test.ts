@@ -22,7 +22,6 @@ const cases: [name: string, corefile: string, error: string][] = [
   ['bad nested property', '. {\n log {\n  klass denial\n }\n}\n', "Corefile:3: plugin/log: unknown property 'klass'"],
   ['plugin used twice', '. {\n errors\n whoami\n errors\n}\n', 'Corefile:4: plugin/errors: this plugin can only be used once per server block'],
   ['syntax: unclosed block', '. {\n whoami\n', "Corefile:1: unclosed '{'"],
-  ['zones of one block on two ports', 'a.org:1053 b.org:1054 {\n whoami\n}\n', 'Corefile:1: all zones of a server block must use the same port'],
   ['bind on some blocks of a port only', 'a.org:0 {\n bind 127.0.0.1\n whoami\n}\nb.org:0 {\n whoami\n}\n', "Corefile:5: port 0: every server block on a port must use 'bind', or none"],
   ['bad bind address', '. {\n bind 127.0.0.300\n}\n', "Corefile:2: plugin/bind: not a valid IP address or interface name: '127.0.0.300'"],
 ];

@@ -14,23 +14,12 @@ import { Rcode, Type } from '../../src/dns/constants.ts';
 import { appendOpt, bytes, query, TcpClient } from './helpers/wire.ts';
 import { startTestServer, type StartedServer } from './helpers/server.ts';
 import { UdpClient } from '../support/udp-client.ts';
+import { rng } from '../support/rng.ts';
 
 const SEED = 0x5eed1234;
 // A fixed count, not a time budget: the same mutants run on a fast or a loaded machine (speed is bench/'s).
 const UDP_MUTATIONS = 1000;
 const TCP_MUTATIONS = 500;
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Valid starting points: plain, EDNS with a cookie option and DO, CH class, a compressed extra record. */
 const seeds: Buffer[] = [

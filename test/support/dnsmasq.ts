@@ -20,8 +20,18 @@ export interface Dnsmasq {
   stop(): Promise<void>;
 }
 
+/** A stop function for a peer process: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+export function stopper(child: ChildProcess, graceMs: number): () => Promise<void> {
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+}
+
 /** Answers within `timeoutMs` to a query for `name`, or false. */
-async function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
+export async function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
   const c = await UdpClient.open(port);
   try {
     return (await c.exchange(encodeQuery(name, Type.A, { id: 7 }), timeoutMs)) !== null;
@@ -51,12 +61,7 @@ export async function startDnsmasq(options: readonly string[]): Promise<Dnsmasq>
     buf = lines.pop()!;
     log.push(...lines);
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
+  const stop = stopper(child, 2000);
   let up = false;
   for (let i = 0; i < 50 && !up && child.exitCode === null; i++) up = await probe(port, 'probe.invalid.', 100);
   if (!up) {

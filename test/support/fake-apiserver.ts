@@ -3,10 +3,12 @@
  * A small in-process Kubernetes API server for tests. It speaks the real
  * list/watch protocol (paginated JSON lists, chunked newline-delimited watch
  * events, bookmarks, 410 Expired after compaction) for core/v1 namespaces,
- * services and pods and discovery.k8s.io/v1 endpointslices, so clients built
+ * services and pods, discovery.k8s.io/v1 endpointslices and the
+ * clusterdns.io/v1alpha1 dnsrecords custom resource, so clients built
  * on @kubernetes/client-node configuration can be tested end to end.
  * Test hooks: create/update/delete objects, bookmark(), compact(rv),
  * failNext(prefix, status), kill() (drop every socket like a crash), restart().
+ * Writes: PATCH of a status subresource (merge patch), as controllers do.
  */
 
 import http from 'node:http';
@@ -31,7 +33,7 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export type FakeKind = 'Namespace' | 'Service' | 'Pod' | 'EndpointSlice';
+export type FakeKind = 'Namespace' | 'Service' | 'Pod' | 'EndpointSlice' | 'DNSRecord';
 
 export interface FakeApiServerOptions {
   /** Serve HTTPS with this certificate; `ca` + `requestCert` ask clients for a certificate. */
@@ -67,7 +69,13 @@ const RESOURCES: readonly ResourceInfo[] = [
     resource: 'endpointslices', kind: 'EndpointSlice', listKind: 'EndpointSliceList',
     apiVersion: 'discovery.k8s.io/v1', namespaced: true, base: '/apis/discovery.k8s.io/v1',
   },
+  {
+    resource: 'dnsrecords', kind: 'DNSRecord', listKind: 'DNSRecordList',
+    apiVersion: 'clusterdns.io/v1alpha1', namespaced: true, base: '/apis/clusterdns.io/v1alpha1',
+  },
 ];
+/** Every API base path served (core, then the groups). */
+const BASES: readonly string[] = [...new Set(RESOURCES.map((r) => r.base))];
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -116,6 +124,8 @@ export class FakeApiServer {
   readonly requests = new Map<string, number>();
   /** Every request received, in order. */
   readonly requestLog: RequestLogEntry[] = [];
+  /** Status subresource patches applied. */
+  statusPatches = 0;
   private readonly options: FakeApiServerOptions;
   private readonly store = new Map<string, Map<string, KubeObject>>();
   private readonly history: HistoryEvent[] = [];
@@ -354,19 +364,21 @@ export class FakeApiServer {
       if (--failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
       return this.sendJSON(res, failure.status, statusObject(failure.status, `injected failure ${failure.status}`));
     }
+    if (req.method === 'PATCH' && path.endsWith('/status')) return this.handleStatusPatch(req, res, path);
     if (req.method !== 'GET') return this.sendJSON(res, 405, statusObject(405, 'method not allowed', 'MethodNotAllowed'));
     if (path === '/version') {
       return this.sendJSON(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-fake', platform: 'linux/amd64' });
     }
     if (path === '/api') return this.sendJSON(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
     if (path === '/apis') {
-      const version = { groupVersion: 'discovery.k8s.io/v1', version: 'v1' };
-      return this.sendJSON(res, 200, {
-        kind: 'APIGroupList', apiVersion: 'v1',
-        groups: [{ name: 'discovery.k8s.io', versions: [version], preferredVersion: version }],
+      const groups = BASES.filter((b) => b.startsWith('/apis/')).map((b) => {
+        const [name, v] = b.slice('/apis/'.length).split('/') as [string, string];
+        const version = { groupVersion: `${name}/${v}`, version: v };
+        return { name, versions: [version], preferredVersion: version };
       });
+      return this.sendJSON(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
-    for (const base of ['/api/v1', '/apis/discovery.k8s.io/v1']) {
+    for (const base of BASES) {
       if (path !== base && !path.startsWith(`${base}/`)) continue;
       const parts = path.slice(base.length).split('/').filter((p) => p !== '');
       const find = (resource: string | undefined): ResourceInfo | undefined =>
@@ -409,6 +421,31 @@ export class FakeApiServer {
       return watch ? this.handleWatch(info, ns, match, q, res) : this.handleList(info, ns, match, q, res);
     }
     this.sendJSON(res, 404, statusObject(404, `the server could not find the requested resource (${path})`));
+  }
+
+  /** PATCH .../namespaces/NS/RESOURCE/NAME/status with a merge patch of `status` (what a controller writes). */
+  private handleStatusPatch(req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+    const m = /^(.*)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)\/status$/.exec(path);
+    const info = m === null ? undefined : RESOURCES.find((r) => r.base === m[1] && r.resource === m[3] && r.namespaced);
+    if (m === null || info === undefined) return this.sendJSON(res, 404, statusObject(404, `no status subresource at ${path}`));
+    const key = keyOf(info, m[2]!, m[4]!);
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { text += c; });
+    req.on('end', () => {
+      const previous = this.store.get(info.resource)!.get(key);
+      if (previous === undefined) return this.sendJSON(res, 404, statusObject(404, `${info.resource} "${m[4]}" not found`));
+      let patch: { status?: Record<string, unknown> };
+      try {
+        patch = JSON.parse(text) as typeof patch;
+      } catch {
+        return this.sendJSON(res, 400, statusObject(400, 'patch is not JSON'));
+      }
+      const next = structuredClone(previous);
+      next.status = { ...(previous.status as Record<string, unknown> | undefined), ...patch.status };
+      this.statusPatches++;
+      this.sendJSON(res, 200, this.write(info, key, next, 'MODIFIED', previous));
+    });
   }
 
   private matching(info: ResourceInfo, ns: string | null, match: Matcher): KubeObject[] {

@@ -81,8 +81,12 @@ export function rdataText(r: RR): string {
     case Type.PTR:
     case Type.NS:
       return readName(d, 0).name;
+    case Type.MX:
+      return `${v.getUint16(0)} ${readName(d, 2).name}`;
     case Type.SRV:
       return `${v.getUint16(0)} ${v.getUint16(2)} ${v.getUint16(4)} ${readName(d, 6).name}`;
+    case Type.MX:
+      return `${v.getUint16(0)} ${readName(d, 2).name}`;
     case Type.SOA: {
       const m = readName(d, 0);
       const n = readName(d, m.end);

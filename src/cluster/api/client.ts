@@ -149,8 +149,24 @@ export class KubeApiClient implements ApiTransport {
     return res;
   }
 
-  /** One GET; resolves with a 200 response (body unread), rejects with ApiError for any other status. */
-  private request(url: URL, opts: https.RequestOptions, options: OpenOptions): Promise<http.IncomingMessage> {
+  /**
+   * A merge patch of `pathAndQuery` (a status subresource: the DNSRecord
+   * controller's conditions); resolves with the response body, rejects with
+   * ApiError for a status other than 200.
+   */
+  async mergePatch(pathAndQuery: string, patch: unknown, signal: AbortSignal): Promise<string> {
+    const base = new URL(this.server);
+    const url = new URL(base.pathname.replace(/\/+$/, '') + pathAndQuery, base);
+    const opts: https.RequestOptions = {
+      method: 'PATCH', headers: { Accept: 'application/json', 'Content-Type': 'application/merge-patch+json', 'User-Agent': USER_AGENT },
+    };
+    await this.kc.applyToHTTPSOptions(opts);
+    const res = await this.request(url, opts, { signal, idleTimeoutMs: 30_000 }, JSON.stringify(patch));
+    return readBody(res, 1024 * 1024);
+  }
+
+  /** One request; resolves with a 200 response (body unread), rejects with ApiError for any other status. */
+  private request(url: URL, opts: https.RequestOptions, options: OpenOptions, body?: string): Promise<http.IncomingMessage> {
     const secure = url.protocol === 'https:';
     const mod = secure ? https : http;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -174,7 +190,7 @@ export class KubeApiClient implements ApiTransport {
         }
         readBody(res, 1024 * 1024).then((body) => reject(apiErrorFrom(status, body)), reject);
       });
-      req.end();
+      req.end(body);
     });
   }
 }

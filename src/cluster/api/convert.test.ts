@@ -52,6 +52,18 @@ test('headless, ExternalName and NodePort services', () => {
   assert.equal(convertService({ metadata: { name: 'n', namespace: 'x' }, spec: { type: 'NodePort', clusterIP: '10.0.0.2' } }).record?.type, 'NodePort');
 });
 
+test('external IPs and load balancer ingress IPs are kept, canonical and once; hostnames and garbage skipped', () => {
+  const r = convertService({
+    metadata: { name: 'lb', namespace: 'x' },
+    spec: { type: 'LoadBalancer', clusterIP: '10.0.0.9', externalIPs: ['192.0.2.10', 'not-an-ip'] },
+    status: { loadBalancer: { ingress: [{ ip: '2001:DB8::1' }, { hostname: 'lb.example.com' }, { ip: '192.0.2.10' }] } },
+  }).record;
+  assert.deepEqual(r?.kind === 'Service' ? r.externalIPs : null, ['192.0.2.10', '2001:db8::1']);
+  assert.deepEqual(r?.kind === 'Service' ? r.clusterIPs : null, ['10.0.0.9']);
+  const plain = convertService({ metadata: { name: 'a', namespace: 'x' }, spec: { clusterIP: '10.0.0.1' } }).record;
+  assert.equal(plain !== undefined && 'externalIPs' in plain, false, 'absent when none');
+});
+
 test('bad services are errors naming the object', () => {
   const bad = (spec: object, meta: object = { name: 'web', namespace: 'prod' }): string => convertService({ metadata: meta, spec }).error ?? '';
   assert.match(bad({ clusterIP: '10.0.0.256' }), /^Service prod\/web: invalid clusterIP "10.0.0.256"/);

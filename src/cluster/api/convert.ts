@@ -18,7 +18,7 @@ import type {
   Protocol,
   ServiceRecord,
 } from '../types.ts';
-import { canonicalIP, canonicalIPv4, canonicalIPv6 } from './canonical-ip.ts';
+import { canonicalIp, canonicalIpv4, canonicalIpv6 } from '../../dns/ip.ts';
 
 export type ConvertResult<T extends ClusterRecord = ClusterRecord> =
   | { readonly record: T; readonly error?: undefined }
@@ -133,7 +133,7 @@ function portsOf(v: unknown, optionalPort: boolean): PortRecord[] {
 }
 
 function ipOrFail(v: unknown, what: string): string {
-  const ip = typeof v === 'string' ? canonicalIP(v) : null;
+  const ip = typeof v === 'string' ? canonicalIp(v) : null;
   if (ip === null) fail(`invalid ${what} ${JSON.stringify(v)}`);
   return ip;
 }
@@ -162,7 +162,7 @@ function buildService(o: unknown, opts: ConvertOptions | undefined): ServiceReco
     headless = raw[0] === 'None' || spec.clusterIP === 'None';
     if (!headless) clusterIPs = raw.map((ip) => ipOrFail(ip, 'clusterIP'));
   }
-  return {
+  const record: ServiceRecord = {
     kind: 'Service',
     namespace,
     name,
@@ -174,6 +174,22 @@ function buildService(o: unknown, opts: ConvertOptions | undefined): ServiceReco
     publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
     labels: labelsOf(meta),
   };
+  const external = externalIPsOf(spec, obj(obj(o).status));
+  return external.length === 0 ? record : { ...record, externalIPs: external };
+}
+
+/**
+ * spec.externalIPs and the load balancer's ingress IPs. Hostnames and
+ * addresses that do not parse are skipped: they must not cost the Service
+ * its cluster names.
+ */
+function externalIPsOf(spec: Record<string, unknown>, status: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const add = (v: unknown): void => { const ip = typeof v === 'string' ? canonicalIp(v) : null; if (ip !== null && !out.includes(ip)) out.push(ip); };
+  if (Array.isArray(spec.externalIPs)) for (const ip of spec.externalIPs) add(ip);
+  const ingress = obj(status.loadBalancer).ingress;
+  if (Array.isArray(ingress)) for (const i of ingress) add(obj(i).ip);
+  return out;
 }
 
 function buildEndpoint(raw: unknown, addressType: EndpointSliceRecord['addressType'], sliceNamespace: string): EndpointRecord {
@@ -182,8 +198,8 @@ function buildEndpoint(raw: unknown, addressType: EndpointSliceRecord['addressTy
   const addresses = e.addresses.map((a: unknown) => {
     let text: string | null = null;
     if (typeof a === 'string') {
-      if (addressType === 'IPv4') text = canonicalIPv4(a);
-      else if (addressType === 'IPv6') text = canonicalIPv6(a);
+      if (addressType === 'IPv4') text = canonicalIpv4(a);
+      else if (addressType === 'IPv6') text = canonicalIpv6(a);
       else text = a === '' ? null : a.toLowerCase();
     }
     if (text === null) fail(`invalid ${addressType} endpoint address ${JSON.stringify(a)}`);
@@ -255,6 +271,7 @@ function buildPod(o: unknown, opts: ConvertOptions | undefined): PodRecord {
     hostname: optString(spec.hostname),
     subdomain: optString(spec.subdomain),
     labels: labelsOf(meta),
+    ...(optString(meta.resourceVersion) === null ? {} : { resourceVersion: meta.resourceVersion as string }),
   };
 }
 

@@ -12,7 +12,7 @@
  * unreachable API server means serving the last state and retrying.
  */
 
-import type { ClusterKind, ClusterRecord, ClusterStateSink } from '../types.ts';
+import type { ClusterKind, ClusterRecord, RecordSink } from '../types.ts';
 import { ApiError, readBody } from './client.ts';
 import type { ApiTransport } from './client.ts';
 import { convertObject, objectMeta, placeholderRecord } from './convert.ts';
@@ -44,20 +44,32 @@ export function backoffDelay(attempt: number, backoff: BackoffOptions = {}, rand
   return Math.max(0, Math.round(raw * (1 - jitter * random())));
 }
 
-export interface ResourceSpec {
-  readonly kind: ClusterKind;
+export interface ResourceSpec<K extends string = ClusterKind> {
+  readonly kind: K;
   /** Cluster-wide list path, e.g. /api/v1/services. */
   readonly path: string;
   readonly labelSelector?: string | undefined;
   readonly fieldSelector?: string;
 }
 
-export interface ReflectorOptions {
+/**
+ * How a reflector turns API objects into records. The cluster kinds use the
+ * converters of convert.ts; other resources (DNSRecords) bring their own.
+ */
+export interface RecordCodec<R> {
+  convert(o: unknown): { readonly record: R; readonly error?: undefined } | { readonly error: string; readonly record?: undefined };
+  /** A record carrying only a key, to delete an object whose new version cannot be converted. */
+  placeholder(namespace: string, name: string): R;
+}
+
+export interface ReflectorOptions<K extends string = ClusterKind, R extends { readonly kind: string } = ClusterRecord> {
   readonly transport: ApiTransport;
   /** The API server URL, named in error lines. */
   readonly server?: string;
-  readonly resource: ResourceSpec;
-  readonly sink: ClusterStateSink;
+  readonly resource: ResourceSpec<K>;
+  readonly sink: RecordSink<K, R>;
+  /** Converter for the resource's objects (default: the cluster kinds' converters). */
+  readonly codec?: RecordCodec<R>;
   readonly logger: Logger;
   /** Items per list page (default 500). */
   readonly pageSize?: number | undefined;
@@ -73,19 +85,19 @@ export interface ReflectorOptions {
   /** Shared with other reflectors so that an outage logs one line per period in all (default: a gate of its own). */
   readonly errorLog?: ErrorLogGate;
   /** Told about relists and reconnects as they happen (metrics counters). */
-  readonly events?: ReflectorEvents | undefined;
+  readonly events?: ReflectorEvents<K> | undefined;
   readonly random?: () => number;
 }
 
-export interface ReflectorEvents {
+export interface ReflectorEvents<K extends string = ClusterKind> {
   /** A full list replaced the kind after the first one (410 Expired). */
-  relisted(kind: ClusterKind): void;
+  relisted(kind: K): void;
   /** A retry after an error or a dropped stream is about to wait its backoff. */
-  reconnecting(kind: ClusterKind): void;
+  reconnecting(kind: K): void;
 }
 
-export interface ReflectorStatus {
-  readonly kind: ClusterKind;
+export interface ReflectorStatus<K extends string = ClusterKind> {
+  readonly kind: K;
   /** The first full list has been delivered. */
   readonly synced: boolean;
   /** The last request to the API server succeeded (a watch is open or being opened). */
@@ -128,11 +140,20 @@ function messageOf(err: unknown): string {
   return String(err);
 }
 
-export class Reflector {
+/** The cluster kinds' converters, as a codec. */
+function clusterCodec(kind: ClusterKind): RecordCodec<ClusterRecord> {
+  return {
+    convert: (o) => convertObject(kind, o, CONVERT),
+    placeholder: (namespace, name) => placeholderRecord(kind, namespace, name),
+  };
+}
+
+export class Reflector<K extends string = ClusterKind, R extends { readonly kind: string } = ClusterRecord> {
   /** Resolves when the first list has been delivered (never rejects). */
   readonly whenSynced: Promise<void>;
-  private readonly opts: ReflectorOptions;
-  private readonly kind: ClusterKind;
+  private readonly opts: ReflectorOptions<K, R>;
+  private readonly kind: K;
+  private readonly codec: RecordCodec<R>;
   private readonly abort = new AbortController();
   private resolveSynced: () => void = () => {};
   private loop: Promise<void> | null = null;
@@ -151,9 +172,11 @@ export class Reflector {
     events: 0, bookmarks: 0, skipped: 0,
   };
 
-  constructor(opts: ReflectorOptions) {
+  constructor(opts: ReflectorOptions<K, R>) {
     this.opts = opts;
     this.kind = opts.resource.kind;
+    // Without a codec the kind is a cluster kind (the defaults of the type parameters).
+    this.codec = opts.codec ?? (clusterCodec(opts.resource.kind as string as ClusterKind) as unknown as RecordCodec<R>);
     this.errorLog = opts.errorLog ?? new ErrorLogGate(opts.errorLogIntervalMs ?? opts.backoff?.maxMs ?? 30_000);
     this.whenSynced = new Promise((resolve) => {
       this.resolveSynced = resolve;
@@ -176,7 +199,7 @@ export class Reflector {
     return this.s.lastSyncTime;
   }
 
-  status(): ReflectorStatus {
+  status(): ReflectorStatus<K> {
     return { kind: this.kind, resourceVersion: this.rv, ...this.s };
   }
 
@@ -319,7 +342,7 @@ export class Reflector {
   private async list(): Promise<void> {
     this.phase = 'list';
     const pageSize = this.opts.pageSize ?? 500;
-    const records: ClusterRecord[] = [];
+    const records: R[] = [];
     let cont = '';
     let rv = '';
     let restarts = 0;
@@ -350,13 +373,15 @@ export class Reflector {
       this.markConnected();
       if (!Array.isArray(body.items)) throw new Error('list response without items');
       for (const item of body.items) {
-        const r = convertObject(this.kind, item, CONVERT);
+        const r = this.codec.convert(item);
         if (r.record !== undefined) {
           records.push(r.record);
         } else {
+          // A generic codec's result does not narrow on `record`: the error is there all the same.
+          const error = r.error ?? 'unconvertible object';
           skipped++;
-          if (firstSkip === '') firstSkip = r.error;
-          this.skip(r.error, true);
+          if (firstSkip === '') firstSkip = error;
+          this.skip(error, true);
         }
       }
       rv = typeof body.metadata?.resourceVersion === 'string' ? body.metadata.resourceVersion : '';
@@ -443,15 +468,15 @@ export class Reflector {
     }
     const type = ev.type;
     if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-      const r = convertObject(this.kind, ev.object, CONVERT);
+      const r = this.codec.convert(ev.object);
       const meta = objectMeta(ev.object);
       if (r.record !== undefined) {
         this.opts.sink.apply({ type, object: r.record });
       } else {
-        this.skip(r.error, false);
+        this.skip(r.error ?? 'unconvertible object', false);
         // A version we cannot use replaces one we may hold: drop the old one.
         if (type !== 'ADDED' && meta.name !== '') {
-          this.opts.sink.apply({ type: 'DELETED', object: placeholderRecord(this.kind, meta.namespace, meta.name) });
+          this.opts.sink.apply({ type: 'DELETED', object: this.codec.placeholder(meta.namespace, meta.name) });
         }
       }
       if (meta.resourceVersion !== null) this.rv = meta.resourceVersion;

@@ -6,7 +6,7 @@
  * notReadyAddresses. The result goes through the normal EndpointSlice
  * converter, so validation and slim records are the same as for real slices.
  */
-import { canonicalIP } from '../api/canonical-ip.ts';
+import { canonicalIp } from '../../dns/ip.ts';
 import { SERVICE_NAME_LABEL } from '../api/convert.ts';
 
 type Json = Record<string, unknown>;
@@ -39,7 +39,7 @@ export function endpointsToSlices(o: Json, defaultNamespace: string): { slices: 
       if (!Array.isArray(list)) return { error: `subsets[${i}].${field} is not a list` };
       for (const raw of list) {
         const a = isObj(raw) ? raw : {};
-        const ip = typeof a.ip === 'string' ? canonicalIP(a.ip) : null;
+        const ip = typeof a.ip === 'string' ? canonicalIp(a.ip) : null;
         if (ip === null) return { error: `invalid endpoint address ${JSON.stringify(a.ip)}` };
         const endpoint: Json = { addresses: [ip], conditions: { ready } };
         if (typeof a.hostname === 'string' && a.hostname !== '') endpoint.hostname = a.hostname;

@@ -13,19 +13,21 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
-import type { ClusterKind, ClusterStateSink, ClusterStateSource } from '../types.ts';
-import { listManifestFiles, readManifests } from './read-manifests.ts';
+import type { ClusterKind, ClusterRecord, RecordSink } from '../types.ts';
+import { listManifestFiles, readManifests, type ManifestContent, type ManifestListing } from './read-manifests.ts';
 
 /** Re-reads in a row that found files changed under them before one is applied anyway. */
 const MAX_UNSTABLE_READS = 3;
 
 export const ALL_KINDS: readonly ClusterKind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod'];
 
-export interface ManifestSourceOptions {
+export interface ManifestSourceOptions<K extends string = ClusterKind, R = ClusterRecord> {
   /** Absolute paths of files or folders. */
   readonly paths: readonly string[];
   /** Kinds to deliver (default all); others found in the files are ignored silently. */
-  readonly kinds?: readonly ClusterKind[];
+  readonly kinds?: readonly K[];
+  /** Reads the files into records (default: readManifests, the cluster kinds); other resources (DNSRecords) plug in here. */
+  readonly read?: (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>;
   /** Logger for warnings ("FILE: KIND NS/NAME: what is wrong"); normally the kubernetes plugin's. */
   readonly logger: Logger;
   /** Watch for changes (default true). */
@@ -38,15 +40,16 @@ export interface ManifestSourceOptions {
   readonly pollIntervalMs?: number;
 }
 
-export class ManifestSource implements ClusterStateSource {
-  readonly kinds: readonly ClusterKind[];
+export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
+  readonly kinds: readonly K[];
+  readonly #read: (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>;
   readonly #paths: readonly string[];
   readonly #logger: Logger;
   readonly #watch: boolean;
   readonly #fsWatch: boolean;
   readonly #debounceMs: number;
   readonly #pollMs: number;
-  #sink: ClusterStateSink | null = null;
+  #sink: RecordSink<K, R> | null = null;
   #watchers: FSWatcher[] = [];
   #debounce: NodeJS.Timeout | null = null;
   #poll: NodeJS.Timeout | null = null;
@@ -61,8 +64,10 @@ export class ManifestSource implements ClusterStateSource {
   /** Completed reads (first load included): lets tests wait for a re-read. */
   loads = 0;
 
-  constructor(opts: ManifestSourceOptions) {
-    this.kinds = opts.kinds ?? ALL_KINDS;
+  constructor(opts: ManifestSourceOptions<K, R>) {
+    // Without `read` the kinds are cluster kinds (the defaults of the type parameters).
+    this.kinds = opts.kinds ?? (ALL_KINDS as readonly string[] as readonly K[]);
+    this.#read = opts.read ?? (readManifests as unknown as (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>);
     this.#paths = opts.paths;
     this.#logger = opts.logger;
     this.#watch = opts.watch ?? true;
@@ -75,7 +80,7 @@ export class ManifestSource implements ClusterStateSource {
     return this.#synced;
   }
 
-  start(sink: ClusterStateSink): void {
+  start(sink: RecordSink<K, R>): void {
     if (this.#sink !== null) return;
     this.#sink = sink;
     void this.reload();
@@ -137,7 +142,7 @@ export class ManifestSource implements ClusterStateSource {
       this.#signature = listing.signature;
       return;
     }
-    const content = await readManifests(listing, this.kinds);
+    const content = await this.#read(listing, this.kinds);
     if (this.#stopped) return;
     // Files that changed while we read them would mix old and new objects: read again (a few times at most).
     const after = await listManifestFiles(this.#paths);
@@ -193,6 +198,11 @@ export class ManifestSource implements ClusterStateSource {
         try {
           if (st.isDirectory()) {
             w = watch(p, { recursive: true, persistent: false }, () => this.#changed());
+            // Node's recursive watch on Linux goes silent for a file replaced by rename (kubectl, editors):
+            // a plain watch of the folder itself sees those.
+            const top = watch(p, { persistent: false }, () => this.#changed());
+            top.on('error', () => { top.close(); });
+            this.#watchers.push(top);
           } else {
             // Watch the folder: editors and ConfigMap volumes replace files by rename, which ends a file watch.
             const name = basename(p);

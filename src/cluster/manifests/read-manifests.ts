@@ -37,6 +37,9 @@ const EXPECTED_API: Readonly<Record<string, readonly string[]>> = {
   EndpointSlice: ['discovery.k8s.io/v1'],
 };
 
+/** Kinds another reader of the same folders takes (the dnsrecord plugin's DNSRecord and seed DNS forms): skipped without a warning. */
+const OTHER_READERS_KINDS = new Set(['DNSRecord', 'DNS']);
+
 export interface ManifestFile {
   readonly path: string;
   readonly mtimeMs: number;
@@ -102,7 +105,7 @@ export async function listManifestFiles(paths: readonly string[]): Promise<Manif
 }
 
 /** One Kubernetes object found in a file. */
-interface FoundObject {
+export interface FoundObject {
   readonly file: string;
   readonly body: Json;
 }
@@ -143,8 +146,8 @@ export function objectsOfText(text: string, file: string, warnings: string[]): F
   return out;
 }
 
-export interface ManifestContent {
-  readonly records: readonly ClusterRecord[];
+export interface ManifestContent<R = ClusterRecord> {
+  readonly records: readonly R[];
   readonly warnings: readonly string[];
   readonly fileCount: number;
 }
@@ -177,6 +180,7 @@ export function recordsOfObjects(objects: readonly FoundObject[], kinds: readonl
     }
     const expected = EXPECTED_API[kind];
     if (expected === undefined) {
+      if (OTHER_READERS_KINDS.has(kind)) continue;
       warnings.push(`${file}: ${describeUnknown(kind, body)}: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`);
       continue;
     }
@@ -260,6 +264,13 @@ function describeUnknown(kind: string, body: Json): string {
 /** Reads every file of a listing and converts what it holds. */
 export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[]): Promise<ManifestContent> {
   const warnings: string[] = [];
+  const objects = await readManifestObjects(listing, warnings);
+  const records = recordsOfObjects(objects, kinds, warnings);
+  return { records, warnings, fileCount: listing.files.length };
+}
+
+/** Every object of every file of a listing, unconverted (other readers, e.g. DNSRecords, convert their kinds). */
+export async function readManifestObjects(listing: ManifestListing, warnings: string[]): Promise<FoundObject[]> {
   const objects: FoundObject[] = [];
   for (const f of listing.files) {
     let text: string;
@@ -271,6 +282,5 @@ export async function readManifests(listing: ManifestListing, kinds: readonly Cl
     }
     objects.push(...objectsOfText(text, f.path, warnings));
   }
-  const records = recordsOfObjects(objects, kinds, warnings);
-  return { records, warnings, fileCount: listing.files.length };
+  return objects;
 }

@@ -19,11 +19,16 @@ function isV6LinkLocal(ip: string): boolean {
 
 /** The canonical addresses an argument stands for: itself when an IP, else every address of that interface. */
 export function addressesOf(d: Directive, arg: string, ifaces: ReturnType<typeof networkInterfaces>): string[] {
-  if (isIP(arg)) return [canonicalIp(arg)!];
+  const ip = canonicalIp(arg);
+  if (ip !== null) return [ip];
+  if (isIP(arg)) fail(d, 'bind', `'${arg}': a listen address cannot carry a zone or leading zeros`);
   const iface = ifaces[arg];
   if (!iface) fail(d, 'bind', `not a valid IP address or interface name: '${arg}'`);
   const out: string[] = [];
-  for (const info of iface) if (!isV6LinkLocal(info.address)) out.push(canonicalIp(info.address)!);
+  for (const info of iface) {
+    const ip = canonicalIp(info.address);
+    if (ip !== null && !isV6LinkLocal(ip)) out.push(ip);
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@ import type { Logger } from '../../log/logger.ts';
 import { argCount, children, duration, fail } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler, PluginDefinition } from '../../plugin/plugin.ts';
 import { formatGoDuration } from './go-duration.ts';
+import { errorMessage, toError } from '../../errors/to-error.ts';
 
 export type ConsolidateLevel = 'warning' | 'error' | 'info' | 'debug';
 
@@ -49,13 +50,13 @@ export class Errors implements ChainHandler {
     try {
       r = this.next.serveDNS(req);
     } catch (e) {
-      r = Reply.error(Rcode.SERVFAIL, '', e instanceof Error ? e : new Error(String(e)));
+      r = Reply.error(Rcode.SERVFAIL, '', toError(e));
     }
     if (r instanceof Promise) {
       return r.then(
         (x) => { if (x.error) this.report(x.error, x.rcode, req); return x; },
         (e: unknown) => {
-          const x = Reply.error(Rcode.SERVFAIL, '', e instanceof Error ? e : new Error(String(e)));
+          const x = Reply.error(Rcode.SERVFAIL, '', toError(e));
           this.report(x.error!, x.rcode, req);
           return x;
         },
@@ -133,7 +134,7 @@ export const errors: PluginDefinition = {
       const source = c.args[1]!;
       if (source.length > 10000) fail(c, 'errors', 'regexp longer than 10000 characters');
       let pattern: RegExp;
-      try { pattern = new RegExp(source); } catch (e) { fail(c, 'errors', `bad regexp: ${(e as Error).message}`); }
+      try { pattern = new RegExp(source); } catch (e) { fail(c, 'errors', `bad regexp: ${errorMessage(e)}`); }
       let level: ConsolidateLevel | null = null;
       let showFirst = false;
       for (const extra of c.args.slice(2)) {

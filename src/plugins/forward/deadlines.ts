@@ -163,3 +163,6 @@ export class DeadlineQueue {
     e.slot = i;
   }
 }
+
+/** A process-wide queue for one-off exchanges outside a forward (the doctor's probes). */
+export const sharedDeadlines = new DeadlineQueue();

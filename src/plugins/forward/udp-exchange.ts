@@ -9,7 +9,7 @@
  * is an entry in the forward's one DeadlineQueue, not a timer of its own.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import type { DeadlineEntry, DeadlineQueue } from './deadlines.ts';
+import { sharedDeadlines, type DeadlineEntry, type DeadlineQueue } from './deadlines.ts';
 import { answersQuery, UpstreamError, type UpstreamQuery } from './wire.ts';
 
 export interface UdpTarget {
@@ -28,7 +28,7 @@ export interface UdpStats {
 }
 
 /** Sends `query` and resolves with the first datagram that answers it; rejects with UpstreamError. */
-export function udpExchange(target: UdpTarget, query: UpstreamQuery, timeoutMs: number, deadlines: DeadlineQueue, stats?: UdpStats): Promise<Buffer> {
+export function udpExchange(target: UdpTarget, query: UpstreamQuery, timeoutMs: number, deadlines: DeadlineQueue = sharedDeadlines, stats?: UdpStats): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     new UdpExchange(target, query, timeoutMs, deadlines, resolve, reject, stats ?? null).start();
   });

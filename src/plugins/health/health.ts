@@ -1,11 +1,12 @@
 /**
  * @module plugins/health
- * `health [ADDRESS] { lameduck DURATION }`: liveness on http://ADDRESS/health
+ * `health [ADDRESS] { lameduck DURATION; status }`: liveness on http://ADDRESS/health
  * (default :8080), 200 "OK" while the process runs. Process-wide: the
  * listener outlives reloads. With lameduck, a stop signal first keeps DNS and
  * /health answering for DURATION (so a load balancer can take the pod out),
  * while /ready already says 503. The plugin probes its own endpoint every
  * second for coredns_health_request_duration_seconds and _failures_total.
+ * `status` adds the live status page, /status (src/status/).
  */
 import { joinHostPort } from '../../dns/ip.ts';
 import { get, type ClientRequest } from 'node:http';
@@ -14,6 +15,7 @@ import type { Logger } from '../../log/logger.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import { argCount, children, duration, fail, listenAddress } from '../../plugin/options.ts';
 import type { PluginDefinition } from '../../plugin/plugin.ts';
+import { mountStatus } from '../../status/status-route.ts';
 import { splitHostPort, type HttpRoute, type LameduckRequest, type ProcessServices } from '../../plugin/process-services.ts';
 
 export const DEFAULT_HEALTH_ADDRESS = ':8080';
@@ -115,11 +117,15 @@ export const health: PluginDefinition = {
     argCount(d, 'health', 0, 1);
     const address = listenAddress(d, 'health', d.args[0] ?? DEFAULT_HEALTH_ADDRESS);
     let lameduckMs = 0;
+    let status = false;
     for (const c of children(d)) {
+      if (c.name === 'status') { argCount(c, 'health', 0, 0); status = true; continue; }
       if (c.name !== 'lameduck') fail(c, 'health', `unknown property '${c.name}'`);
       argCount(c, 'health', 1, 1);
       lameduckMs = duration(c, 'health', c.args[0]!, 'lameduck');
     }
+    // Ours: the live status page on the same listener (src/status/), off unless asked for.
+    if (status) mountStatus(ctx, address);
     const services = ctx.services;
     const log = ctx.logger.plugin('health');
     const metrics = healthMetrics(services);

@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { Class, Type } from '../../dns/constants.ts';
+import { Type } from '../../dns/constants.ts';
 import { isSubdomain } from '../../dns/name.ts';
 import type { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
@@ -17,6 +17,7 @@ import type { Logger } from '../../log/logger.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import { emptyHosts, entryCount, HostsIndex, mergeHosts, nxdomain, parseHosts, type HostsData } from './hostsfile.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export interface HostsOptions {
   /** Absolute path of the hosts file. */
@@ -67,7 +68,6 @@ export class Hosts implements ChainHandler {
 
   serveDNS(req: DnsRequest): Answer {
     const qname = req.qname;
-    if (req.qclass !== Class.IN) return this.next.serveDNS(req);
     const inZone = this.#allZones || this.#inZones(qname);
     const idx = this.#index;
     if (req.qtype === Type.PTR) {
@@ -131,7 +131,7 @@ export class Hosts implements ChainHandler {
           this.#log.warn(`${this.#opts.path} was removed: serving the inline entries only`);
         }
       } else {
-        this.#log.error(`reading ${this.#opts.path}: ${(e as Error).message}`);
+        this.#log.error(`reading ${this.#opts.path}: ${errorMessage(e)}`);
       }
     } finally {
       this.#checking = false;

@@ -8,7 +8,7 @@
  * first use, so a hit is one Map lookup.
  */
 import { Rcode, Type } from '../../dns/constants.ts';
-import { ipToBytes, canonicalIp, reverseName } from '../../dns/ip.ts';
+import { canonicalIp, ipFamily, reverseName, stripZone } from '../../dns/ip.ts';
 import { canonicalName, isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import { rrs } from '../../dns/rr.ts';
@@ -38,12 +38,10 @@ export function parseHosts(text: string, zones: readonly string[]): HostsData {
     const hash = raw.indexOf('#');
     const fields = (hash >= 0 ? raw.slice(0, hash) : raw).trim().split(/\s+/);
     if (fields.length < 2) continue;
-    let addr = fields[0]!;
-    const pct = addr.indexOf('%');
-    if (pct >= 0) addr = addr.slice(0, pct);
-    const ip = canonicalIp(addr);
+    // CoreDNS's hosts plugin drops a zone ("fe80::1%lo0") before parsing.
+    const ip = canonicalIp(stripZone(fields[0]!));
     if (ip === null) continue;
-    const v6 = ipToBytes(ip)!.length === 16;
+    const v6 = ipFamily(ip) === 6;
     const rev = reverseName(ip)!;
     for (let i = 1; i < fields.length; i++) {
       const name = canonicalName(fields[i]!);

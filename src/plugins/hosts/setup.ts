@@ -17,6 +17,7 @@ import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 import { Hosts, type HostsOptions } from './hosts.ts';
 import { parseHosts } from './hostsfile.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'hosts';
 export const DEFAULT_HOSTS_FILE = '/etc/hosts';
@@ -77,6 +78,7 @@ function liveHosts(services: ProcessServices): Set<Hosts> {
 export const hosts: PluginDefinition = {
   name: 'hosts',
   once: true,
+  inClassOnly: true,
   setup(d, ctx) {
     const opts = parseHostsDirective(d, ctx);
     const log = ctx.logger.plugin('hosts');
@@ -84,7 +86,7 @@ export const hosts: PluginDefinition = {
     try {
       if (!handler.loadNow()) log.warn(`File does not exist: ${opts.path}`);
     } catch (e) {
-      fail(d, P, `unable to access hosts file '${opts.path}': ${(e as Error).message}`);
+      fail(d, P, `unable to access hosts file '${opts.path}': ${errorMessage(e)}`);
     }
     const live = liveHosts(ctx.services);
     ctx.onStartup(() => { live.add(handler); handler.start(); });

@@ -15,8 +15,12 @@ import { DnsRequest } from '../../dns/request.ts';
 import type { RR } from '../../dns/rr.ts';
 import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
+import type { TransferSource } from '../../plugin/transfer-source.ts';
+import { setMetadata } from '../../plugin/metadata.ts';
 import { CnameFollow, PLUGIN } from './answers.ts';
+import { kubernetesZoneRecords } from './transfer.ts';
 import type { DnsIndex } from './index.ts';
+import type { PodIpIndex } from '../../cluster/pod-ip-index.ts';
 
 /** CoreDNS stops adding CNAMEs after this many (C18: "chains stop after 10 CNAMEs"). */
 const MAX_CNAME_CHAIN = 8;
@@ -31,14 +35,18 @@ export interface HandlerOptions {
   readonly upstream: () => Handler;
   /** Zones of the server block, to label synthetic upstream queries. */
   readonly blockZones: readonly string[];
+  /** Client address → namespace, when autopath is in the block (cluster/pod-ip-index.ts). */
+  readonly podIps?: PodIpIndex | null;
 }
 
 const refused = Reply.error(Rcode.REFUSED, PLUGIN);
 
-export class KubernetesHandler implements ChainHandler {
+export class KubernetesHandler implements ChainHandler, TransferSource {
   readonly name = 'kubernetes';
   next!: Handler;
   readonly index: DnsIndex;
+  /** For autopath @kubernetes: the namespace of a client pod by its address; null without autopath in the block. */
+  readonly podIps: PodIpIndex | null;
   /** Longest first, so the first match is the longest. */
   readonly zones: readonly string[];
   readonly #fallthrough: Fallthrough;
@@ -48,6 +56,7 @@ export class KubernetesHandler implements ChainHandler {
 
   constructor(opts: HandlerOptions) {
     this.index = opts.index;
+    this.podIps = opts.podIps ?? null;
     this.zones = [...opts.zones].sort((a, b) => b.length - a.length);
     this.#fallthrough = opts.fallthrough;
     this.#synced = opts.synced;
@@ -71,6 +80,36 @@ export class KubernetesHandler implements ChainHandler {
     if (a instanceof CnameFollow) return this.#follow(req, a, zone);
     if (a.rcode === Rcode.NXDOMAIN) return this.#nxdomain(req, a, zone);
     return a;
+  }
+
+  /**
+   * CoreDNS's kubernetes metadata (only called with the *metadata* plugin):
+   * the client pod's namespace and name, and the parts of the name asked for.
+   */
+  offerMetadata(req: DnsRequest): void {
+    const pod = this.index.podForClient(req.remoteAddress);
+    if (pod !== null) {
+      setMetadata(req, 'kubernetes/client-namespace', () => pod.namespace);
+      setMetadata(req, 'kubernetes/client-pod-name', () => pod.name);
+    }
+    const zone = this.zoneOf(req.qname);
+    if (zone === null) return;
+    const parts = requestParts(req.qname, zone);
+    for (const [k, v] of Object.entries(parts)) setMetadata(req, `kubernetes/${k}`, () => v);
+  }
+
+  // ---- TransferSource: the forward zones in full, for the transfer plugin ----
+
+  transferZones(): readonly string[] {
+    return this.zones.filter((z) => !z.endsWith('.arpa.'));
+  }
+
+  transferRecords(zone: string): readonly RR[] | null {
+    return this.transferZones().includes(zone) ? kubernetesZoneRecords(this.index, zone) : null;
+  }
+
+  onZoneChange(fn: (zone: string) => void): () => void {
+    return this.index.store.subscribe(() => { for (const z of this.transferZones()) fn(z); });
   }
 
   /** C25 support for autopath: the search list for a client pod, or null (needs `pods verified`). */
@@ -136,4 +175,23 @@ export class KubernetesHandler implements ChainHandler {
     for (const z of this.#blockZones) if (isSubdomain(name, z)) return z;
     return '.';
   }
+}
+
+/** CoreDNS's parseRequest fields for metadata: `[_port._proto.|endpoint.]service.namespace.(svc|pod).zone`. */
+function requestParts(qname: string, zone: string): Record<'endpoint' | 'kind' | 'namespace' | 'port-name' | 'protocol' | 'service', string> {
+  const out = { endpoint: '', kind: '', namespace: '', 'port-name': '', protocol: '', service: '' };
+  const rest = qname === zone ? '' : qname.slice(0, qname.length - zone.length - 1);
+  const labels = rest === '' ? [] : rest.split('.');
+  const kind = labels.pop();
+  if (kind !== 'svc' && kind !== 'pod') return out;
+  out.kind = kind;
+  out.namespace = labels.pop() ?? '';
+  out.service = labels.pop() ?? '';
+  if (labels.length === 2 && labels[0]!.startsWith('_') && labels[1]!.startsWith('_')) {
+    out['port-name'] = labels[0]!.slice(1);
+    out.protocol = labels[1]!.slice(1);
+  } else if (labels.length === 1) {
+    out.endpoint = labels[0]!;
+  }
+  return out;
 }

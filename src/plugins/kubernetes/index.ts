@@ -257,10 +257,14 @@ export class DnsIndex implements RecordSource {
    */
   searchPathFor(clientIp: string, zone: string = this.opts.primaryZone): string[] | null {
     if (this.pods !== 'verified') return null;
-    const ip = clientIp.startsWith('::ffff:') && clientIp.includes('.') ? clientIp.slice(7) : clientIp;
-    const pod = this.#podForClient(ip);
+    const pod = this.podForClient(clientIp);
     if (pod === null) return null;
     return [inZone(`${pod.namespace}.svc`, zone), inZone('svc', zone), zone];
+  }
+
+  /** The pod a client address (IPv4-mapped IPv6 unmapped) belongs to now, or null (autopath, metadata). */
+  podForClient(clientIp: string): PodRecord | null {
+    return this.#podForClient(clientIp.startsWith('::ffff:') && clientIp.includes('.') ? clientIp.slice(7) : clientIp);
   }
 
   /** The pod using `ip` now: running or pending, not being deleted; the latest when several claim it. */

@@ -30,6 +30,7 @@ import { KubernetesHandler } from './handler.ts';
 import { DnsIndex } from './index.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
 import type { PodMode } from './records.ts';
+import { PodIpIndex, PodIpIndexSink } from '../../cluster/pod-ip-index.ts';
 
 const P = 'kubernetes';
 
@@ -222,11 +223,11 @@ export function parseKubernetesOptions(d: Directive, ctx: Pick<BlockContext, 'zo
   };
 }
 
-/** Kinds the plugin needs: Pods only for `pods verified`, slices unless `noendpoints` (O18). */
-export function watchedKinds(o: KubernetesOptions): ClusterKind[] {
+/** Kinds the plugin needs: Pods for `pods verified` or for autopath's pod-IP index, slices unless `noendpoints` (O18). */
+export function watchedKinds(o: KubernetesOptions, podIpIndex = false): ClusterKind[] {
   const kinds: ClusterKind[] = ['Namespace', 'Service'];
   if (!o.noEndpoints) kinds.push('EndpointSlice');
-  if (o.pods === 'verified') kinds.push('Pod');
+  if (o.pods === 'verified' || podIpIndex) kinds.push('Pod');
   return kinds;
 }
 
@@ -252,7 +253,7 @@ async function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], l
   const { KubernetesApiSource: ApiSource } = await import('../../cluster/api/source.ts');
   const m = metrics();
   const common = {
-    labels: o.labels?.text, watchPods: o.pods === 'verified', watchEndpoints: !o.noEndpoints, logger: log,
+    labels: o.labels?.text, watchPods: kinds.includes('Pod'), watchEndpoints: !o.noEndpoints, logger: log,
     limits: { qps: o.apiserverQps ?? 0, burst: o.apiserverBurst ?? 0, maxInflight: o.apiserverMaxInflight ?? 0 },
     clientObserver: (host: string) => restClientObserver(m, host),
     events: reflectorEvents(m, kinds),
@@ -318,12 +319,16 @@ async function waitForSync(store: ClusterStore, kinds: readonly ClusterKind[], t
 export const kubernetes: PluginDefinition = {
   name: P,
   once: true,
+  inClassOnly: true,
   setup(d, ctx) {
     const o = parseKubernetesOptions(d, ctx);
     const log = ctx.logger.plugin(P);
-    const kinds = watchedKinds(o);
+    // autopath @kubernetes finds a client's namespace in a compact pod-IP index fed by this plugin's source.
+    const podIps = ctx.plugins.includes('autopath') ? new PodIpIndex() : null;
+    const kinds = watchedKinds(o, podIps !== null);
     const store = new ClusterStore({ onListenerError: (e) => log.error(`index update failed: ${(e as Error).message}`) });
-    const sink: ClusterStateSink = o.labels !== null && !o.labels.empty ? new LabelFilteredSink(store, o.labels) : store;
+    const filtered: ClusterStateSink = o.labels !== null && !o.labels.empty ? new LabelFilteredSink(store, o.labels) : store;
+    const sink = podIps === null ? filtered : new PodIpIndexSink(filtered, podIps, o.pods === 'verified');
     let own: string[] = [];
     ctx.onListening((bound) => { own = ownAddresses(bound); });
     const index = new DnsIndex(store, {
@@ -358,7 +363,7 @@ export const kubernetes: PluginDefinition = {
       index.close();
     });
     return new KubernetesHandler({
-      index, zones: o.zones, fallthrough: o.fallthrough, synced, upstream: () => ctx.chainHead(), blockZones: ctx.zones,
+      index, zones: o.zones, fallthrough: o.fallthrough, synced, upstream: () => ctx.chainHead(), blockZones: ctx.zones, podIps,
     });
   },
 };

@@ -3,12 +3,14 @@
  * CoreDNS's query-log placeholders, compiled once per format into a list of
  * literal strings and field readers, so a log line is a join, not a template
  * parse. Follows CoreDNS's replacer: unknown `{x}` stays as written, metadata
- * `{/label}` prints `-` (no metadata here), header fields are numbers.
+ * `{/label}` prints the value the *metadata* plugin collected, or `-`; header
+ * fields are numbers.
  */
 import { bracketHost } from '../../dns/ip.ts';
 import { className, Flag, rcodeName, typeName } from '../../dns/constants.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { Reply } from '../../dns/reply.ts';
+import { metadataOrNull } from '../../plugin/metadata.ts';
 
 export const COMMON_FORMAT = '{remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do} {>bufsize}" {rcode} {>rflags} {rsize} {duration}';
 export const COMBINED_FORMAT = `${COMMON_FORMAT} "{>opcode}"`;
@@ -80,7 +82,10 @@ const fields: Record<string, Field> = {
   duration: (e) => formatSeconds(e.durationMs),
 };
 
-const metadataEmpty: Field = () => '-';
+/** `{/plugin/label}`: the request's metadata value (with the *metadata* plugin), '-' when none. */
+function metadataField(label: string): Field {
+  return (e) => metadataOrNull(e.req, label) ?? '-';
+}
 
 /** Compile a format ("{common}", "{combined}" or placeholders) into one function. */
 export function compileFormat(format: string): (e: LogEntry) => string {
@@ -94,7 +99,7 @@ export function compileFormat(format: string): (e: LogEntry) => string {
     if (close < 0) break;
     const open = rest.lastIndexOf('{', close);
     const label = open < 0 ? '' : rest.slice(open + 1, close);
-    const field = open < 0 ? undefined : label.startsWith('/') ? metadataEmpty : fields[label];
+    const field = open < 0 ? undefined : label.startsWith('/') ? metadataField(label.slice(1)) : fields[label];
     if (field === undefined) {
       literal += rest.slice(0, close + 1);
     } else {

@@ -53,7 +53,8 @@ function emit(out: Logger, rule: Rule, entry: LogEntry): void {
     type: typeName(req.qtype), class: className(req.qclass), name: req.qname, proto: req.transport,
     size: req.raw.length, do: req.do, bufsize: bufsizeOf(req),
     rcode: rcodeText(entry.reply.rcode), rflags: flagsText(entry.packet), rsize: entry.size,
-    duration: entry.durationMs / 1000,
+    // Seconds to the nanosecond, as the text format prints them (no float noise like 0.00012300000000000001).
+    duration: Number((entry.durationMs / 1000).toFixed(9)),
     ...(rule.format === COMMON_FORMAT ? {} : { line: rule.line(entry) }),
   });
 }

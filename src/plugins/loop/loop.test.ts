@@ -16,7 +16,7 @@ import { freePort } from '../../../test/support/ports.ts';
 import { bindLoopbackUdp } from '../../../test/support/udp-client.ts';
 import { startFakeUpstream } from '../../../test/support/fake-upstream.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';
-import { LOOP_TIMING_KEY, loop, type Loop, type LoopTiming } from './loop.ts';
+import { LOOP_TIMING, loop, type Loop, type LoopTiming } from './loop.ts';
 
 interface Booted { app: App; fatal: string[]; logs: string[]; loop: Loop; stop(): Promise<void> }
 
@@ -24,7 +24,7 @@ async function boot(corefile: string, timing?: Partial<LoopTiming>): Promise<Boo
   const logger = memoryLogger();
   const fatal: string[] = [];
   const app = new App({ corefilePath: 'Corefile', corefileText: corefile, logger, fatal: (m) => { fatal.push(m); } });
-  if (timing) app.services.shared.set(LOOP_TIMING_KEY, { deadlineMs: 30_000, retryMs: 1000, probeTimeoutMs: 2000, disableAfterMs: 2000, ...timing });
+  if (timing) app.services.set(LOOP_TIMING, { deadlineMs: 30_000, retryMs: 1000, probeTimeoutMs: 2000, disableAfterMs: 2000, ...timing });
   await app.start();
   const l = app.server.generation!.blocks[0]!.handlers.find((h) => h.name === 'loop') as Loop;
   return { app, fatal, logs: logger.lines, loop: l, stop: () => app.stop(500) };

@@ -14,14 +14,15 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { Rcode, Type } from '../../dns/constants.ts';
 import { encodeQuery } from '../../dns/message.ts';
+import { zoneSuffix } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { Logger } from '../../log/logger.ts';
 import { argCount, noBlock } from '../../plugin/options.ts';
 import type { Answer, BoundAddress, ChainHandler, Handler, PluginDefinition } from '../../plugin/plugin.ts';
-import type { ProcessServices } from '../../plugin/process-services.ts';
+import { ProcessSlot } from '../../plugin/process-services.ts';
 
-/** How long and how often to probe; a process-wide setting (`services.shared`) so tests can shorten it. */
+/** How long and how often to probe; a process-wide setting (the LOOP_TIMING slot) so tests can shorten it. */
 export interface LoopTiming {
   /** Give up probing after this long (CoreDNS: 30 s). */
   readonly deadlineMs: number;
@@ -33,12 +34,8 @@ export interface LoopTiming {
   readonly disableAfterMs: number;
 }
 
-export const LOOP_TIMING_KEY = 'loop:timing';
 export const DEFAULT_LOOP_TIMING: LoopTiming = { deadlineMs: 30_000, retryMs: 1000, probeTimeoutMs: 2000, disableAfterMs: 2000 };
-
-export function loopTiming(services: ProcessServices): LoopTiming {
-  return services.singleton(LOOP_TIMING_KEY, () => DEFAULT_LOOP_TIMING);
-}
+export const LOOP_TIMING = new ProcessSlot<LoopTiming>('loop timing', () => DEFAULT_LOOP_TIMING);
 
 const FIX_HINT =
   'The upstream this server forwards to sends the query back here: typically `forward . /etc/resolv.conf` on a node whose ' +
@@ -64,7 +61,7 @@ export class Loop implements ChainHandler {
 
   constructor(zone: string, timing: LoopTiming, fatal: (message: string) => void, log: Logger) {
     this.zone = zone;
-    this.qname = `${randomInt(2 ** 47)}.${randomInt(2 ** 47)}.${zone === '.' ? '' : zone}`;
+    this.qname = `${randomInt(2 ** 47)}.${randomInt(2 ** 47)}.${zoneSuffix(zone)}`;
     this.#timing = timing;
     this.#fatal = fatal;
     this.#log = log;
@@ -157,7 +154,7 @@ export const loop: PluginDefinition = {
     argCount(d, 'loop', 0, 0);
     noBlock(d, 'loop');
     const services = ctx.services;
-    const handler = new Loop(ctx.zones[0] ?? '.', loopTiming(services), (m) => services.fatal(m), ctx.logger.plugin('loop'));
+    const handler = new Loop(ctx.zones[0] ?? '.', services.get(LOOP_TIMING), (m) => services.fatal(m), ctx.logger.plugin('loop'));
     ctx.onListening((listeners) => handler.probe(listeners));
     ctx.onShutdown(() => handler.stop());
     return handler;

@@ -14,6 +14,7 @@ import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import type { HttpRoute } from '../../plugin/process-services.ts';
 import { dnsCounters } from './dns-metrics.ts';
 import { serverMetrics, type EnabledPlugin } from './server-metrics.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export const DEFAULT_METRICS_ADDRESS = 'localhost:9153';
 export const METRICS_PATH = '/metrics';
@@ -30,7 +31,7 @@ export function metricsRoute(registry: Registry, text: MetricsExposition = () =>
         // prom-client spells NaN "Nan" (e.g. event-loop lag before its first sample); the text format says "NaN".
         res.end(text.replace(/ Nan$/gm, ' NaN'));
       },
-      (e: unknown) => { res.statusCode = 500; res.end(`${(e as Error).message}\n`); },
+      (e: unknown) => { res.statusCode = 500; res.end(`${errorMessage(e)}\n`); },
     );
   };
 }

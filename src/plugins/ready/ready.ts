@@ -9,8 +9,11 @@
  */
 import { argCount, children, fail, listenAddress } from '../../plugin/options.ts';
 import type { PluginDefinition } from '../../plugin/plugin.ts';
-import type { HttpRoute, ProcessServices, Readiness } from '../../plugin/process-services.ts';
+import { ProcessSlot, type HttpRoute, type ProcessServices, type Readiness } from '../../plugin/process-services.ts';
 import type { Logger } from '../../log/logger.ts';
+
+/** `monitor until-ready`: the plugins each readiness generation has already seen ready (they stay ready). */
+const READY_ONCE = new ProcessSlot('ready once', () => new WeakMap<Readiness, Set<string>>());
 
 export const DEFAULT_READY_ADDRESS = ':8181';
 export const READY_PATH = '/ready';
@@ -66,7 +69,7 @@ export const ready: PluginDefinition = {
       continuously = mode === 'continuously';
     }
     const services = ctx.services;
-    const once = continuously ? null : services.singleton('ready:once', () => new WeakMap<Readiness, Set<string>>());
+    const once = continuously ? null : services.get(READY_ONCE);
     const route = readyRoute(services, once, ctx.logger.plugin('ready'));
     ctx.onStartup(async () => { await services.http.mount(address, READY_PATH, route); });
     ctx.onShutdown(async () => { await services.http.unmount(address, READY_PATH, route); });

@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { Class, Type } from '../../dns/constants.ts';
 import { inject, startServer, type TestServer } from '../../../test/support/harness.ts';
 import { scrape, total } from '../../../test/ops/ops-support.ts';
-import { reloadWatcher } from './reload-watcher.ts';
 import { bindLoopbackUdp } from '../../../test/support/udp-client.ts';
 
 test('reload options: valid and invalid snippets', () => {
@@ -58,14 +57,14 @@ async function withCorefile(
 
 test('schedule: interval +/- half the jitter, jitter capped at interval/2; logs the running SHA512', async () => {
   await withCorefile(block('  reload 4s 3s\n  chaos one\n'), async (_file, srv) => {
-    const delay = reloadWatcher(srv.app.services).delayMs!;
+    const delay = srv.app.reloadWatcher.delayMs!;
     // Jitter 3s is capped at 2s: the delay is 4s +/- 1s.
     assert.ok(delay >= 3000 && delay <= 5000, `delay ${delay}`);
     assert.ok(srv.logs.includes(`[INFO] plugin/reload: Running configuration SHA512 = ${srv.app.configHash}`), srv.logs.join('\n'));
     assert.match(srv.app.configHash, /^[0-9a-f]{128}$/);
   });
   await withCorefile(block('  reload\n  chaos one\n'), async (_file, srv) => {
-    const delay = reloadWatcher(srv.app.services).delayMs!;
+    const delay = srv.app.reloadWatcher.delayMs!;
     assert.ok(delay >= 22_500 && delay <= 37_500, `default 30s +/- 7.5s, got ${delay}`);
   });
 });
@@ -73,7 +72,7 @@ test('schedule: interval +/- half the jitter, jitter capped at interval/2; logs 
 test('content changes reload, comments and touches do not; imported files count', async () => {
   await withCorefile(block('  reload 2s 1s\n  import more\n'), async (file, srv, dir) => {
     const more = join(dir, 'more');
-    const watcher = reloadWatcher(srv.app.services);
+    const watcher = srv.app.reloadWatcher;
     assert.equal(await version(srv), 'one');
     writeFileSync(file, `# a comment changes nothing\n${block('  reload 2s 1s\n  import more\n')}`);
     assert.equal(await watcher.check(), 'unchanged');
@@ -101,7 +100,7 @@ test('a ConfigMap-style symlink swap is detected', async () => {
       assert.equal(await version(srv), 'one');
       symlinkSync('..v2', join(dir, '..data_tmp'));
       renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-      assert.equal(await reloadWatcher(srv.app.services).check(), 'reloaded');
+      assert.equal(await srv.app.reloadWatcher.check(), 'reloaded');
       assert.equal(await version(srv), 'two');
     } finally {
       await srv.stop();
@@ -114,7 +113,7 @@ test('a ConfigMap-style symlink swap is detected', async () => {
 test('a bad Corefile keeps the old configuration, logs FILE:LINE once and counts one failure', async () => {
   const good = block('  reload 2s 1s\n  prometheus 127.0.0.1:0\n  chaos one\n');
   await withCorefile(good, async (file, srv) => {
-    const watcher = reloadWatcher(srv.app.services);
+    const watcher = srv.app.reloadWatcher;
     const port = srv.app.services.http.port('127.0.0.1:0')!;
     assert.equal(total(await scrape(port), 'coredns_reload_failed_total'), 0);
     writeFileSync(file, block('  reload 2s 1s\n  bogus\n  prometheus 127.0.0.1:0\n  chaos one\n'));
@@ -140,11 +139,11 @@ test('a bad Corefile keeps the old configuration, logs FILE:LINE once and counts
 
 test('one timer for the process: re-armed by each generation, gone when reload is removed or on stop', async () => {
   await withCorefile(block('  reload 2s 1s\n  chaos one\n'), async (file, srv) => {
-    const watcher = reloadWatcher(srv.app.services);
+    const watcher = srv.app.reloadWatcher;
     assert.ok(watcher.delayMs !== null);
     writeFileSync(file, block('  reload 3s 1s\n  chaos two\n'));
     assert.equal(await watcher.check(), 'reloaded');
-    assert.equal(reloadWatcher(srv.app.services), watcher, 'the same watcher');
+    assert.equal(srv.app.reloadWatcher, watcher, 'the same watcher');
     assert.ok(watcher.delayMs! >= 2500 && watcher.delayMs! <= 3500, 'the new generation re-armed it with its interval');
     writeFileSync(file, block('  chaos three\n'));
     assert.equal(await watcher.check(), 'reloaded');
@@ -152,7 +151,7 @@ test('one timer for the process: re-armed by each generation, gone when reload i
     assert.equal(await version(srv), 'three');
   });
   await withCorefile(block('  reload 2s 1s\n  chaos one\n'), async (_file, srv) => {
-    const watcher = reloadWatcher(srv.app.services);
+    const watcher = srv.app.reloadWatcher;
     await srv.stop();
     assert.equal(watcher.delayMs, null);
   });
@@ -160,7 +159,7 @@ test('one timer for the process: re-armed by each generation, gone when reload i
 
 test('a failed reload after the new configuration armed leaves the old schedule running', async () => {
   await withCorefile(block('  reload 2s 1s\n  chaos one\n'), async (file, srv) => {
-    const watcher = reloadWatcher(srv.app.services);
+    const watcher = srv.app.reloadWatcher;
     // The new block's port is held by a socket of the test on 127.0.0.1: listening fails after startup.
     const holder = await bindLoopbackUdp();
     const busy = holder.address().port;

@@ -3,11 +3,13 @@
  * `reload [INTERVAL] [JITTER]`: poll the Corefile and reload when its parsed
  * content changed. Defaults 30s and 15s; INTERVAL at least 2s, JITTER at
  * least 1s and at most INTERVAL/2 (as CoreDNS). The polling itself is the
- * process-wide ReloadWatcher; this only arms it for the configuration's life.
+ * process's ReloadPoller (app/reload-watcher); this only arms it for the
+ * configuration's life.
  */
 import { argCount, duration, fail, noBlock } from '../../plugin/options.ts';
 import type { PluginDefinition } from '../../plugin/plugin.ts';
-import { reloadMetrics, reloadWatcher, type ReloadSchedule } from './reload-watcher.ts';
+import type { ReloadSchedule } from '../../plugin/process-services.ts';
+import { reloadMetrics } from './metrics.ts';
 
 export const DEFAULT_INTERVAL_MS = 30_000;
 export const DEFAULT_JITTER_MS = 15_000;
@@ -27,9 +29,9 @@ export const reload: PluginDefinition = {
     if (jitterMs > intervalMs / 2) jitterMs = intervalMs / 2;
     const schedule: ReloadSchedule = { intervalMs, jitterMs, hash: ctx.configHash };
     reloadMetrics(ctx.services);
-    const watcher = reloadWatcher(ctx.services);
-    ctx.onStartup(() => { watcher.arm(schedule); });
-    ctx.onShutdown(() => { watcher.disarm(schedule); });
+    const services = ctx.services;
+    ctx.onStartup(() => { services.reloadPoller?.arm(schedule); });
+    ctx.onShutdown(() => { services.reloadPoller?.disarm(schedule); });
     return null;
   },
 };

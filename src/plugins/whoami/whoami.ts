@@ -7,6 +7,7 @@
  */
 import { Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
+import { zoneSuffix } from '../../dns/name.ts';
 import { rr, rdata } from '../../dns/rr.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { argCount, noBlock } from '../../plugin/options.ts';
@@ -24,7 +25,7 @@ export class Whoami implements ChainHandler {
     // "_udp." adds 5 octets; for a question name near the 255-octet limit the SRV cannot exist, so it is left out.
     const qnameWire = req.questionEnd - 16;
     if (qnameWire + 5 > 255) return new Reply({ authoritative: true, additional: [address], plugin: 'whoami' });
-    const srvName = `_${req.transport}.${name === '.' ? '' : name}`;
+    const srvName = `_${req.transport}.${zoneSuffix(name)}`;
     const srv = rr(srvName, Type.SRV, 0, rdata.srv(0, 0, req.remotePort, '.'), req.qclass);
     return new Reply({ authoritative: true, additional: [address, srv], plugin: 'whoami' });
   }

@@ -61,8 +61,8 @@ export class Primary {
     return {
       get configHash() { return app.configHash; },
       load: () => app.load(),
-      reload: async (force) => {
-        const changed = await app.reload(force);
+      reload: async (force, loaded) => {
+        const changed = await app.reload(force, loaded);
         if (changed) await this.pool.reload();
         return changed;
       },
@@ -82,11 +82,6 @@ export class Primary {
     this.app.services.phase = 'starting';
     await this.pool.start();
     this.app.services.phase = 'serving';
-  }
-
-  /** Where DNS is served: each listener as configured ('' = every interface). */
-  listeners(): { address: string; port: number }[] {
-    return (this.app.server.generation?.listeners ?? []).map((l) => ({ address: l.address, port: l.port }));
   }
 
   /** Stop: /ready 503 at once, workers and primary go lameduck together, then workers finish their queries and exit. */

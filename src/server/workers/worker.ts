@@ -11,7 +11,7 @@
 import { App, type AppOptions } from '../../app/app.ts';
 import { metricsRegistry } from '../../metrics/registry.ts';
 import type { ServerControl } from '../../plugin/process-services.ts';
-import { isProtocolMessage, WORKER_HTTP_ENV, WORKER_INDEX_ENV, type StateMessage, type ToPrimary, type ToWorker } from './messages.ts';
+import { isProtocolMessage, WORKER_HTTP_ENV, type StateMessage, type ToPrimary, type ToWorker } from './messages.ts';
 import { StateRelay } from './state-relay.ts';
 import { primaryPortsFrom, WorkerHttpListeners } from './worker-http.ts';
 
@@ -21,17 +21,11 @@ export type WorkerAppOptions = Pick<AppOptions, 'corefilePath' | 'corefileText' 
 function workerControl(app: App): ServerControl {
   return {
     get configHash() { return app.configHash; },
-    // The reload plugin's poll compares this with configHash: always equal, so only the primary's word reloads.
-    load: () => ({ hash: app.configHash }),
+    // The reload plugin's poll finds nothing to read: only the primary's word reloads.
+    load: () => null,
     reload: (force) => app.reload(force),
     get panics() { return app.panics; },
   };
-}
-
-/** The worker's index in the pool (0-based) from its environment, or -1 when this process is not a pool worker. */
-export function workerIndex(env: Readonly<Record<string, string | undefined>> = process.env): number {
-  const v = env[WORKER_INDEX_ENV];
-  return v === undefined ? -1 : Number(v);
 }
 
 /** Runs this process as a worker until the primary stops it (or goes away). Never returns normally. */

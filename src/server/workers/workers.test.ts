@@ -94,7 +94,7 @@ describe('-workers 2 on one fixed port', () => {
 
   it('starts two workers, prints one banner, and is ready', async () => {
     assert.equal(workers.length, 2);
-    assert.ok(cli.lines.includes(`127.0.0.1:${dns}`), cli.lines.join('\n'));
+    assert.ok(cli.lines.includes(`.:${dns} on 127.0.0.1`), cli.lines.join('\n'));
     assert.equal(cli.lines.filter((l) => /^clusterdns-/.test(l)).length, 1);
     const ready = await httpGet(http, '/ready');
     assert.equal(ready.status, 200);

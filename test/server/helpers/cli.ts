@@ -47,7 +47,7 @@ export class CliServer {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    return [...this.stdout.matchAll(/^\S*:(\d+)$/gm)].map((m) => Number(m[1]));
+    return [...this.stdout.matchAll(/^\S*:(\d+)(?: on \S+)?$/gm)].map((m) => Number(m[1]));
   }
 
   /** Resolves with the exit, or null when it has not exited within `ms`. */

@@ -1,46 +1,24 @@
 /**
- * @module plugins/reload/reload-watcher
- * The process's one Corefile poller. Each configuration that uses `reload`
- * arms it at startup and disarms it at shutdown; a reload arms the new one
+ * @module app/reload-watcher
+ * The process's one Corefile poller, and the SIGUSR1 reload. Each
+ * configuration that uses `reload` arms it at startup and disarms it at
+ * shutdown (ReloadPoller, through ProcessServices); a reload arms the new one
  * before the old one is disarmed, so there is only ever one timer, re-armed
  * (with fresh jitter) by every generation. A check parses the Corefile
  * (imports expanded) and compares the SHA-512 of the result with the running
  * one, so any change of content counts, also one that arrives as a swapped
  * symlink (Kubernetes ConfigMap volumes), and a touch without change does not.
+ * What the check parsed is what the reload builds: one parse per reload.
  */
-import { Counter } from 'prom-client';
-import type { Logger } from '../../log/logger.ts';
-import { processMetric } from '../../metrics/registry.ts';
-import type { ProcessServices, ServerControl } from '../../plugin/process-services.ts';
-import { registerScraped } from '../../metrics/scraped-metric.ts';
-
-export interface ReloadSchedule {
-  readonly intervalMs: number;
-  /** Jitter span: each arming picks a delay of intervalMs +/- jitterMs/2. */
-  readonly jitterMs: number;
-  /** SHA-512 of the configuration that armed it, for the startup log line. */
-  readonly hash: string;
-}
+import type { LoadedCorefile } from '../corefile/load.ts';
+import { errorMessage } from '../errors/to-error.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ProcessServices, ReloadPoller, ReloadSchedule, ServerControl } from '../plugin/process-services.ts';
+import { reloadMetrics } from '../plugins/reload/metrics.ts';
 
 export type CheckOutcome = 'unchanged' | 'reloaded' | 'failed' | 'busy';
 
-export interface ReloadMetrics {
-  readonly failed: Counter;
-}
-
-/** coredns_reload_failed_total and coredns_reload_version_info{hash="sha512",value}, once per process. */
-export function reloadMetrics(services: ProcessServices): ReloadMetrics {
-  return processMetric(services, 'reload', (registry) => {
-    const failed = new Counter({ name: 'coredns_reload_failed_total', help: 'Counter of the number of failed reload attempts.', registers: [registry] });
-    registerScraped(registry, 'coredns_reload_version_info', "A metric with a constant '1' value labeled by hash, and value which type of hash generated.", 'gauge', () => {
-      const hash = services.control?.configHash ?? '';
-      return hash === '' ? [] : [{ value: 1, labels: { hash: 'sha512', value: hash } }];
-    });
-    return { failed };
-  });
-}
-
-export class ReloadWatcher {
+export class ReloadWatcher implements ReloadPoller {
   readonly #services: ProcessServices;
   readonly #log: Logger;
   /** Schedules of the live configurations; the last armed one runs. */
@@ -108,19 +86,20 @@ export class ReloadWatcher {
     if (!control || this.#checking) return 'busy';
     this.#checking = true;
     try {
-      let hash: string;
+      let loaded: LoadedCorefile | null;
       try {
-        hash = control.load().hash;
+        loaded = control.load();
       } catch (e) {
-        const msg = (e as Error).message;
+        const msg = errorMessage(e);
         if (msg === this.#failedParse) return 'unchanged';
         this.#failedParse = msg;
         this.#fail(msg);
         return 'failed';
       }
       this.#failedParse = '';
-      if (hash === control.configHash || hash === this.#failedHash) return 'unchanged';
-      return await this.#reload(control, hash, false);
+      // A pool worker does not read the Corefile: its primary tells it when to reload.
+      if (loaded === null || loaded.hash === control.configHash || loaded.hash === this.#failedHash) return 'unchanged';
+      return await this.#reload(control, loaded, false);
     } finally {
       this.#checking = false;
     }
@@ -131,20 +110,25 @@ export class ReloadWatcher {
     const control = this.#services.control;
     if (!control) return 'busy';
     this.#log.info(`${reason}: reloading`);
-    let hash = '';
-    try { hash = control.load().hash; } catch { /* reported by reload() below */ }
-    return this.#reload(control, hash, true, reason);
+    let loaded: LoadedCorefile | null;
+    try {
+      loaded = control.load();
+    } catch (e) {
+      this.#failWith(`${reason}: reload failed, keeping the running configuration: ${errorMessage(e)}`);
+      return 'failed';
+    }
+    return this.#reload(control, loaded, true, reason);
   }
 
-  async #reload(control: ServerControl, hash: string, force: boolean, reason?: string): Promise<CheckOutcome> {
+  async #reload(control: ServerControl, loaded: LoadedCorefile | null, force: boolean, reason?: string): Promise<CheckOutcome> {
     try {
-      await control.reload(force);
+      await control.reload(force, loaded ?? undefined);
       this.#failedHash = '';
       if (reason) this.#log.info(`${reason}: running configuration SHA512 = ${control.configHash}`);
       return 'reloaded';
     } catch (e) {
-      this.#failedHash = hash;
-      const msg = (e as Error).message;
+      this.#failedHash = loaded?.hash ?? '';
+      const msg = errorMessage(e);
       if (reason) this.#failWith(`${reason}: reload failed, keeping the running configuration: ${msg}`);
       else this.#fail(msg);
       return 'failed';
@@ -159,14 +143,4 @@ export class ReloadWatcher {
     reloadMetrics(this.#services).failed.inc();
     this.#log.error(line);
   }
-}
-
-/** The process's watcher (created on first use; idle until a configuration with `reload` arms it). */
-export function reloadWatcher(services: ProcessServices): ReloadWatcher {
-  return services.singleton('reload:watcher', () => new ReloadWatcher(services));
-}
-
-/** Reload on a signal (SIGUSR1), counting and logging a failure as `reload` does. */
-export function reloadOnSignal(services: ProcessServices, signal: string): Promise<CheckOutcome> {
-  return reloadWatcher(services).reloadNow(signal);
 }

@@ -1,0 +1,50 @@
+/**
+ * @module plugins/etcd/metrics
+ * The etcd plugin's own state, per server block and path (CoreDNS's etcd
+ * plugin has none; requests and responses are counted by the server's
+ * coredns_dns_* metrics with plugin="etcd" like every plugin):
+ * coredns_etcd_synced (1 while listed and watching), coredns_etcd_last_sync_timestamp_seconds
+ * (last list, watch event or watch connect), coredns_etcd_records (keys
+ * served) and coredns_etcd_invalid_values (keys whose value is skipped as bad now).
+ */
+import { Gauge } from 'prom-client';
+import type { PrefixWatcher } from '../../cluster/etcd/prefix-watcher.ts';
+import { processMetric } from '../../metrics/registry.ts';
+import type { ProcessServices } from '../../plugin/process-services.ts';
+import type { EtcdIndex } from './index.ts';
+
+export interface LiveEtcd {
+  readonly server: string;
+  readonly path: string;
+  readonly index: EtcdIndex;
+  readonly watcher: PrefixWatcher;
+}
+
+/** The etcd plugins serving now; the gauges read them when scraped. */
+export function etcdMetrics(services: ProcessServices): Set<LiveEtcd> {
+  return processMetric(services, 'etcd', (registry) => {
+    const live = new Set<LiveEtcd>();
+    const labelNames = ['server', 'path'] as const;
+    const each = (g: Gauge<'server' | 'path'>, value: (e: LiveEtcd) => number): void => {
+      g.reset();
+      for (const e of live) g.set({ server: e.server, path: e.path }, value(e));
+    };
+    new Gauge({
+      name: 'coredns_etcd_synced', help: 'Whether the etcd plugin has listed its path and is watching it (1) or not (0).',
+      labelNames, registers: [registry], collect() { each(this, (e) => (e.watcher.synced ? 1 : 0)); },
+    });
+    new Gauge({
+      name: 'coredns_etcd_last_sync_timestamp_seconds', help: 'When the etcd plugin last heard from etcd (list, watch event or watch connect).',
+      labelNames, registers: [registry], collect() { each(this, (e) => e.watcher.lastSyncMs / 1000); },
+    });
+    new Gauge({
+      name: 'coredns_etcd_records', help: 'Keys the etcd plugin serves.',
+      labelNames, registers: [registry], collect() { each(this, (e) => e.index.size); },
+    });
+    new Gauge({
+      name: 'coredns_etcd_invalid_values', help: 'Keys whose value the etcd plugin skips because it is not a valid record.',
+      labelNames, registers: [registry], collect() { each(this, (e) => e.index.badKeys); },
+    });
+    return live;
+  });
+}
