@@ -3,8 +3,8 @@
  * The forward handler: queries under FROM (minus `except`) go to the
  * upstreams, picked by policy, skipping those marked down; an error, or
  * silence past the upstream's per-try timeout (from its measured RTT), moves
- * on to the next upstream within the same query, up to an overall deadline. Identical questions in flight share one upstream query
- * (coalescing); `max_concurrent` bounds the upstream queries in flight and
+ * on to the next upstream within the same query, up to an overall deadline.
+ * Identical questions in flight share one upstream query (coalescing); `max_concurrent` bounds the upstream queries in flight and
  * answers REFUSED beyond it. The reply is the upstream's message, TTLs as
  * they came.
  */
