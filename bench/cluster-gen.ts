@@ -5,7 +5,8 @@
  *   manifests/<namespace>.yaml  Namespace, Services, EndpointSlices (for clusterdns)
  *   zones/cluster.local.zone    the records the Kubernetes DNS spec gives
  *   zones/10.in-addr.arpa.zone  PTRs for ClusterIPs and ready endpoints
- *   queries/<mix>.txt           dnsperf query files (see MIXES)
+ *   queries/<mix>.txt           dnsperf query files (see MIXES): 100,000 lines
+ *                               over a realistic number of distinct names
  * and returns the same records in memory (ZoneData) for peers that are fed
  * something other than a zone file (dnsmasq, unbound).
  *
@@ -28,8 +29,10 @@ export const TTL = 5;
 /** Bump when the generated model changes, so cached manifests are rewritten. */
 const GENERATOR_VERSION = 3;
 
-export type Mix = 'hit-a' | 'nxdomain-search' | 'srv' | 'ptr' | 'aaaa-nodata' | 'blend';
-export const MIXES: readonly Mix[] = ['hit-a', 'nxdomain-search', 'srv', 'ptr', 'aaaa-nodata', 'blend'];
+export type Mix = 'hit-a' | 'nxdomain-search' | 'srv' | 'ptr' | 'blend';
+export const MIXES: readonly Mix[] = ['hit-a', 'nxdomain-search', 'srv', 'ptr', 'blend'];
+/** Lines per query file (at least: dnsperf cycles through it). */
+export const QUERY_LINES = 100_000;
 
 export type Rr =
   | { readonly type: 'A'; readonly name: string; readonly ip: string }
@@ -73,6 +76,8 @@ export interface MixFile {
   readonly mix: Mix;
   readonly path: string;
   readonly lines: number;
+  /** Different (name, type) pairs in the file. */
+  readonly distinct: number;
   /** Share of each rcode over the whole file, in percent. */
   readonly expectedRcodes: Readonly<Record<string, number>>;
   /** A few lines spread over the file, for the sanity check. */
@@ -337,7 +342,7 @@ export function zoneFileText(origin: string, records: readonly Rr[]): string {
 
 // ---------------------------------------------------------------- manifests
 
-function serviceManifest(svc: GenService): unknown {
+export function serviceManifest(svc: GenService): unknown {
   const headless = svc.clusterIP === null;
   const ip = svc.clusterIP ?? 'None';
   return {
@@ -352,7 +357,7 @@ function serviceManifest(svc: GenService): unknown {
   };
 }
 
-function sliceManifest(svc: GenService, suffix: string): unknown {
+export function sliceManifest(svc: GenService, suffix: string): unknown {
   return {
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
     metadata: {
@@ -392,8 +397,31 @@ export function writeManifests(cluster: readonly GenService[], dir: string, seed
 // ---------------------------------------------------------------- query mixes
 
 type Gen = () => ExpectedQuery;
+type Component = 'hit-a' | 'nx-search' | 'aaaa' | 'srv' | 'ptr';
 
-function queryGenerators(cluster: readonly GenService[], records: { forward: Rr[]; reverse: Rr[] }, rng: Rng): Record<Exclude<Mix, 'blend'>, Gen> {
+/**
+ * Distinct names per mix at 10,000 services (scaled with the cluster size,
+ * bounded by what exists): the working set a cluster's resolvers really
+ * touch, so a 10k-entry answer cache does not hide the plugin path.
+ */
+export const DISTINCT_AT_10K: Readonly<Record<Mix, number>> = {
+  'hit-a': 10_000, 'nxdomain-search': 52_000, srv: 20_000, ptr: 12_000, blend: 36_000,
+};
+
+/**
+ * The realistic blend: line share and distinct names (at 10k services) of
+ * each part. 85% A (hits plus the search-path misses glibc/musl send before
+ * the hit), 10% AAAA (half NODATA of IPv4-only services, half search-path
+ * misses), 5% SRV. Distinct names add up to DISTINCT_AT_10K.blend.
+ */
+export const BLEND: readonly { readonly part: Component; readonly pct: number; readonly distinct: number }[] = [
+  { part: 'hit-a', pct: 40, distinct: 8_000 },
+  { part: 'nx-search', pct: 45, distinct: 20_000 },
+  { part: 'aaaa', pct: 10, distinct: 5_000 },
+  { part: 'srv', pct: 5, distinct: 3_000 },
+];
+
+function queryGenerators(cluster: readonly GenService[], records: { forward: Rr[]; reverse: Rr[] }, rng: Rng): Record<Component, Gen> {
   const existing = new Set<string>(); // owner names and their ancestors (empty non-terminals)
   for (const rr of [...records.forward, ...records.reverse]) {
     let n = rr.name;
@@ -407,9 +435,8 @@ function queryGenerators(cluster: readonly GenService[], records: { forward: Rr[
   const nx = (name: string, qtype: string): ExpectedQuery | null =>
     existing.has(`${name}.`) ? null : { name, qtype, rcode: 'NXDOMAIN', hasAnswer: false };
 
-  const nxSearch = (): ExpectedQuery => {
+  const nxSearch = (qtype: string): ExpectedQuery => {
     for (;;) {
-      const qtype = rng.chance(0.5) ? 'A' : 'AAAA';
       const podNs = rng.pick(nsList);
       const svc = rng.pick(cluster);
       let q: ExpectedQuery | null;
@@ -435,35 +462,62 @@ function queryGenerators(cluster: readonly GenService[], records: { forward: Rr[
   };
   return {
     'hit-a': () => ({ name: strip(fqdnOf(rng.pick(withAnswer))), qtype: 'A', rcode: 'NOERROR', hasAnswer: true }),
-    'aaaa-nodata': () => ({ name: strip(fqdnOf(rng.pick(withAnswer))), qtype: 'AAAA', rcode: 'NOERROR', hasAnswer: false }),
-    'nxdomain-search': nxSearch,
+    'nx-search': () => nxSearch(rng.chance(0.5) ? 'A' : 'AAAA'),
+    aaaa: () => (rng.chance(0.5)
+      ? { name: strip(fqdnOf(rng.pick(withAnswer))), qtype: 'AAAA', rcode: 'NOERROR', hasAnswer: false }
+      : nxSearch('AAAA')),
     srv: () => ({ name: strip(rng.pick(srvOwners)), qtype: 'SRV', rcode: 'NOERROR', hasAnswer: true }),
     ptr: () => ({ name: strip(rng.pick(ptrOwners)), qtype: 'PTR', rcode: 'NOERROR', hasAnswer: true }),
   };
 }
 
-/** Blend weights, in percent: what a cluster's resolvers send on a typical day. */
-export const BLEND: Readonly<Record<Exclude<Mix, 'blend'>, number>> = {
-  'hit-a': 45, 'aaaa-nodata': 25, 'nxdomain-search': 20, srv: 5, ptr: 5,
-};
+/**
+ * `distinct` different queries from gen (fewer when gen runs dry: a small
+ * cluster has fewer names than the target).
+ */
+function pool(gen: Gen, distinct: number): ExpectedQuery[] {
+  const seen = new Map<string, ExpectedQuery>();
+  for (let tries = 0; seen.size < distinct && tries < distinct * 20; tries++) {
+    const q = gen();
+    seen.set(`${q.name} ${q.qtype}`, q);
+  }
+  return [...seen.values()];
+}
 
-function writeMix(mix: Mix, gens: Record<Exclude<Mix, 'blend'>, Gen>, rng: Rng, lines: number, file: string): MixFile {
-  const keys = Object.keys(BLEND) as Exclude<Mix, 'blend'>[];
-  const weights = keys.map((k) => BLEND[k]);
-  const out: string[] = [];
+/** `lines` queries over the pool: every pool entry at least once, the rest uniform draws. */
+function spread(p: readonly ExpectedQuery[], lines: number, rng: Rng): ExpectedQuery[] {
+  const out = p.slice(0, lines);
+  while (out.length < lines) out.push(rng.pick(p));
+  return out;
+}
+
+function writeMix(mix: Mix, gens: Record<Component, Gen>, rng: Rng, lines: number, scale: number, file: string): MixFile {
+  const scaled = (n: number): number => Math.max(1, Math.min(lines, Math.round(n * scale)));
+  let queries: ExpectedQuery[];
+  if (mix === 'blend') {
+    queries = [];
+    for (const b of BLEND) queries.push(...spread(pool(gens[b.part], scaled(b.distinct)), Math.round((lines * b.pct) / 100), rng));
+  } else {
+    const part: Component = mix === 'nxdomain-search' ? 'nx-search' : mix;
+    queries = spread(pool(gens[part], scaled(DISTINCT_AT_10K[mix])), lines, rng);
+  }
+  rng.shuffle(queries);
   const counts: Record<string, number> = {};
   const sample: ExpectedQuery[] = [];
-  const every = Math.max(1, Math.floor(lines / 40));
-  for (let i = 0; i < lines; i++) {
-    const q = mix === 'blend' ? gens[rng.pick(keys, weights)]() : gens[mix]();
-    out.push(`${q.name} ${q.qtype}`);
+  const distinct = new Set<string>();
+  const every = Math.max(1, Math.floor(queries.length / 40));
+  const out: string[] = [];
+  queries.forEach((q, i) => {
+    const line = `${q.name} ${q.qtype}`;
+    out.push(line);
+    distinct.add(line);
     counts[q.rcode] = (counts[q.rcode] ?? 0) + 1;
     if (i % every === 0) sample.push(q);
-  }
+  });
   writeFileSync(file, out.join('\n') + '\n');
   const expectedRcodes: Record<string, number> = {};
-  for (const [k, v] of Object.entries(counts)) expectedRcodes[k] = (100 * v) / lines;
-  return { mix, path: file, lines, expectedRcodes, sample };
+  for (const [k, v] of Object.entries(counts)) expectedRcodes[k] = (100 * v) / queries.length;
+  return { mix, path: file, lines: queries.length, distinct: distinct.size, expectedRcodes, sample };
 }
 
 // ---------------------------------------------------------------- entry point
@@ -472,7 +526,7 @@ export interface GenerateOptions {
   readonly services: number;
   readonly seed?: number;
   readonly outDir: string;
-  /** Lines per query file; default clamp(services, 10k, 100k). */
+  /** Lines per query file; default QUERY_LINES. */
   readonly queryLines?: number;
 }
 
@@ -500,11 +554,12 @@ export function generate(opts: GenerateOptions): ZoneData {
   ];
   for (const z of zones) writeFileSync(z.path, zoneFileText(z.origin, z.records));
 
-  const lines = opts.queryLines ?? Math.min(100_000, Math.max(10_000, opts.services));
+  const lines = opts.queryLines ?? QUERY_LINES;
   const rng = new Rng(seed * 31 + opts.services);
   const gens = queryGenerators(cluster, records, rng);
   const mixes = {} as Record<Mix, MixFile>;
-  for (const mix of MIXES) mixes[mix] = writeMix(mix, gens, rng, lines, path.join(queriesDir, `${mix}.txt`));
+  const scale = opts.services / 10_000;
+  for (const mix of MIXES) mixes[mix] = writeMix(mix, gens, rng, lines, scale, path.join(queriesDir, `${mix}.txt`));
 
   const headless = cluster.filter((s) => s.clusterIP === null);
   return {

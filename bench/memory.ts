@@ -4,14 +4,15 @@
  * (default 100,000 services and 1,000,000 endpoints, synthetic, in one
  * process): heap and RSS per service and per endpoint record, the cost of
  * the answer cache when full, the time of one incremental update at that
- * size (p50/p99 over 1000 Service and 1000 EndpointSlice updates), and that
+ * size (p50/p99 over 1000 Service and 1000 EndpointSlice updates), heap per
+ * pod-IP entry (`pods verified`, one running pod per service), and that
  * a full relist (`replace` with equal copies of every object) neither
  * doubles the heap nor emits changes.
  *
  *   node --expose-gc bench/memory.ts [--services N] [--endpoints-per-service M] [--namespaces K]
  */
 import { performance } from 'node:perf_hooks';
-import { convertEndpointSlice, convertNamespace, convertService } from '../src/cluster/api/convert.ts';
+import { convertEndpointSlice, convertNamespace, convertPod, convertService } from '../src/cluster/api/convert.ts';
 import { ClusterStore } from '../src/cluster/store.ts';
 import type { ClusterRecord } from '../src/cluster/types.ts';
 import { Type } from '../src/dns/constants.ts';
@@ -94,6 +95,16 @@ function sliceRecord(i: number, readyFlip = -1): ClusterRecord {
   return r.record;
 }
 
+function podRecord(i: number): ClusterRecord {
+  const r = convertPod(fromWire({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: `${svcName(i)}-7d9f8c6b5-abcde`, namespace: nsName(i), labels: { app: svcName(i), 'pod-template-hash': '7d9f8c6b5' } },
+    status: { phase: 'Running', podIP: `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, podIPs: [{ ip: `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` }] },
+  }));
+  if (r.error !== undefined) throw new Error(r.error);
+  return r.record;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
@@ -117,7 +128,7 @@ function main(): void {
 
   const store = new ClusterStore();
   const index = new DnsIndex(store, {
-    zones: [ZONE, 'in-addr.arpa.'], primaryZone: ZONE, ttl: 5, pods: 'disabled', endpointPodNames: false, endpoints: true,
+    zones: [ZONE, 'in-addr.arpa.'], primaryZone: ZONE, ttl: 5, pods: 'verified', endpointPodNames: false, endpoints: true,
     ignoreEmptyService: false, zonal: false, namespaces: null, namespaceLabels: null, localAddresses: () => [],
   });
   let t0 = performance.now();
@@ -131,12 +142,21 @@ function main(): void {
   const tSlices = performance.now() - t0;
   const afterSlices = measure();
 
+  // Pods (`pods verified` keeps one entry per running pod IP): one per service.
+  t0 = performance.now();
+  for (let i = 0; i < SERVICES; i++) store.apply({ type: 'ADDED', object: podRecord(i) });
+  store.markSynced('Pod');
+  const tPods = performance.now() - t0;
+  const afterPods = measure();
+  const perPod = (afterPods.heap - afterSlices.heap) / SERVICES;
+
   const endpoints = SERVICES * PER_SERVICE;
   const perService = (afterServices.heap - base.heap) / SERVICES;
   const perEndpoint = (afterSlices.heap - afterServices.heap) / endpoints;
   const perRecord = (afterSlices.heap - base.heap) / (SERVICES + endpoints);
   console.log(`+ ${SERVICES} services:              heap ${mb(afterServices.heap)} (${perService.toFixed(0)} B/service incl. reverse index), built in ${(tServices / 1000).toFixed(1)} s`);
   console.log(`+ ${endpoints} endpoints (${SERVICES} slices): heap ${mb(afterSlices.heap)} (${perEndpoint.toFixed(0)} B/endpoint incl. slice share + reverse index), built in ${(tSlices / 1000).toFixed(1)} s`);
+  console.log(`+ ${SERVICES} pods (pods verified):   heap ${mb(afterPods.heap)} (${perPod.toFixed(0)} B/pod-IP entry incl. store record), built in ${(tPods / 1000).toFixed(1)} s`);
   console.log(`  store + index total:            ${mb(afterSlices.heap - base.heap)} heap, ${mb(afterSlices.rss - base.rss)} rss; ${perRecord.toFixed(0)} B per service+endpoint record (target <= 512)`);
   console.log(`  reverse index: ${index.stats.clusterIps} ClusterIPs, ${index.stats.endpointIps} endpoint IPs`);
 
@@ -173,7 +193,7 @@ function main(): void {
   // Fresh objects equal to what the store holds, as a relist after a watch expiry would deliver them.
   const list: ClusterRecord[] = [];
   for (const kind of ['Namespace', 'Service', 'EndpointSlice'] as const) {
-    const all = kind === 'Namespace' ? store.namespaces() : kind === 'Service' ? store.services() : store.slices();
+    const all: Iterable<ClusterRecord> = kind === 'Namespace' ? store.namespaces() : kind === 'Service' ? store.services() : store.slices();
     for (const r of all) list.push(fromWire(r) as ClusterRecord);
   }
   const withList = measure();
@@ -184,7 +204,7 @@ function main(): void {
   const afterRelist = measure();
   console.log(`relist of ${store.count('Service') + store.count('EndpointSlice') + store.count('Namespace')} equal objects: heap before ${mb(afterUpdates.heap)}, with the new list held ${mb(withList.heap)}, after replace + gc ${mb(afterRelist.heap)} (${((afterRelist.heap - afterUpdates.heap) / 1048576).toFixed(1)} MB kept); ${changes} changes emitted; ${(tRelist / 1000).toFixed(2)} s`);
   console.log(`rss at the end: ${mb(process.memoryUsage().rss)}`);
-  console.log(`formula: heap ≈ ${mb(base.heap)} + ${perService.toFixed(0)} B × services + ${perEndpoint.toFixed(0)} B × endpoints + answer cache (≤ ${((afterCache.heap - afterSlices.heap) / Math.max(1, index.stats.cachedNames)).toFixed(0)} B × cached names)`);
+  console.log(`formula: heap ≈ ${mb(base.heap)} + ${perService.toFixed(0)} B × services + ${perEndpoint.toFixed(0)} B × endpoints + ${perPod.toFixed(0)} B × pod IPs (pods verified) + answer cache (≤ ${((afterCache.heap - afterSlices.heap) / Math.max(1, index.stats.cachedNames)).toFixed(0)} B × cached names)`);
 }
 
 main();

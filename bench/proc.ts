@@ -58,7 +58,8 @@ export function cpuSeconds(pid: number): number {
   return ticks / CLK_TCK;
 }
 
-function statusKiB(pid: number, key: string): number {
+/** A `VmXXX:` field of /proc/PID/status in KiB (0 when the process is gone). */
+export function statusKiB(pid: number, key: string): number {
   try {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;

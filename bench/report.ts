@@ -44,7 +44,7 @@ function renderSize(size: SizeResult, settings: BenchSettings, subject: string):
   const out: string[] = [];
   const s = size.stats;
   out.push(`## ${int(size.services)} services`);
-  out.push(`${s.namespaces} namespaces · ${int(s.clusterIP)} ClusterIP · ${int(s.headless)} headless (${int(s.endpoints)} endpoints) · ${int(s.records)} DNS records · query files of ${int(size.queryLines)} lines · generated in ${ms(size.generateMs)}`);
+  out.push(`${s.namespaces} namespaces · ${int(s.clusterIP)} ClusterIP · ${int(s.headless)} headless (${int(s.endpoints)} endpoints) · ${int(s.records)} DNS records · query files of ${int(size.queryLines)} lines (distinct names: ${Object.entries(size.distinct).map(([m, d]) => `${m} ${int(d)}`).join(', ')}) · generated in ${ms(size.generateMs)}`);
   if (size.notRun.length > 0) out.push(`Not run at this size (time budget): ${size.notRun.join(', ')}.`);
 
   out.push('', '### Peers', '');
@@ -65,6 +65,7 @@ function renderSize(size: SizeResult, settings: BenchSettings, subject: string):
   out.push('', `### Saturation throughput (queries/s; server CPU in parentheses; * = server under ${CLIENT_BOUND_CPU}% CPU, so dnsperf, not the server, was the limit; † = other processes took over ${NOISY_CPU}% of a core meanwhile)`, '');
   out.push(table(['peer', ...mixes], ['l', ...mixes.map(() => 'r' as const)], ok.map((p) => [p.peer, ...mixes.map((m) => {
     const r = mixOf(p, m);
+    if (r?.leftOut !== undefined) return 'left out';
     if (!r?.saturation) return r?.error ? 'error' : '–';
     const cpu = r.saturation.serverCpuPct;
     return `${int(r.saturation.qps)} (${Math.round(cpu)}%${cpu < CLIENT_BOUND_CPU ? '*' : ''})${r.saturation.othersCpuPct > NOISY_CPU ? '†' : ''}`;
@@ -93,20 +94,30 @@ function renderSize(size: SizeResult, settings: BenchSettings, subject: string):
     }
   }
 
+  const left = ok.flatMap((p) => p.mixes.filter((m) => m.leftOut !== undefined).map((m) => `${p.peer} ${m.mix}: ${m.leftOut}`));
+  if (left.length > 0) out.push('', `Left out: ${left.join('; ')}.`);
+
+  const cacheCells = mixes.map((m) => {
+    const c = subj ? mixOf(subj, m)?.saturation?.cacheHitPct : undefined;
+    return `${m} ${c === undefined ? '–' : `${c.toFixed(1)}%`}`;
+  });
+  out.push('', `${subject} cache hit ratio at saturation (coredns_cache_hits_total ÷ hits + misses over the run): ${cacheCells.join(', ')}.`);
+
   const latMixes = settings.latency.mixes;
-  const frac = Math.round(settings.latency.fraction * 100);
-  out.push('', `### Latency at ${frac}% of each peer's own saturation rate (avg / p99, µs; from dnsperf -v per-query times)`, '');
+  const rate = int(settings.latency.rateQps);
+  out.push('', `### Latency at a fixed ${rate} q/s (p50 / p99 / p99.9, µs; from dnsperf -v per-query times)`, '');
   out.push(table(['peer', ...latMixes], ['l', ...latMixes.map(() => 'r' as const)], ok.map((p) => [p.peer, ...latMixes.map((m) => {
     const l = mixOf(p, m)?.latency;
-    return l ? `${us(l.avgUs)} / ${us(l.p99Us)}${l.othersCpuPct > NOISY_CPU ? '†' : ''}` : '–';
+    return l ? `${us(l.p50Us)} / ${us(l.p99Us)} / ${us(l.p999Us)}${l.othersCpuPct > NOISY_CPU ? '†' : ''}` : '–';
   })])));
+  out.push('', ...targetLines(ok, subject, mixes, settings));
 
   out.push('', '### Details', '');
   const rows: string[][] = [];
   for (const m of mixes) {
     for (const p of ok) {
       const r = mixOf(p, m);
-      if (!r) continue;
+      if (!r || r.leftOut !== undefined) continue;
       const sat = r.saturation;
       const lat = r.latency;
       rows.push([
@@ -128,9 +139,33 @@ function renderSize(size: SizeResult, settings: BenchSettings, subject: string):
     }
   }
   out.push(table(
-    ['mix', 'peer', 'QPS @sat', 'avg µs @sat', 'server CPU', 'others CPU', 'lost @sat', 'rcodes as expected', `rate @${frac}%`, 'avg µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'lost', 'others CPU'],
+    ['mix', 'peer', 'QPS @sat', 'avg µs @sat', 'server CPU', 'others CPU', 'lost @sat', 'rcodes as expected', 'rate (q/s)', 'avg µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'lost', 'others CPU'],
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows));
   return out.join('\n');
+}
+
+/** The issue's targets, each with the measured figure: met, or by how much missed. */
+function targetLines(ok: readonly PeerResult[], subject: string, mixes: readonly Mix[], settings: BenchSettings): string[] {
+  const find = (name: string): PeerResult | undefined => ok.find((p) => p.peer === name);
+  const out: string[] = ['Targets:'];
+  const ratio = (a: PeerResult | undefined, b: PeerResult | undefined, want: number, label: string): void => {
+    if (!a || !b) { out.push(`- ${label}: not measured (${!a ? 'subject' : 'peer'} missing)`); return; }
+    const cells = mixes.map((m) => {
+      const x = qpsOf(a, m);
+      const y = qpsOf(b, m);
+      if (x === null || y === null || y === 0) return `${m} –`;
+      const r = x / y;
+      return `${m} ${r.toFixed(2)}× ${r >= want ? 'met' : `**missed by ${((want - r) / want * 100).toFixed(0)}%**`}`;
+    });
+    out.push(`- ${label} ≥ ${want}×: ${cells.join(', ')}`);
+  };
+  ratio(find(subject), find('go-miekg'), 1.5, `${subject} ÷ go-miekg (UDP default path)`);
+  ratio(find(`${subject}-batch`), find('knot'), 1.0, `${subject}-batch ÷ knot (batched I/O)`);
+  const blend = find(subject) ? mixOf(find(subject)!, 'blend')?.latency : undefined;
+  out.push(blend
+    ? `- p99 ≤ 1 ms at ${int(settings.latency.rateQps)} q/s (blend): p99 ${us(blend.p99Us)}${blend.p99Us < 10_000 ? ' µs' : ''} ${blend.p99Us <= 1000 ? 'met' : `**missed: ${(blend.p99Us / 1000).toFixed(1)}× the target**`}`
+    : '- p99 at the fixed rate: not measured');
+  return out;
 }
 
 export function renderReport(settings: BenchSettings, env: BenchEnvironment, results: readonly SizeResult[], sections: readonly RenderedSection[], subject: string): string {
@@ -143,8 +178,8 @@ export function renderReport(settings: BenchSettings, env: BenchEnvironment, res
       (settings.nice !== 0 ? ` Servers and dnsperf ran at nice ${settings.nice}.` : '') +
       (settings.waitQuietS > 0 ? ` Before each peer the harness waited up to ${settings.waitQuietS} s for a quiet second on the machine.` : ''),
     `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, best of ${sat.repeats}` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
-      `Latency: \`dnsperf -Q <${Math.round(settings.latency.fraction * 100)}% of that peer's saturation QPS> -l ${settings.latency.durationS} -v\`, percentiles over every answered query.`,
-    `Mixes: hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, aaaa-nodata (AAAA of IPv4-only services), blend (45% hit-a, 25% aaaa-nodata, 20% nxdomain-search, 5% srv, 5% ptr).`,
+      `Latency: \`dnsperf -Q ${settings.latency.rateQps} -l ${settings.latency.durationS} -v\`, percentiles over every answered query.`,
+    `Mixes (bench/README.md): hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, blend (85% A incl. search-path misses, 10% AAAA, 5% SRV).`,
     '',
   ];
   const skipped = new Map<string, string>();

@@ -21,9 +21,10 @@ import { buildUdpBatch } from '../src/server/udp-batch/build.ts';
 import { generate, type Mix } from './cluster-gen.ts';
 import { DnsClient } from './dns-wire.ts';
 import { runDnsperf } from './dnsperf.ts';
-import { corefile } from './peers/clusterdns.ts';
+import { corefile, sidePorts } from './peers/clusterdns.ts';
 import { freePort, launch } from './peers/process.ts';
-import { cpuSeconds, machineBusySeconds } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, processTree, statusKiB } from './proc.ts';
+import type { ExtraSection } from './types.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(import.meta.dirname, 'work', 'scaling');
@@ -79,6 +80,9 @@ async function waitLoaded(port: number, name: string): Promise<void> {
   }
 }
 
+/** RSS (KiB) of each process of the server once loaded, primary first, by setup. */
+const memory = new Map<string, number[]>();
+
 async function measure(opts: ScalingOptions, setup: Setup, batch: boolean, log: (s: string) => void): Promise<Map<Mix, ScalingCell>> {
   const data = generate({ services: opts.services, outDir: path.join(WORK, `cluster-${opts.services}`) });
   if (batch && !existsSync(ADDON_PATH)) buildUdpBatch();
@@ -86,7 +90,7 @@ async function measure(opts: ScalingOptions, setup: Setup, batch: boolean, log: 
   const dir = path.join(WORK, `${setup.workers}w-${batch ? 'batch' : 'dgram'}`);
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'Corefile');
-  writeFileSync(conf, corefile(port, data.manifestDir, true));
+  writeFileSync(conf, corefile(port, data.manifestDir, true, await sidePorts(true)));
   const server = await launch({
     name: 'clusterdns', cmd: nodeBinary(), args: [path.join(ROOT, 'src', 'main.ts'), '-conf', conf, '-workers', String(setup.workers)],
     port, workDir: dir, cwd: ROOT, readyTimeoutMs: 120_000, cpus: setup.serverCpus,
@@ -95,6 +99,7 @@ async function measure(opts: ScalingOptions, setup: Setup, batch: boolean, log: 
   const out = new Map<Mix, ScalingCell>();
   try {
     await waitLoaded(port, data.mixes['hit-a'].sample[0]!.name);
+    memory.set(`${setup.workers}-${batch}-${setup.serverCpus}`, processTree(server.pid).map((p) => statusKiB(p, 'VmRSS')));
     for (const mix of opts.mixes) {
       const file = data.mixes[mix].path;
       await runDnsperf({ port, file, durationS: 1, clients: opts.clients, outstanding: 100, outFile: path.join(dir, 'warmup.txt'), cpu: setup.dnsperfCpu });
@@ -133,18 +138,29 @@ export async function scalingReport(opts: ScalingOptions, log: (s: string) => vo
         const ratio = i === 2 ? ` (${(c.qps / results[1]!.get(m)!.qps).toFixed(2)}× 1 worker unpinned)` : '';
         return `${Math.round(c.qps).toLocaleString('en-US')}${ratio}; server ${c.serverCpuPct.toFixed(0)}%, dnsperf ${c.dnsperfCpuPct.toFixed(0)}%, others ${c.othersCpuPct.toFixed(0)}%`;
       });
-      rows.push(`| ${p === 'batch' ? 'native batches' : 'node:dgram'} | ${setup.label} | ${cells.join(' | ')} |`);
+      const rss = memory.get(`${setup.workers}-${p === 'batch'}-${setup.serverCpus}`) ?? [];
+      const mem = rss.map((k) => `${(k / 1024).toFixed(0)}`).join(' + ');
+      rows.push(`| ${p === 'batch' ? 'native batches' : 'node:dgram'} | ${setup.label} | ${cells.join(' | ')} | ${mem} MiB |`);
     });
   }
   return [
     `${opts.services.toLocaleString('en-US')} services; best of ${opts.repeats} runs of \`dnsperf -c ${opts.clients} -q 100 -l ${opts.durationS}\`; CPU as % of one core (the machine has 2).`,
     '',
-    `| UDP path | setup | ${opts.mixes.join(' | ')} |`,
-    `| --- | --- | ${opts.mixes.map(() => '---:').join(' | ')} |`,
+    `| UDP path | setup | ${opts.mixes.join(' | ')} | RSS per process once loaded (primary + workers) |`,
+    `| --- | --- | ${opts.mixes.map(() => '---:').join(' | ')} | ---: |`,
     ...rows,
     '',
   ].join('\n');
 }
+
+/** The run's workers section: 1 → 2 workers on the blend, memory per process (indicative on 2 cores). */
+export const workersSection: ExtraSection = {
+  title: 'Workers: 1 → 2 (indicative: 2 cores, dnsperf shares them)',
+  quick: false,
+  run: (ctx) => scalingReport({
+    services: 10_000, mixes: ['blend'], durationS: ctx.settings.saturation.durationS, repeats: 1, clients: 10, paths: ['dgram'],
+  }),
+};
 
 if (import.meta.main) {
   const arg = (name: string, dflt: string): string => {

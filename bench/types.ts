@@ -20,14 +20,18 @@ export interface SaturationResult extends DnsperfResult {
   readonly othersCpuPct: number;
   /** Runs made (repeats plus retries of disturbed runs); the one with the highest QPS is kept. */
   readonly attempts: number;
+  /** Share of queries the answer cache answered during the run (coredns_cache_hits_total ÷ hits+misses), for servers with /metrics. */
+  readonly cacheHitPct?: number;
 }
 
 export interface MixResult {
   readonly mix: Mix;
   readonly saturation: SaturationResult | null;
   /** The least disturbed of its attempts. */
-  readonly latency: (LatencyResult & { readonly othersCpuPct: number; readonly attempts: number }) | null;
+  readonly latency: (LatencyResult & { readonly othersCpuPct: number; readonly attempts: number; readonly cacheHitPct?: number }) | null;
   readonly error?: string;
+  /** Not run: the peer is not fed this mix's data (see Peer.leavesOut). */
+  readonly leftOut?: string;
 }
 
 export interface PeerResult {
@@ -47,6 +51,8 @@ export interface SizeResult {
   readonly services: number;
   readonly stats: ZoneData['stats'];
   readonly queryLines: number;
+  /** Distinct (name, type) pairs per mix's query file. */
+  readonly distinct: Readonly<Partial<Record<Mix, number>>>;
   readonly generateMs: number;
   readonly peers: PeerResult[];
   /** Peers left out at this size on purpose (time budget), not failures. */
@@ -64,7 +70,8 @@ export interface BenchSettings {
   readonly retryWindowS: number | null;
   /** Before each peer, wait up to this long for the machine to be quiet (0: don't). */
   readonly waitQuietS: number;
-  readonly latency: { readonly durationS: number; readonly fraction: number; readonly mixes: readonly Mix[] };
+  /** The fixed-rate run: dnsperf -Q rateQps, the same rate for every peer. */
+  readonly latency: { readonly durationS: number; readonly rateQps: number; readonly mixes: readonly Mix[] };
   /** nice value the servers and dnsperf ran at (0 = not reniced). */
   readonly nice: number;
 }

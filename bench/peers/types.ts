@@ -5,7 +5,7 @@
  * once it answers `dns-version.cluster.local TXT`, and stop on request.
  */
 
-import type { ZoneData } from '../cluster-gen.ts';
+import type { Mix, ZoneData } from '../cluster-gen.ts';
 
 export interface RunningPeer {
   readonly port: number;
@@ -14,6 +14,8 @@ export interface RunningPeer {
   readonly startupMs: number;
   /** Where the process's stdout/stderr go. */
   readonly logFile: string;
+  /** Prometheus endpoint, for servers that have one (the cache hit ratio comes from it). */
+  readonly metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -29,4 +31,6 @@ export interface Peer {
    * (binary missing, build failed, no answer in time, exited early).
    */
   start(zoneData: ZoneData, workDir: string): Promise<RunningPeer>;
+  /** Mixes this server is not fed the data for, with the reason (the report says so; not run). */
+  readonly leavesOut?: Readonly<Partial<Record<Mix, string>>>;
 }

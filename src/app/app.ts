@@ -133,14 +133,28 @@ export class App implements ServerControl {
   /**
    * Stop: /ready turns 503 at once; with a lameduck request (health) DNS and
    * /health keep answering for its duration; then in-flight queries get up
-   * to graceMs and everything closes.
+   * to graceMs and everything closes. A second stop() during the lameduck
+   * ends it at once and shares the first one's completion.
    */
-  async stop(graceMs = 5000): Promise<void> {
+  stop(graceMs = 5000): Promise<void> {
+    if (this.#stopping) { this.#endLameduck?.(); return this.#stopping; }
+    this.#stopping = this.#stop(graceMs);
+    return this.#stopping;
+  }
+
+  #stopping: Promise<void> | null = null;
+  #endLameduck: (() => void) | null = null;
+
+  async #stop(graceMs: number): Promise<void> {
     this.services.phase = 'stopping';
     const lameduck = this.services.lameduck.longest();
     if (lameduck && lameduck.ms > 0 && this.server.generation) {
       lameduck.begin?.();
-      await new Promise((r) => setTimeout(r, lameduck.ms));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, lameduck.ms);
+        this.#endLameduck = () => { clearTimeout(t); r(); };
+      });
+      this.#endLameduck = null;
     }
     await this.server.shutdown(graceMs);
     await this.services.http.closeAll();

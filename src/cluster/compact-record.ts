@@ -84,7 +84,9 @@ export function compactRecord(pool: StringPool, r: ClusterRecord): ClusterRecord
         headless: r.headless, externalName: r.externalName, ports: ports(pool, r.ports),
         publishNotReadyAddresses: r.publishNotReadyAddresses, labels: labels(pool, r.labels),
       };
-      return r.externalIPs === undefined ? s : { ...s, externalIPs: r.externalIPs };
+      return r.externalIPs === undefined ? s : {
+        ...s, externalIPs: r.externalIPs, ...(r.loadBalancerIPs === undefined ? {} : { loadBalancerIPs: r.loadBalancerIPs }),
+      };
     }
     case 'EndpointSlice': {
       const s: EndpointSliceRecord = {

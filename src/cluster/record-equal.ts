@@ -56,7 +56,7 @@ export function sameRecord(a: ClusterRecord, b: ClusterRecord): boolean {
       return a.namespace === s.namespace && a.type === s.type && a.headless === s.headless &&
         a.externalName === s.externalName && a.publishNotReadyAddresses === s.publishNotReadyAddresses &&
         sameStrings(a.clusterIPs, s.clusterIPs) && samePorts(a.ports, s.ports) && sameLabels(a.labels, s.labels) &&
-        sameStrings(a.externalIPs ?? [], s.externalIPs ?? []);
+        sameStrings(a.externalIPs ?? [], s.externalIPs ?? []) && sameStrings(a.loadBalancerIPs ?? [], s.loadBalancerIPs ?? []);
     }
     case 'EndpointSlice': {
       const s = b as typeof a;

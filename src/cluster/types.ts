@@ -40,6 +40,8 @@ export interface ServiceRecord {
    * repeats (k8s_external); absent when there are none.
    */
   readonly externalIPs?: readonly string[];
+  /** status.loadBalancer.ingress[].ip alone, canonical (a DNSRecord gateway reference); absent when none. */
+  readonly loadBalancerIPs?: readonly string[];
 }
 
 export interface EndpointRecord {

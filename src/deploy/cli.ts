@@ -4,13 +4,16 @@
  * -i CLUSTER_DNS_IP, -d DOMAIN, -r REVERSE_CIDRS (repeatable, or
  * space/comma separated), -s (no upstream forward), plus --corefile FILE
  * (the operator's own Corefile instead of the generated one), --image,
- * --namespace and --replicas. Flags are checked before anything is
+ * --namespace and --replicas; --node-local and --dnsrecord print the node
+ * cache's and the DNSRecord manifests instead. Flags are checked before anything is
  * rendered; the output is validated; `--help` on every subcommand.
  */
 import { readFileSync } from 'node:fs';
+import { cliFlags } from '../cli/flags.ts';
 import { ipFamily } from '../dns/ip.ts';
 import { errorMessage } from '../errors/to-error.ts';
 import { DEFAULT_RENDER, renderObjects, renderYaml, type RenderOptions } from './render.ts';
+import { DEFAULT_GATEWAY_IMAGE, dnsRecordObjects, dnsRecordOptions } from './dnsrecord.ts';
 import { nodeLocalObjects, nodeLocalOptions } from './node-local.ts';
 import { validateManifests } from './validate.ts';
 
@@ -37,6 +40,9 @@ kube-dns Service) that run clusterdns as the cluster DNS, validated.
   --node-local      print the NodeLocal DNSCache manifests instead (DaemonSet, its Corefile, Services;
                     docs/node-local.md), with -i, -d, --image, --namespace and --local-ip IP
                     (default 169.254.20.10)
+  --dnsrecord       print the DNSRecord manifests instead (CRD, RBAC, gateway Deployment and Service;
+                    docs/dnsrecord.md), with --namespace, --replicas and --image, here the gateway's
+                    image (default ${DEFAULT_GATEWAY_IMAGE})
   -h, --help        this text
 `;
 
@@ -76,6 +82,8 @@ export interface RenderRequest {
   readonly warnings: readonly string[];
   /** --node-local: the node cache's address; null renders the cluster DNS. */
   readonly nodeLocalIp: string | null;
+  /** --dnsrecord: the DNSRecord manifests instead; the image given is the gateway's (null: its default). */
+  readonly dnsRecord: { readonly image: string | null } | null;
 }
 
 export function parseRenderArgs(argv: readonly string[], readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): RenderRequest {
@@ -84,52 +92,49 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
   let shaping: string | null = null;
   let corefilePath: string | null = null;
   let nodeLocal = false;
+  let dnsRecord = false;
+  let imageGiven = false;
   let localIp = '169.254.20.10';
   const warnings: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const flag = a.replace(/^--?/, '-');
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new RenderUsageError(`${a} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '-h': case '-help': throw new HelpRequested();
-      case '-i': {
+  for (const { raw: a, name, value } of cliFlags(argv, (m) => new RenderUsageError(m))) {
+    switch (name) {
+      case 'h': case 'help': throw new HelpRequested();
+      case 'i': {
         const ip = value();
         if (ipFamily(ip) === 0) throw new RenderUsageError(`-i: '${ip}' is not an IP address`);
         o.clusterDnsIp = ip;
         break;
       }
-      case '-d': o.domain = checkDomain('-d', value()); shaping ??= a; break;
-      case '-r': {
+      case 'd': o.domain = checkDomain('-d', value()); shaping ??= a; break;
+      case 'r': {
         if (!reverseGiven) { o.reverseZones = []; reverseGiven = true; }
         o.reverseZones.push(...value().split(/[\s,]+/).filter(Boolean).map(checkReverse));
         shaping ??= a;
         break;
       }
-      case '-s': o.skipUpstream = true; shaping ??= a; break;
-      case '-corefile': corefilePath = value(); break;
-      case '-node-local': nodeLocal = true; break;
-      case '-local-ip': {
+      case 's': o.skipUpstream = true; shaping ??= a; break;
+      case 'corefile': corefilePath = value(); break;
+      case 'node-local': nodeLocal = true; break;
+      case 'dnsrecord': dnsRecord = true; break;
+      case 'local-ip': {
         localIp = value();
         if (ipFamily(localIp) === 0) throw new RenderUsageError(`--local-ip: '${localIp}' is not an IP address`);
         break;
       }
-      case '-image': {
+      case 'image': {
         const image = value();
         if (image === '' || /\s/.test(image)) throw new RenderUsageError(`--image: '${image}' is not an image reference`);
         o.image = image;
+        imageGiven = true;
         break;
       }
-      case '-namespace': {
+      case 'namespace': {
         const ns = value();
         if (!NAMESPACE.test(ns)) throw new RenderUsageError(`--namespace: '${ns}' is not a namespace name (lower-case letters, digits and '-', at most 63)`);
         o.namespace = ns;
         break;
       }
-      case '-replicas': {
+      case 'replicas': {
         const text = value();
         const n = Number(text);
         if (!/^\d+$/.test(text) || n < 1 || n > 1000) throw new RenderUsageError(`--replicas: '${text}' is not a number of replicas from 1 to 1000`);
@@ -145,7 +150,10 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
   if (nodeLocal && (corefilePath !== null || reverseGiven || o.skipUpstream || o.replicas !== DEFAULT_RENDER.replicas)) {
     throw new RenderUsageError('--node-local takes -i, -d, --image, --namespace and --local-ip only');
   }
-  if (o.replicas === 1) warnings.push('--replicas 1: a single cluster DNS pod means no DNS while it restarts or moves (fine for a small or test cluster)');
+  if (dnsRecord && (nodeLocal || corefilePath !== null || shaping !== null || o.clusterDnsIp !== DEFAULT_RENDER.clusterDnsIp)) {
+    throw new RenderUsageError('--dnsrecord takes --namespace, --replicas and --image only');
+  }
+  if (o.replicas === 1 && !dnsRecord) warnings.push('--replicas 1: a single cluster DNS pod means no DNS while it restarts or moves (fine for a small or test cluster)');
   let corefile: RenderRequest['corefile'] = null;
   if (corefilePath !== null) {
     let text: string;
@@ -156,7 +164,7 @@ export function parseRenderArgs(argv: readonly string[], readFile: (path: string
     }
     corefile = { path: corefilePath, text };
   }
-  return { options: o, corefile, warnings, nodeLocalIp: nodeLocal ? localIp : null };
+  return { options: o, corefile, warnings, nodeLocalIp: nodeLocal ? localIp : null, dnsRecord: dnsRecord ? { image: imageGiven ? o.image : null } : null };
 }
 
 /** Runs `deploy ...`; returns the exit code. */
@@ -176,6 +184,10 @@ export function deployCommand(argv: readonly string[], out: (s: string) => void,
   if (req.nodeLocalIp !== null) {
     const n = nodeLocalObjects(nodeLocalOptions(req.options, req.nodeLocalIp));
     out(renderYaml([...n.configmap, ...n.services, ...n.daemonset]));
+    return 0;
+  }
+  if (req.dnsRecord !== null) {
+    out(renderYaml(dnsRecordObjects(dnsRecordOptions(req.options, req.dnsRecord.image))));
     return 0;
   }
   let objects: Record<string, unknown>[];

@@ -1,12 +1,14 @@
 /**
  * @module deploy/committed
  * The manifests committed under deploy/, as `deploy render` prints them with
- * the defaults: deploy/clusterdns.yaml (the cluster DNS) and the three files
- * of deploy/node-local/. A test fails when a committed file differs from
- * this; `npm run manifests` (this file run as a script) writes them again.
+ * the defaults: deploy/clusterdns.yaml (the cluster DNS), the three files
+ * of deploy/node-local/ and the CRD, RBAC and gateway of deploy/dnsrecord/
+ * (`deploy render --dnsrecord`). A test fails when a committed file differs
+ * from this; `npm run manifests` (this file run as a script) writes them again.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dnsRecordCrd, dnsRecordOptions, dnsRecordRbac, gatewayObjects } from './dnsrecord.ts';
 import { nodeLocalObjects, nodeLocalOptions } from './node-local.ts';
 import { DEFAULT_RENDER, renderObjects, renderYaml } from './render.ts';
 
@@ -21,6 +23,7 @@ function file(header: string, objects: readonly Record<string, unknown>[]): stri
 /** Path under the repository root -> contents. */
 export function committedManifests(): Map<string, string> {
   const node = nodeLocalObjects(nodeLocalOptions(DEFAULT_RENDER));
+  const records = dnsRecordOptions(DEFAULT_RENDER, null);
   return new Map([
     ['deploy/clusterdns.yaml', file(
       'clusterdns as the cluster DNS: kube-dns Service 10.96.0.10, cluster.local, kubeadm\'s default Corefile.\n' +
@@ -39,6 +42,21 @@ export function committedManifests(): Map<string, string> {
       'The node-local cache: one clusterdns per node on the host network. The init container puts both addresses on a dummy\n' +
       'interface and adds the NodeLocal DNSCache NOTRACK rules; they stay when the pod restarts.',
       node.daemonset)],
+    ['deploy/dnsrecord/crd.yaml', file(
+      'DNSRecord: one host name to a gateway, each path to a Service (docs/dnsrecord.md).\n' +
+      'The patterns are the ones src/dnsrecord/record.ts checks (src/deploy/dnsrecord.ts reads them from there).',
+      [dnsRecordCrd()])],
+    ['deploy/dnsrecord/rbac.yaml', file(
+      'Read access for the gateway controller (DNSRecords, the Services and EndpointSlices they name) and for the DNS\n' +
+      'server\'s dnsrecord plugin (its ServiceAccount clusterdns, deploy/clusterdns.yaml); the gateway alone may patch\n' +
+      'the records\' status, where it records host conflicts (the Accepted condition).',
+      dnsRecordRbac(records))],
+    ['deploy/dnsrecord/gateway.yaml', file(
+      'The gateway: `clusterdns gateway --run-nginx` runs the controller and supervises nginx in one container\n' +
+      '(image: deploy/dnsrecord/Dockerfile, the clusterdns image plus Debian\'s nginx-light). The Service\'s ClusterIP is\n' +
+      'the address DNSRecords resolve to: name it in the records (gateway: {service: clusterdns-gateway, namespace:\n' +
+      'kube-system}) or in the plugin\'s `gateway`. Other values: clusterdns deploy render --dnsrecord --namespace NS --image IMAGE.',
+      gatewayObjects(records))],
   ]);
 }
 

@@ -3,14 +3,15 @@
  * `deploy render --corefile FILE` with each distribution's default Corefile
  * (test/support/fixtures/corefiles): the file lands in the ConfigMap as it
  * is, the real parser checks it (a bad one is refused with FILE:LINE), and
- * the ClusterRole grants what that Corefile uses and nothing more.
+ * the ClusterRole grants what that Corefile uses and nothing more (a
+ * `dnsrecord` block reading the API included, through the real CLI).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { parseCorefile } from '../corefile/parser.ts';
@@ -19,6 +20,8 @@ import { rbacRules } from './rbac.ts';
 
 type Obj = Record<string, any>;
 const FIXTURES = fileURLToPath(new URL('../../test/support/fixtures/corefiles/', import.meta.url));
+/** The distribution Corefiles as shipped (test/compat); kubeadm's and k3s's are templates, so FIXTURES has them rendered. */
+const SHIPPED = fileURLToPath(new URL('../../test/compat/corefiles/', import.meta.url));
 const API_READ = ['core/namespaces', 'core/services', 'discovery.k8s.io/endpointslices'];
 
 function render(args: string[]): { code: number; docs: Obj[]; err: string } {
@@ -37,15 +40,15 @@ function grants(docs: Obj[]): string[] {
 const cases: [file: string, want: string[]][] = [
   ['kubeadm.Corefile', API_READ],
   ['k3s.Corefile', API_READ],
-  ['rke2.Corefile', API_READ],
-  ['eks.Corefile', API_READ],
-  ['microk8s.Corefile', API_READ],
+  [join(SHIPPED, 'rke2.Corefile'), API_READ],
+  [join(SHIPPED, 'eks.Corefile'), API_READ],
+  [join(SHIPPED, 'microk8s.Corefile'), API_READ],
   ['verified-noendpoints.Corefile', ['core/namespaces', 'core/pods', 'core/services']],
 ];
 
 for (const [file, want] of cases) {
-  test(`--corefile ${file}: shipped as is, RBAC ${want.join(' ')}`, () => {
-    const path = join(FIXTURES, file);
+  test(`--corefile ${basename(file)}: shipped as is, RBAC ${want.join(' ')}`, () => {
+    const path = isAbsolute(file) ? file : join(FIXTURES, file);
     const r = render(['--corefile', path]);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err, '');
@@ -93,6 +96,29 @@ test('a Corefile the parser refuses is not rendered: FILE:LINE on stderr, exit 1
     const mixed = render(['--corefile', join(FIXTURES, 'kubeadm.Corefile'), '-d', 'corp.local']);
     assert.equal(mixed.code, 2);
     assert.match(mixed.err, /^-d shapes the generated Corefile; with --corefile, change your Corefile instead/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the real CLI: a Corefile whose dnsrecord block reads the API gets the dnsrecords RBAC; from etcd, none', () => {
+  const cli = (file: string): { status: number | null; stdout: string; stderr: string } =>
+    spawnSync(process.execPath, ['src/main.ts', 'deploy', 'render', '--corefile', file], { encoding: 'utf8', timeout: 20_000 });
+  const api = join(FIXTURES, 'dnsrecord-api.Corefile');
+  const r = cli(api);
+  assert.equal(r.status, 0, r.stderr);
+  const docs = parseAllDocuments(r.stdout).map((d) => d.toJSON() as Obj);
+  assert.equal(docs.find((d) => d.kind === 'ConfigMap')!.data.Corefile, readFileSync(api, 'utf8'));
+  assert.deepEqual(grants(docs), ['clusterdns.io/dnsrecords', 'core/services', 'discovery.k8s.io/endpointslices']);
+  assert.deepEqual(docs.find((d) => d.kind === 'ClusterRole')!.rules.find((rule: Obj) => rule.apiGroups[0] === 'clusterdns.io').resources, ['dnsrecords']);
+  // The same block fed from etcd reads nothing from the API.
+  const dir = mkdtempSync(join(tmpdir(), 'clusterdns-render-'));
+  try {
+    const etcd = join(dir, 'Corefile');
+    writeFileSync(etcd, readFileSync(api, 'utf8').replace('gateway 10.96.0.80', 'etcd http://127.0.0.1:2379\n       gateway 10.96.0.80'));
+    const e = cli(etcd);
+    assert.equal(e.status, 0, e.stderr);
+    assert.deepEqual(parseAllDocuments(e.stdout).map((d) => d.toJSON() as Obj).find((d) => d.kind === 'ClusterRole')!.rules, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

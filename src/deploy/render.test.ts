@@ -113,6 +113,26 @@ test('bad flags are usage errors with a clear message; --replicas 1 only warns',
   assert.equal(one.docs.find((d) => d.kind === 'Deployment')!.spec.replicas, 1);
 });
 
+test('--dnsrecord: the CRD, RBAC and gateway, in --namespace with the gateway --image and --replicas', () => {
+  const r = render(['--dnsrecord', '--namespace', 'edge', '--image', 'registry.example/gw:1', '--replicas', '3']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, '');
+  assert.deepEqual(r.docs.map((d) => d.kind), ['CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service']);
+  const deployment = r.docs.find((d) => d.kind === 'Deployment')!;
+  assert.equal(deployment.metadata.namespace, 'edge');
+  assert.equal(deployment.spec.replicas, 3);
+  assert.equal(deployment.spec.template.spec.containers[0].image, 'registry.example/gw:1');
+  for (const b of r.docs.filter((d) => d.kind === 'ClusterRoleBinding')) assert.equal(b.subjects[0].namespace, 'edge');
+  // Without --image: the gateway image, not the DNS server's.
+  const plain = render(['--dnsrecord']);
+  assert.match(plain.docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0].image, /^clusterdns-gateway:/);
+  for (const args of [['--dnsrecord', '-d', 'corp.local'], ['--dnsrecord', '--node-local'], ['--dnsrecord', '-i', '10.0.0.10'], ['--dnsrecord', '--corefile', 'Corefile']]) {
+    const bad = render(args);
+    assert.equal(bad.code, 2, args.join(' '));
+    assert.ok(bad.err.startsWith('--dnsrecord takes --namespace, --replicas and --image only'), `${args.join(' ')}: ${bad.err}`);
+  }
+});
+
 test('--help on deploy and on render prints the usage and exits 0', () => {
   for (const args of [['--help'], ['render', '--help'], ['render', '-h']]) {
     let out = '';

@@ -12,7 +12,7 @@
 import { KubeApiClient } from '../cluster/api/client.ts';
 import { ErrorLogGate } from '../cluster/api/error-log-gate.ts';
 import { Reflector, type BackoffOptions, type Logger, type RecordCodec } from '../cluster/api/reflector.ts';
-import { loadKubeConfig } from '../cluster/api/source.ts';
+import { resolveConnection } from '../cluster/api/connection.ts';
 import { within } from '../cluster/within.ts';
 import type { ClusterStateSink, ClusterKind, RecordSink } from '../cluster/types.ts';
 import { convertDnsRecord, DNSRECORD_API_VERSION, placeholderDnsRecord, type DnsRecord } from './record.ts';
@@ -54,7 +54,7 @@ export class DnsRecordApiSource {
 
   /** Throws on configuration errors (no kubeconfig, not in a cluster); connection errors are retried later. */
   constructor(opts: DnsRecordApiOptions) {
-    const kc = loadKubeConfig({
+    const kc = resolveConnection({
       ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
       ...(opts.context !== undefined ? { context: opts.context } : {}),
       ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),

@@ -31,7 +31,7 @@ export const PATH_PATTERN = /^\/[A-Za-z0-9._~%/+:@,=!*()-]*$/;
 /** A Service name (RFC 1035 label). */
 export const SERVICE_PATTERN = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-/** Where the host's DNS answer points: a fixed address, or a Service whose ClusterIP is used. */
+/** Where the host's DNS answer points: a fixed address, or a Service whose load-balancer IPs (else ClusterIPs) are used. */
 export type GatewayRef =
   | { readonly address: string }
   | { readonly service: string; readonly namespace: string };

@@ -102,12 +102,41 @@ function ipText(data: Uint8Array): string {
   return Array.from(data).join('.');
 }
 
+/** The body of /ready while the server is stopping (src/plugins/ready/ready.ts). */
+export const READY_STOPPING_BODY = 'Shutting down';
+
+export const LAMEDUCK_FIX = 'Expected for the lameduck period while a pod is replaced or scaled down; if it stays, the process is stuck stopping: read its log and make terminationGracePeriodSeconds longer than lameduck.';
+
+/**
+ * /health and /ready, then whether the server is in lameduck: stopping, so
+ * /ready says 503 "Shutting down" while /health and DNS still answer (as
+ * the health plugin's lameduck does). That is a warning, not a failure.
+ */
+export async function checkHealthReady(inp: DoctorInput): Promise<CheckResult[]> {
+  const out: CheckResult[] = [...await checkHttp('health', inp.health, inp.timeoutMs)];
+  if (inp.ready === null) return out;
+  const g = await httpGet(inp.ready, inp.timeoutMs);
+  const stopping = g.status === 503 && g.body.trim() === READY_STOPPING_BODY;
+  if (!stopping) {
+    out.push(...httpResult('ready', inp.ready, g));
+    out.push(r('lameduck', 'ok', inp.ready, 'not stopping'));
+    return out;
+  }
+  const healthUp = out.some((c) => c.id === 'health' && c.status === 'ok');
+  out.push(r('ready', 'warn', inp.ready, `${inp.ready}: 503 ${READY_STOPPING_BODY}`, '', 'The server is stopping: see the lameduck check.'));
+  out.push(r('lameduck', 'warn', inp.ready, `the server is stopping (lameduck): /ready says ${READY_STOPPING_BODY}${healthUp ? ', /health and DNS still answer' : ''}; it leaves the Service endpoints`, '', LAMEDUCK_FIX));
+  return out;
+}
+
 export async function checkHttp(id: 'health' | 'ready', url: string | null, timeoutMs: number): Promise<CheckResult[]> {
   if (url === null) return [];
-  const g = await httpGet(url, timeoutMs);
+  return httpResult(id, url, await httpGet(url, timeoutMs));
+}
+
+function httpResult(id: 'health' | 'ready', url: string, g: Awaited<ReturnType<typeof httpGet>>): CheckResult[] {
   if (g.status === 200) return [r(id, 'ok', url, `${url}: 200 ${g.body.trim().slice(0, 40)}`)];
   const fix = id === 'health'
-    ? 'The process is unhealthy or shutting down (lameduck): look at its log; the liveness probe will restart it.'
+    ? 'The process is unhealthy or gone (in lameduck /health still answers): look at its log; the liveness probe will restart it.'
     : 'A plugin is not ready (the kubernetes plugin before its first sync, most often): see which in the body and the log.';
   return [r(id, 'fail', url, g.error !== null ? `${url}: ${g.error}` : `${url}: ${g.status} ${g.body.trim().slice(0, 80)}`, '', fix)];
 }

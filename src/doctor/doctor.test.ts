@@ -4,8 +4,10 @@
  * a dead upstream among several, a resolv.conf with four nameservers and
  * ndots:5, a forwarding loop, the API test server stopped (stale state), a
  * server not answering TCP, metrics with a high SERVFAIL ratio; and a
- * healthy setup that yields no fail and no warning. Each names its cause by
- * stable id, with a fix.
+ * healthy setup that yields no fail and no warning; a server in lameduck
+ * (a warning, not a failure); with --kubeconfig the API's own view (its
+ * kubernetes Service against each DNS pod's answer, the DNS pods' state).
+ * Each names its cause by stable id, with a fix.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +21,7 @@ import { FakeApiServer } from '../../test/support/fake-apiserver.ts';
 import { endpointSliceObject, namespaceObject, serviceObject } from '../../test/support/fake-objects.ts';
 import { makeTempDir, removeDir, writeKubeconfig } from '../../test/support/kubeconfig.ts';
 import { scrape, samples } from '../../test/ops/ops-support.ts';
+import { UdpClient } from '../../test/support/udp-client.ts';
 import { rrs } from '../dns/rr.ts';
 import { Type } from '../dns/constants.ts';
 
@@ -55,7 +58,7 @@ test('healthy: every check ok, exit 0, no false alarm', async () => {
       '--ready', `${http}/ready`, '--corefile', corefile, '--resolv-conf', resolv]);
     assert.equal(d.status, 0, d.text);
     assert.deepEqual(d.checks.filter((c) => c.status !== 'ok').map((c) => `${c.id} ${c.summary}`), []);
-    for (const id of ['server.udp', 'server.tcp', 'dns.api-service', 'health', 'ready', 'metrics.reachable', 'metrics.servfail', 'metrics.nxdomain', 'metrics.reload', 'upstream.probe', 'resolvconf.nameservers', 'resolvconf.search']) {
+    for (const id of ['server.udp', 'server.tcp', 'dns.api-service', 'health', 'ready', 'lameduck', 'metrics.reachable', 'metrics.servfail', 'metrics.nxdomain', 'metrics.reload', 'upstream.probe', 'resolvconf.nameservers', 'resolvconf.search']) {
       assert.equal(byId(d.checks, id).length > 0, true, `${id} ran`);
     }
     assert.match(byId(d.checks, 'dns.api-service')[0]!.summary, /A 10\.96\.0\.1; PTR 1\.0\.96\.10\.in-addr\.arpa\. answers/);
@@ -219,6 +222,79 @@ test('--kubeconfig: DNS pods answer directly but the Service IP does not', async
     assert.match(s.fix, /kube-proxy/);
   } finally {
     await dnsPod.stop();
+    await api.stop();
+    await removeDir(dir);
+  }
+});
+
+test('lameduck: /ready says Shutting down while /health and DNS answer: a warning with its fix, not a failure', async () => {
+  const srv = await startServer('.:0 {\n  bind 127.0.0.1\n  health 127.0.0.1:0 {\n    lameduck 10m\n  }\n  ready 127.0.0.1:0\n  whoami\n}\n');
+  const client = await UdpClient.open(srv.port);
+  const http = `http://127.0.0.1:${srv.app.services.http.port('127.0.0.1:0')}`;
+  const args = ['--health', `${http}/health`, '--ready', `${http}/ready`];
+  const before = await doctor(args);
+  assert.equal(byId(before.checks, 'lameduck')[0]!.status, 'ok');
+  const stopping = srv.stop();
+  try {
+    assert.ok(srv.logs.includes('[INFO] plugin/health: Going into lameduck mode for 10m0s'), srv.logs.join('\n'));
+    const d = await doctor(args);
+    assert.equal(d.status, 0, d.text);
+    assert.deepEqual(d.checks.map((c) => `${c.id} ${c.status}`), ['health ok', 'ready warn', 'lameduck warn']);
+    const l = byId(d.checks, 'lameduck')[0]!;
+    assert.match(l.summary, /^the server is stopping \(lameduck\): \/ready says Shutting down, \/health and DNS still answer/);
+    assert.match(l.fix, /terminationGracePeriodSeconds longer than lameduck/);
+    assert.match(d.text, /^verdict: warn: 2 warnings, nothing failing$/m);
+    assert.equal((await client.query('whoami.example.', Type.A)).rcode, 0, 'DNS still answers in lameduck');
+  } finally {
+    // A second stop ends the lameduck at once (the doctor's runs take as long as they take).
+    await srv.stop();
+    await stopping;
+    await client.close();
+  }
+});
+
+test('--kubeconfig: the API\'s own view: a DNS pod serving a stale kubernetes Service address, and a pod not ready', async () => {
+  const api = new FakeApiServer();
+  const { url } = await api.start();
+  const dir = await makeTempDir('clusterdns-doctor-kc-');
+  const fresh = await startCluster([ns('default'), svc('default', 'kubernetes', ['10.96.0.1'])], { zones: 'cluster.local' });
+  const stale = await startCluster([ns('default'), svc('default', 'kubernetes', ['10.96.0.2'])], { zones: 'cluster.local' });
+  const dnsPod = (name: string, ready: boolean, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    spec: { containers: [{ name: 'dns', image: 'clusterdns' }] },
+    status: { phase: 'Running', podIP: '127.0.0.1', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', ...(ready ? {} : { message: 'readiness probe failed' }) }], ...extra },
+  });
+  try {
+    api.create(namespaceObject('default'));
+    api.create(namespaceObject('kube-system'));
+    api.create(serviceObject('default', 'kubernetes', '10.96.0.1'));
+    api.create(serviceObject('kube-system', 'kube-dns', '127.0.0.1', { spec: { selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: fresh.port, protocol: 'UDP' }] } }));
+    for (const [n, port] of [['kube-dns-a', fresh.port], ['kube-dns-b', stale.port]] as const) {
+      api.create({ ...endpointSliceObject('kube-system', n, 'kube-dns', ['127.0.0.1']), ports: [{ name: 'dns', port, protocol: 'UDP' }] });
+    }
+    api.create(dnsPod('dns-a', true));
+    api.create(dnsPod('dns-b', false, { containerStatuses: [{ name: 'dns', restartCount: 3, lastState: { terminated: { reason: 'OOMKilled' } } }] }));
+    const kubeconfig = await writeKubeconfig(dir, { server: url });
+    const d = await doctor(['--kubeconfig', kubeconfig]);
+    assert.equal(d.status, 1, d.text);
+    assert.match(byId(d.checks, 'k8s.api')[0]!.summary, /^API server v1\.31\.0-fake: read Service kube-system\/kube-dns/);
+    assert.deepEqual(byId(d.checks, 'k8s.dns-pod').map((c) => c.status), ['ok', 'ok'], 'both answer when asked directly');
+    const k = byId(d.checks, 'k8s.kubernetes-service')[0]!;
+    assert.equal(k.status, 'fail');
+    assert.equal(k.summary, `for kubernetes.default.svc.cluster.local. the API says 10.96.0.1, but 127.0.0.1:${stale.port} answers 10.96.0.2: a stale copy of the cluster`);
+    assert.match(k.fix, /coredns_kubernetes_api_synced/);
+    assert.deepEqual(byId(d.checks, 'k8s.dns-pod-status').map((c) => [c.target, c.status, c.summary]), [
+      ['kube-system/dns-a', 'ok', 'DNS pod Running, Ready=True, 0 restarts'],
+      ['kube-system/dns-b', 'warn', 'DNS pod not ready: Running, Ready=False (readiness probe failed), 3 restarts'],
+    ]);
+    assert.equal(byId(d.checks, 'k8s.dns-service')[0]!.status, 'ok');
+    // The stale pod catches up: no failure left from the API's view.
+    api.update(serviceObject('default', 'kubernetes', '10.96.0.2'));
+    const after = await doctor(['--kubeconfig', kubeconfig]);
+    assert.match(byId(after.checks, 'k8s.kubernetes-service')[0]!.summary, /the API says 10\.96\.0\.2, but 127\.0\.0\.1:\d+ answers 10\.96\.0\.1/, 'now the other pod is the stale one');
+  } finally {
+    await fresh.stop();
+    await stale.stop();
     await api.stop();
     await removeDir(dir);
   }

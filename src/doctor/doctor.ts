@@ -1,7 +1,7 @@
 /**
  * @module doctor/doctor
  * `clusterdns doctor`: runs every check in order (servers over UDP and TCP
- * and the API service's A and PTR; health and ready; the metrics' ratios,
+ * and the API service's A and PTR; health, ready and lameduck; the metrics' ratios,
  * upstream and API state; the Corefile's upstreams, probed, and loops; the
  * resolv.conf; a pod's resolv.conf by the kubelet's rules), prints per check its status, what it saw and the fix, then
  * a verdict. Exit status 0 when nothing fails. `--json` prints
@@ -11,7 +11,7 @@ import { splitHostPort } from '../plugins/forward/addresses.ts';
 import { checkKubernetes } from './k8s-checks.ts';
 import { UsageError } from '../cli/args.ts';
 import { lastValue, parseFlags } from '../cli/flags.ts';
-import { checkHttp, checkMetrics, checkPod, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
+import { checkHealthReady, checkMetrics, checkPod, checkResolvConf, checkServers, checkUpstreams, type CheckResult, type DoctorInput } from './checks.ts';
 
 type Write = (s: string) => void;
 
@@ -46,8 +46,7 @@ function parse(argv: readonly string[]): { input: DoctorInput; json: boolean; ku
 export async function runChecks(inp: DoctorInput): Promise<CheckResult[]> {
   return [
     ...await checkServers(inp),
-    ...await checkHttp('health', inp.health, inp.timeoutMs),
-    ...await checkHttp('ready', inp.ready, inp.timeoutMs),
+    ...await checkHealthReady(inp),
     ...await checkMetrics(inp.metrics, inp.timeoutMs),
     ...await checkUpstreams(inp),
     ...await checkResolvConf(inp),

@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { cliFlags } from '../cli/flags.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { DnsRecordFeeds, type DnsRecordSourceConfig } from '../dnsrecord/feeds.ts';
 import { joinHostPort } from '../dns/ip.ts';
@@ -71,30 +72,24 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
     nginxMain: '/etc/nginx/nginx.conf', nginxBin: DEFAULT_NGINX_BIN, accessLogDir: null, once: false,
   };
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(p));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    switch (a.replace(/^--?/, '--')) {
-      case '--manifests': manifests.push(abs(value())); break;
-      case '--kubeconfig': api.kubeconfig = abs(value()); break;
-      case '--context': api.context = value(); break;
-      case '--endpoint': api.endpoint = value(); break;
-      case '--etcd': etcd.push(value()); break;
-      case '--etcd-prefix': etcdPrefix = value(); break;
-      case '--gateway': gateway = value(); if (isIP(gateway) === 0) throw new Error(`--gateway '${gateway}' is not an IP address`); break;
-      case '--listen': out.listen.push(listenArg(value())); break;
-      case '--endpoints': out.endpoints = true; break;
-      case '--run-nginx': out.runNginx = true; break;
-      case '--prefix': out.prefix = abs(value()); break;
-      case '--nginx-conf': out.nginxConf = abs(value()); break;
-      case '--nginx-main': out.nginxMain = abs(value()); break;
-      case '--nginx-bin': out.nginxBin = value(); break;
-      case '--access-log-dir': out.accessLogDir = abs(value()); break;
-      case '--once': out.once = true; break;
+  for (const { raw: a, name, value } of cliFlags(argv, (m) => new Error(m))) {
+    switch (name) {
+      case 'manifests': manifests.push(abs(value())); break;
+      case 'kubeconfig': api.kubeconfig = abs(value()); break;
+      case 'context': api.context = value(); break;
+      case 'endpoint': api.endpoint = value(); break;
+      case 'etcd': etcd.push(value()); break;
+      case 'etcd-prefix': etcdPrefix = value(); break;
+      case 'gateway': gateway = value(); if (isIP(gateway) === 0) throw new Error(`--gateway '${gateway}' is not an IP address`); break;
+      case 'listen': out.listen.push(listenArg(value())); break;
+      case 'endpoints': out.endpoints = true; break;
+      case 'run-nginx': out.runNginx = true; break;
+      case 'prefix': out.prefix = abs(value()); break;
+      case 'nginx-conf': out.nginxConf = abs(value()); break;
+      case 'nginx-main': out.nginxMain = abs(value()); break;
+      case 'nginx-bin': out.nginxBin = value(); break;
+      case 'access-log-dir': out.accessLogDir = abs(value()); break;
+      case 'once': out.once = true; break;
       default: throw new Error(`unknown flag '${a}'`);
     }
   }
@@ -170,7 +165,12 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
   const reload = args.once ? null : async (): Promise<boolean> => {
     // Before nginx runs (the first apply) there is nothing to reload.
     if (args.runNginx && supervisor === null) return false;
+    const before = supervisor?.workers() ?? [];
     await nginx.reload(main, args.runNginx ? prefix : null);
+    // Our own nginx: the apply is done once the old workers stopped taking connections, so `applied` means served.
+    if (supervisor !== null && before.length > 0 && !(await supervisor.untilReplaced(before))) {
+      log.warn('nginx still runs its old workers 5 s after the reload: the new configuration may not be serving (see nginx\'s error log)');
+    }
     return true;
   };
   const controller = new GatewayController({ feeds, nginx, render: { listen: args.listen, accessLogDir, endpoints: args.endpoints }, serversFile, reload, logger: log });

@@ -55,6 +55,14 @@ export class GatewayController {
   applied = 0;
   /** Candidates nginx refused. */
   rejections = 0;
+  /** Changes of the records or Services the feeds reported. */
+  changes = 0;
+  /**
+   * `changes` as it was when the last finished round began: equal to
+   * `changes` once every reported change has been rendered (and applied, or
+   * found to change nothing). Tests prove an absence with it, not a sleep.
+   */
+  renderedChanges = 0;
   /** The last error nginx gave for a record, by key (cleared when a version is accepted). */
   get rejected(): ReadonlyMap<string, string> {
     return new Map([...this.#rejected].map(([k, v]) => [k, v.message]));
@@ -83,6 +91,7 @@ export class GatewayController {
   }
 
   #changed(): void {
+    this.changes++;
     if (this.#debounce !== null) clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => { this.#debounce = null; void this.sync(); }, this.#o.debounceMs ?? 50);
   }
@@ -97,8 +106,10 @@ export class GatewayController {
       try {
         do {
           this.#again = false;
+          const changes = this.changes;
           try {
             await this.applyOnce();
+            this.renderedChanges = changes;
           } catch (e) {
             this.#log.error(`applying the nginx configuration failed: ${(e as Error).message}; retrying on the next change`);
           }

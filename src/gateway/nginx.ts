@@ -5,10 +5,11 @@
  * with `nginx -s reload` (which signals the master named by the pid file of
  * the main configuration), the main configuration of a private prefix
  * directory for `--run-nginx`, and a supervisor that runs that nginx as a
- * foreground master and starts it again when it dies.
+ * foreground master, starts it again when it dies, and tells when a reload
+ * has taken effect (read from the master's worker processes in /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DEFAULT_NGINX_BIN = '/usr/sbin/nginx';
@@ -101,6 +102,46 @@ export class NginxBinary {
   }
 }
 
+/** The text of a process, or null when it is gone. */
+function readProc(pid: number, file: string): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Child pids of `pid`: the kernel's children list, else a scan of /proc for that parent. */
+function childPids(pid: number): number[] {
+  const listed = readProc(pid, `task/${pid}/children`);
+  if (listed !== null) return listed.split(' ').filter((t) => t.trim() !== '').map(Number);
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    // stat: "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so read after the last ')'.
+    const stat = readProc(Number(e), 'stat');
+    const ppid = stat !== null ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : NaN;
+    if (ppid === pid) out.push(Number(e));
+  }
+  return out;
+}
+
+/**
+ * Workers of nginx master `masterPid` that take new connections: its
+ * children titled `nginx: worker process`. A worker told to stop after a
+ * reload retitles itself `... is shutting down` as it closes its listening
+ * sockets, so it is left out; so are cache processes. Empty when /proc
+ * cannot tell (not Linux) or the master is gone.
+ */
+export function acceptingWorkers(masterPid: number): number[] {
+  return childPids(masterPid).filter((pid) => readProc(pid, 'cmdline')?.replace(/\0/g, ' ').trim() === 'nginx: worker process');
+}
+
 export interface SupervisorEvents {
   /** nginx exited without being asked to; it is started again after `delayMs`. */
   died(code: number | null, signal: string | null, delayMs: number): void;
@@ -138,6 +179,31 @@ export class NginxSupervisor {
 
   get pid(): number | null {
     return this.#child?.pid ?? null;
+  }
+
+  /** Pids of the workers taking new connections now (see `acceptingWorkers`). */
+  workers(): number[] {
+    const pid = this.pid;
+    return pid !== null ? acceptingWorkers(pid) : [];
+  }
+
+  /**
+   * After a reload signal: resolves true once none of `before` (the workers
+   * taken just before it) takes connections any more and a new worker does,
+   * so only the new configuration answers. nginx starts the new workers and
+   * about 100 ms later tells the old ones to stop; until then both answer.
+   * False after `timeoutMs` (nginx refused the configuration at reload, e.g.
+   * an address it cannot bind, and kept the old workers) or without /proc.
+   */
+  async untilReplaced(before: readonly number[], timeoutMs = 5000, intervalMs = 10): Promise<boolean> {
+    if (before.length === 0) return false;
+    const old = new Set(before);
+    for (let i = 0; i * intervalMs <= timeoutMs; i++) {
+      const now = this.workers();
+      if (now.length > 0 && now.every((pid) => !old.has(pid))) return true;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    return false;
   }
 
   start(): void {

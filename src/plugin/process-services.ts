@@ -8,7 +8,7 @@
  * process-wide state that plugins own (ProcessSlot).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ClusterStateSource } from '../cluster/types.ts';
+import type { ClusterKind, ClusterStateSource } from '../cluster/types.ts';
 import type { LoadedCorefile } from '../corefile/load.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -207,13 +207,16 @@ export class Lameduck {
  * is. With workers (server/workers) the primary runs each source once and
  * relays what it delivers, and each worker gets a relay instead of its own
  * watches. `key` names the source's settings: equal keys are one source.
+ * The source is made through `make` only where it runs (alone, or in the
+ * primary): a worker never constructs it, so it never loads an API client
+ * or reads a manifest.
  */
 export interface SourceSharing {
-  share(key: string, source: ClusterStateSource): ClusterStateSource;
+  share(key: string, kinds: readonly ClusterKind[], make: () => Promise<ClusterStateSource>): Promise<ClusterStateSource>;
 }
 
 /** The single-process way: every source runs where it is made. */
-export const UNSHARED_SOURCES: SourceSharing = { share: (_key, source) => source };
+export const UNSHARED_SOURCES: SourceSharing = { share: (_key, _kinds, make) => make() };
 
 export interface ProcessServicesInit {
   logger: Logger;

@@ -17,6 +17,7 @@ import { gatewayCommand, parseGatewayArgs, startGateway, type RunningGateway } f
 import { DEFAULT_NGINX_BIN, mainConfig } from '../../src/gateway/nginx.ts';
 import { freePort } from '../support/ports.ts';
 import { httpGet, pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
+import { waitUntil } from '../support/wait-until.ts';
 
 let dir: string;
 let b1: Backend, b2: Backend;
@@ -96,5 +97,6 @@ test('an nginx run by something else: the file is written and that nginx reloade
   assert.ok(await pollUntil(async () => (await httpGet('127.0.0.1', port, 'node1.com', '/svc/x')).body.startsWith('backend1 /x'), 200));
   put(join(records, 'node1.json'), record([{ backend: b2 }]));
   assert.ok(await pollUntil(async () => (await httpGet('127.0.0.1', port, 'node1.com', '/svc/y')).body.startsWith('backend2 /y'), 200), log.lines.join('\n'));
-  assert.ok(log.lines.some((l) => l.includes('nginx configuration applied: 1 hosts, nginx reloaded')));
+  // nginx may answer from its new workers before `nginx -s reload` has exited and the controller logged it.
+  await waitUntil(() => log.lines.some((l) => l.includes('nginx configuration applied: 1 hosts, nginx reloaded')), { timeoutMs: 5000 });
 });

@@ -1,15 +1,16 @@
 /**
  * @module test/live/lazy-client.test
  * @kubernetes/client-node (~90 MB RSS, ~0.5 s to import) is loaded only
- * when a kubernetes block really creates an API source: a fresh process
- * serving a manifest folder (the demo) never resolves it; the same process
- * shape with an `endpoint` does. Module resolution is watched with a
+ * for a kubeconfig: a fresh process serving a manifest folder (the demo)
+ * never resolves it, nor does one talking to an `endpoint` (or in-cluster,
+ * which uses the same plain HTTPS client); one with a `kubeconfig` does. Module resolution is watched with a
  * node:module resolve hook in a child process.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir, removeDir, writeKubeconfig } from '../support/kubeconfig.ts';
 
 const APP = new URL('../../src/app/app.ts', import.meta.url).href;
 const LOGGER = new URL('../../src/log/logger.ts', import.meta.url).href;
@@ -41,7 +42,7 @@ function childRun(corefile: string): Promise<{ clientNode: boolean; lines: strin
   });
 }
 
-test('a manifest-only server never loads @kubernetes/client-node; an API source does', async () => {
+test('manifests and endpoint never load @kubernetes/client-node; a kubeconfig does', async () => {
   const manifests = await childRun(`.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests ${EXAMPLES}\n  }\n}\n`);
   assert.ok(manifests.lines.some((l) => /manifests: \d+ objects/.test(l)), manifests.lines.join('\n'));
   assert.equal(manifests.clientNode, false, 'manifests: not loaded');
@@ -49,5 +50,15 @@ test('a manifest-only server never loads @kubernetes/client-node; an API source 
   // Port 1 on loopback refuses at once; the short timeout keeps the child quick.
   const api = await childRun('.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    endpoint http://127.0.0.1:1\n    startup_timeout 200ms\n  }\n}\n');
   assert.ok(api.lines.some((l) => l.includes('starting server with unsynced Kubernetes API')), api.lines.join('\n'));
-  assert.equal(api.clientNode, true, 'API source: loaded');
+  assert.equal(api.clientNode, false, 'endpoint: not loaded');
+
+  const dir = await makeTempDir();
+  try {
+    const kubeconfig = await writeKubeconfig(dir, { server: 'http://127.0.0.1:1' });
+    const viaKubeconfig = await childRun(`.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    kubeconfig ${kubeconfig}\n    startup_timeout 200ms\n  }\n}\n`);
+    assert.ok(viaKubeconfig.lines.some((l) => l.includes('starting server with unsynced Kubernetes API')), viaKubeconfig.lines.join('\n'));
+    assert.equal(viaKubeconfig.clientNode, true, 'kubeconfig: loaded');
+  } finally {
+    await removeDir(dir);
+  }
 });

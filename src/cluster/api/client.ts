@@ -1,9 +1,8 @@
 /**
  * @module cluster/api/client
  * Minimal streaming GET client for the Kubernetes API. Connection settings
- * and credentials come from a @kubernetes/client-node KubeConfig through
- * `applyToHTTPSOptions` (bearer token, token file, exec/OIDC plugins, basic
- * auth, CA, client certificate and key, skip-verify, proxy agents); requests
+ * and credentials come from an ApiConnection (connection.ts: in-cluster
+ * token + CA, a plain endpoint, or a kubeconfig through the library); requests
  * go through node:http / node:https so the response body can be consumed as
  * a stream (watches) and any request can be aborted. Every request passes
  * the optional client-side limiter (qps/burst/max-inflight) and is reported
@@ -12,7 +11,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiConnection } from './connection.ts';
 import type { RequestLimiter } from './request-limiter.ts';
 
 const USER_AGENT = 'clusterdns';
@@ -92,12 +91,12 @@ export function apiErrorFrom(status: number, body: string): ApiError {
 }
 
 export class KubeApiClient implements ApiTransport {
-  private readonly kc: KubeConfig;
+  private readonly connection: ApiConnection;
   private readonly limiter: RequestLimiter | null;
   private readonly observer: RestClientObserver | null;
 
-  constructor(kc: KubeConfig, options: KubeApiClientOptions = {}) {
-    this.kc = kc;
+  constructor(connection: ApiConnection, options: KubeApiClientOptions = {}) {
+    this.connection = connection;
     this.limiter = options.limiter ?? null;
     this.observer = options.observer ?? null;
   }
@@ -107,19 +106,16 @@ export class KubeApiClient implements ApiTransport {
     return new URL(this.server).host;
   }
 
-  /** Server URL of the current context. */
+  /** Server URL of the connection. */
   get server(): string {
-    const cluster = this.kc.getCurrentCluster();
-    if (cluster === null) throw new Error('kubeconfig: no current cluster');
-    return cluster.server;
+    return this.connection.server;
   }
 
   async open(pathAndQuery: string, options: OpenOptions): Promise<http.IncomingMessage> {
     const base = new URL(this.server);
     const url = new URL(base.pathname.replace(/\/+$/, '') + pathAndQuery, base);
     const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json', 'User-Agent': USER_AGENT } };
-    // Auth plugins run on each call: exec/OIDC refresh, a token file is re-read at most every 60 s (as client-go).
-    await this.kc.applyToHTTPSOptions(opts);
+    await this.connection.apply(opts);
     options.signal.throwIfAborted();
     const limiter = this.limiter;
     if (limiter !== null) {
@@ -160,7 +156,7 @@ export class KubeApiClient implements ApiTransport {
     const opts: https.RequestOptions = {
       method: 'PATCH', headers: { Accept: 'application/json', 'Content-Type': 'application/merge-patch+json', 'User-Agent': USER_AGENT },
     };
-    await this.kc.applyToHTTPSOptions(opts);
+    await this.connection.apply(opts);
     const res = await this.request(url, opts, { signal, idleTimeoutMs: 30_000 }, JSON.stringify(patch));
     return readBody(res, 1024 * 1024);
   }

@@ -174,8 +174,10 @@ function buildService(o: unknown, opts: ConvertOptions | undefined): ServiceReco
     publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
     labels: labelsOf(meta),
   };
-  const external = externalIPsOf(spec, obj(obj(o).status));
-  return external.length === 0 ? record : { ...record, externalIPs: external };
+  const status = obj(obj(o).status);
+  const external = externalIPsOf(spec, status);
+  const lb = externalIPsOf({}, status);
+  return external.length === 0 ? record : { ...record, externalIPs: external, ...(lb.length > 0 ? { loadBalancerIPs: lb } : {}) };
 }
 
 /**

@@ -8,7 +8,6 @@
 
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeConfig } from '@kubernetes/client-node';
 import { FakeApiServer } from '../../../test/support/fake-apiserver.ts';
 import { namespaceObject, serviceObject } from '../../../test/support/fake-objects.ts';
 import { makeTempDir, removeDir, writeKubeconfig } from '../../../test/support/kubeconfig.ts';
@@ -17,6 +16,7 @@ import { RecordingSink } from '../../../test/support/recording-sink.ts';
 import { ioUntil, waitUntil } from '../../../test/support/wait-until.ts';
 import type { ServiceRecord } from '../types.ts';
 import { KubeApiClient } from './client.ts';
+import { resolveConnection } from './connection.ts';
 import { Reflector, backoffDelay } from './reflector.ts';
 import type { ReflectorOptions } from './reflector.ts';
 
@@ -32,8 +32,7 @@ async function harness(opts: Partial<ReflectorOptions> = {}, before?: (s: FakeAp
   const server = new FakeApiServer({ token: 'tok' });
   const { url } = await server.start();
   const dir = await makeTempDir();
-  const kc = new KubeConfig();
-  kc.loadFromFile(await writeKubeconfig(dir, { server: url, token: 'tok' }));
+  const kc = resolveConnection({ kubeconfig: await writeKubeconfig(dir, { server: url, token: 'tok' }) });
   const sink = new RecordingSink();
   const logger = new RecordingLogger();
   before?.(server);

@@ -15,6 +15,7 @@
 import type { ClusterKind, ClusterRecord, RecordSink } from '../types.ts';
 import { ApiError, readBody } from './client.ts';
 import type { ApiTransport } from './client.ts';
+import { compactRecord, StringPool } from '../compact-record.ts';
 import { convertObject, objectMeta, placeholderRecord } from './convert.ts';
 import { ErrorLogGate } from './error-log-gate.ts';
 
@@ -140,10 +141,18 @@ function messageOf(err: unknown): string {
   return String(err);
 }
 
-/** The cluster kinds' converters, as a codec. */
+/**
+ * The cluster kinds' converters, as a codec. Records share their repeated
+ * strings at once (compactRecord), so a list of 100k objects held until its
+ * last page arrives is not 100k copies of each namespace and label.
+ */
 function clusterCodec(kind: ClusterKind): RecordCodec<ClusterRecord> {
+  const pool = new StringPool();
   return {
-    convert: (o) => convertObject(kind, o, CONVERT),
+    convert: (o) => {
+      const r = convertObject(kind, o, CONVERT);
+      return r.error === undefined ? { record: compactRecord(pool, r.record) } : r;
+    },
     placeholder: (namespace, name) => placeholderRecord(kind, namespace, name),
   };
 }

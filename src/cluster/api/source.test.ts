@@ -19,7 +19,8 @@ import { RecordingLogger } from '../../../test/support/recording-logger.ts';
 import { RecordingSink } from '../../../test/support/recording-sink.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';
 import type { EndpointSliceRecord, PodRecord } from '../types.ts';
-import { KubernetesApiSource, POD_FIELD_SELECTOR, loadKubeConfig, resourceSpecs } from './source.ts';
+import { KubernetesApiSource, POD_FIELD_SELECTOR, resourceSpecs } from './source.ts';
+import { resolveConnection } from './connection.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/support/fixtures/', import.meta.url));
 const fixture = (name: string): Buffer => readFileSync(path.join(FIXTURES, name));
@@ -121,10 +122,10 @@ test('kubeconfig context selection wins over endpoint; endpoint alone works with
     assert.equal(await viaEndpoint.waitForSync(3000), true);
     assert.deepEqual(sink2.keys('Namespace'), ['only']);
     assert.equal(server.requestLog.at(-1)?.authorization, null);
-    assert.throws(() => loadKubeConfig({ kubeconfig, context: 'nope' }), /context "nope" not found/);
-    assert.throws(() => loadKubeConfig({ endpoint: 'ftp://x' }), /scheme must be http or https/);
-    assert.throws(() => loadKubeConfig({ env: {} }), /not running in a cluster/);
-    assert.throws(() => loadKubeConfig({ kubeconfig: path.join(dir, 'missing') }), /ENOENT/);
+    assert.throws(() => resolveConnection({ kubeconfig, context: 'nope' }), /context "nope" not found/);
+    assert.throws(() => resolveConnection({ endpoint: 'ftp://x' }), /scheme must be http or https/);
+    assert.throws(() => resolveConnection({ env: {} }), /not running in a cluster/);
+    assert.throws(() => resolveConnection({ kubeconfig: path.join(dir, 'missing') }), /ENOENT/);
   } finally {
     await viaContext.stop();
     await viaEndpoint.stop();

@@ -2,17 +2,13 @@
  * @module cluster/api/source
  * The live cluster-state source: one Reflector per kind (Namespace, Service,
  * and EndpointSlice / Pod when enabled) against the Kubernetes API. The
- * connection is chosen as CoreDNS does: a kubeconfig file (optionally a
- * context) if given, else an explicit endpoint URL, else in-cluster config
- * (KUBERNETES_SERVICE_HOST/PORT plus the service-account token and CA).
- * @kubernetes/client-node is used for configuration and authentication only;
- * it costs ~90 MB RSS to load, so the kubernetes plugin imports this module
- * only when it really creates an API source.
+ * connection is chosen as CoreDNS does (connection.ts): a kubeconfig file
+ * (optionally a context) if given, else an explicit endpoint URL, else
+ * in-cluster config (KUBERNETES_SERVICE_HOST/PORT plus the service-account
+ * token and CA). @kubernetes/client-node is loaded only for a kubeconfig.
  */
 
-import { joinHostPort } from '../../dns/ip.ts';
-import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { resolveConnection } from './connection.ts';
 import type { ClusterKind, ClusterStateSink, ClusterStateSource } from '../types.ts';
 import { KubeApiClient } from './client.ts';
 import type { ApiTransport, RestClientObserver } from './client.ts';
@@ -25,7 +21,7 @@ import type { RequestLimits } from './request-limiter.ts';
 /** Pods DNS may answer for: not finished (same selector as CoreDNS). */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
 
-export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+export { DEFAULT_SERVICE_ACCOUNT_DIR } from './connection.ts';
 
 export interface KubernetesApiSourceOptions {
   /** Path of a kubeconfig file; takes precedence over everything else. */
@@ -58,63 +54,6 @@ export interface KubernetesApiSourceOptions {
   readonly events?: ReflectorEvents;
 }
 
-type ConnectionOptions = Pick<KubernetesApiSourceOptions, 'kubeconfig' | 'context' | 'endpoint' | 'serviceAccountDir' | 'env'>;
-
-/**
- * Builds the KubeConfig for the given options (kubeconfig > endpoint > in-cluster).
- * Throws on configuration errors (unreadable kubeconfig, unknown context, not in a cluster).
- */
-export function loadKubeConfig(opts: ConnectionOptions): KubeConfig {
-  const kc = new KubeConfig();
-  if (opts.kubeconfig !== undefined && opts.kubeconfig !== '') {
-    kc.loadFromFile(opts.kubeconfig);
-    if (opts.context !== undefined && opts.context !== '') {
-      if (kc.getContextObject(opts.context) === null) {
-        throw new Error(`kubeconfig ${opts.kubeconfig}: context "${opts.context}" not found`);
-      }
-      kc.setCurrentContext(opts.context);
-    }
-    const cluster = kc.getCurrentCluster();
-    if (cluster === null) throw new Error(`kubeconfig ${opts.kubeconfig}: no cluster for the current context`);
-    if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
-      // Plain HTTP (e.g. kubectl proxy) has no TLS to verify, but the library refuses http: without this flag.
-      kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
-    }
-    return kc;
-  }
-  if (opts.endpoint !== undefined && opts.endpoint !== '') {
-    let url: URL;
-    try {
-      url = new URL(opts.endpoint);
-    } catch {
-      throw new Error(`invalid endpoint URL ${JSON.stringify(opts.endpoint)}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`endpoint ${opts.endpoint}: scheme must be http or https`);
-    // Plain HTTP has no TLS to verify; the library refuses http: unless skipTLSVerify is set.
-    kc.loadFromClusterAndUser(
-      { name: 'endpoint', server: opts.endpoint.replace(/\/+$/, ''), skipTLSVerify: url.protocol === 'http:' },
-      { name: 'endpoint' },
-    );
-    return kc;
-  }
-  const env = opts.env ?? process.env;
-  const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT;
-  if (!host || !port) {
-    throw new Error('not running in a cluster (KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT unset); set kubeconfig or endpoint');
-  }
-  const dir = opts.serviceAccountDir ?? DEFAULT_SERVICE_ACCOUNT_DIR;
-  // Same shape as KubeConfig.loadFromCluster(), with a configurable directory; always https as client-go.
-  const server = `https://${joinHostPort(host, port)}`;
-  kc.loadFromOptions({
-    clusters: [{ name: 'inCluster', server, caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false }],
-    users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } }],
-    contexts: [{ name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser' }],
-    currentContext: 'inClusterContext',
-  });
-  return kc;
-}
-
 /** The resources watched for these options, in delivery order. */
 export function resourceSpecs(opts: Pick<KubernetesApiSourceOptions, 'labels' | 'watchPods' | 'watchEndpoints'>): ResourceSpec[] {
   const labelSelector = opts.labels !== undefined && opts.labels !== '' ? opts.labels : undefined;
@@ -143,11 +82,11 @@ export class KubernetesApiSource implements ClusterStateSource {
   /** Throws on configuration errors; connection errors happen later and are retried. */
   constructor(options: KubernetesApiSourceOptions) {
     this.options = options;
-    const kc = loadKubeConfig(options);
+    const connection = resolveConnection(options);
     this.limiter = options.limits === undefined ? null : RequestLimiter.from(options.limits);
-    const server = kc.getCurrentCluster()?.server ?? '';
+    const server = connection.server;
     this.host = URL.canParse(server) ? new URL(server).host : server;
-    const client = new KubeApiClient(kc, { limiter: this.limiter, observer: options.clientObserver?.(this.host) ?? null });
+    const client = new KubeApiClient(connection, { limiter: this.limiter, observer: options.clientObserver?.(this.host) ?? null });
     this.server = client.server;
     this.transport = client;
     this.specs = resourceSpecs(options);

@@ -3,10 +3,11 @@
  * Keeps a consumer's copy of one etcd key prefix current: a paginated list
  * pinned to one revision (`onSnapshot`), then a watch from the next revision
  * (`onPut` / `onDelete`). When the connection drops or the watch is
- * cancelled (its revision was compacted, the auth token expired) it retries
- * with exponential backoff, logging one line per attempt, and on success
- * hands over a fresh snapshot: nothing the consumer holds is dropped while
- * etcd is unreachable. Leases: each leased key's lease end is looked up
+ * cancelled it retries with exponential backoff, logging one line per
+ * attempt, and resumes the watch from the revision held; only when that
+ * revision was compacted, or etcd's history is another one (cluster ID,
+ * revision behind), it hands over a fresh snapshot instead. Nothing the
+ * consumer holds is dropped while etcd is unreachable. Leases: each leased key's lease end is looked up
  * (LeaseTimeToLive) and kept; `expireLeases()` (every second, and callable
  * with an injected clock in tests) deletes keys whose lease has ended, also
  * while etcd is down, re-asking etcd first when it is reachable (a lease
@@ -19,7 +20,7 @@
  *     onSnapshot(kvs, rev) { ... }, onPut(kv, rev) { ... }, onDelete(key, rev, why) { ... } });
  *   w.start(); ... await w.stop();
  */
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from '../../log/logger.ts';
 import { connectEtcd, isAuthError, type EtcdConnection } from './connection.ts';
 
@@ -41,6 +42,25 @@ export interface PrefixEvents {
   onPut(kv: EtcdKv, revision: number): void;
   /** A key was deleted in etcd, or its lease ended (`revision` is then the last one seen). */
   onDelete(key: string, revision: number, reason: DeleteReason): void;
+}
+
+/**
+ * Why a full list was made: the first one ('start', retried until it
+ * succeeds), the revision to resume from was compacted away ('compacted'),
+ * or etcd's history is not the one listed before: another cluster ID, or a
+ * revision behind the one held, as after a restore from backup ('reset').
+ */
+export type ListReason = 'start' | 'compacted' | 'reset';
+
+/** A watch that cannot be resumed from the revision held: the loop lists again at once. */
+class RelistNeeded extends Error {
+  readonly reason: ListReason;
+  constructor(reason: ListReason, message: string) { super(message); this.reason = reason; }
+}
+
+function relistReason(e: Error): ListReason | null {
+  if (e instanceof RelistNeeded) return e.reason;
+  return /compacted/i.test(e.message) ? 'compacted' : null;
 }
 
 export interface BackoffOptions {
@@ -98,8 +118,16 @@ export class PrefixWatcher {
   #lastSync = 0;
   #lastError: Error | null = null;
   #failures = 0;
+  /** The watch of this attempt is established (a create response came). */
+  #connected = false;
+  /** etcd's cluster ID as of the last list ('' before). */
+  #clusterId = '';
   /** Completed lists (first and relists). */
   lists = 0;
+  /** Completed lists by why they were made. */
+  readonly listsFor: Record<ListReason, number> = { start: 0, compacted: 0, reset: 0 };
+  /** Watches resumed after a disconnect from the revision held, without a list. */
+  resumes = 0;
   /** Failed attempts since start() (each logged once). */
   failedAttempts = 0;
 
@@ -161,31 +189,55 @@ export class PrefixWatcher {
     const initial = this.#opts.backoff?.initialMs ?? 250;
     const max = this.#opts.backoff?.maxMs ?? 10_000;
     let delay = initial;
+    /** Why the next attempt lists; null: resume the watch from the revision held. */
+    let listFor: ListReason | null = 'start';
     while (!this.#stopped) {
-      let listed = false;
+      this.#connected = false;
       try {
         this.#client ??= await connectEtcd(this.#opts.connection);
-        const revision = await this.#list(this.#client);
-        listed = true;
-        delay = initial;
-        await this.#watch(this.#client, revision);
+        const revision = listFor === null ? this.#revision : await this.#list(this.#client, listFor);
+        if (listFor !== null) delay = initial;
+        await this.#watch(this.#client, revision, listFor === null);
       } catch (e) {
         if (this.#stopped) break;
-        this.#lastError = e as Error;
+        this.#synced = false;
+        let err = e as Error;
+        // etcd cancels a watch whose start revision was compacted with only compact_revision set
+        // (etcd3 passes on "Watcher canceled: " and no reason): ask etcd whether that is the case.
+        if (/^Watcher canceled/.test(err.message) && this.#client && this.lists > 0) err = await this.#whyCanceled(this.#client, err);
+        if (this.#stopped) break;
+        const relist = relistReason(err);
+        if (relist) {
+          // Not an outage: the revision held is gone (or etcd's history went back); list again at once.
+          this.#opts.log.info(`watch of ${this.#opts.prefix} from revision ${this.#revision + 1} restarts from a fresh list: ${err.message}`);
+          listFor = relist;
+          continue;
+        }
+        this.#lastError = err;
         this.#failures++;
         this.failedAttempts++;
-        this.#synced = false;
-        const compacted = /compacted/i.test((e as Error).message);
-        if (compacted) { this.#opts.log.info(`watch of ${this.#opts.prefix} restarts from a fresh list: ${(e as Error).message}`); continue; }
-        this.#opts.log.warn(this.#describe(e as Error, delay));
+        this.#opts.log.warn(this.#describe(err, delay));
         // A client that failed auth or connect may hold a bad token or channel: start clean.
         this.#client?.close();
         this.#client = null;
+        // With a state held, the next attempt resumes the watch after it; otherwise the first list is retried.
+        if (this.lists > 0) listFor = null;
       }
       if (this.#stopped) break;
-      if (listed) delay = initial;
+      if (this.#connected) delay = initial;
       await this.#sleep(delay);
       delay = Math.min(delay * 2, max);
+    }
+  }
+
+  /** The cancel as a compaction when the revision held can no longer be read, else as it came. */
+  async #whyCanceled(client: Etcd3, err: Error): Promise<Error> {
+    try {
+      await client.kv.range({ key: this.#prefix, range_end: prefixRangeEnd(this.#prefix), revision: String(this.#revision), count_only: true });
+      return err;
+    } catch (probe) {
+      const m = (probe as Error).message;
+      return /compacted/i.test(m) ? new RelistNeeded('compacted', `${err.message}revision ${this.#revision} compacted`) : err;
     }
   }
 
@@ -206,15 +258,16 @@ export class PrefixWatcher {
   }
 
   /** Lists the prefix page by page at one revision, resolves leases, hands over the snapshot; returns the revision. */
-  async #list(client: Etcd3): Promise<number> {
+  async #list(client: Etcd3, reason: ListReason): Promise<number> {
     const end = prefixRangeEnd(this.#prefix);
     const limit = this.#opts.pageSize ?? 5000;
     const kvs: EtcdKv[] = [];
     let key = this.#prefix;
     let revision = 0;
+    let clusterId = '';
     for (let page = 0; ; page++) {
       const res = await client.kv.range(revision ? { key, range_end: end, limit, revision } : { key, range_end: end, limit });
-      if (page === 0) revision = Number(res.header.revision);
+      if (page === 0) { revision = Number(res.header.revision); clusterId = res.header.cluster_id; }
       for (const kv of res.kvs) kvs.push(toKv(kv));
       const last = res.kvs[res.kvs.length - 1];
       if (!res.more || !last) break;
@@ -228,17 +281,23 @@ export class PrefixWatcher {
     await this.#lookupLeases(client, [...this.#leaseKeys.keys()], known);
     if (this.#stopped) return revision;
     this.#revision = revision;
+    this.#clusterId = clusterId;
     this.#lastSync = this.#now();
     this.#lastError = null;
     this.lists++;
+    this.listsFor[reason]++;
     if (this.#failures > 0) this.#opts.log.info(`etcd reachable again: ${kvs.length} keys under ${this.#opts.prefix} at revision ${revision}`);
     this.#failures = 0;
     this.#events.onSnapshot(kvs, revision);
     return revision;
   }
 
-  /** Watches from revision+1 until the watch breaks (rejects) or stop() (resolves). */
-  #watch(client: Etcd3, revision: number): Promise<void> {
+  /**
+   * Watches from revision+1 until the watch breaks (rejects) or stop()
+   * (resolves). A resumed watch first checks that etcd's history is still
+   * the one held (same cluster, not behind it).
+   */
+  #watch(client: Etcd3, revision: number, resumed: boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const w = client.watch().prefix(this.#prefix).startRevision(String(revision + 1)).watcher();
       this.#watcher = w;
@@ -250,7 +309,20 @@ export class PrefixWatcher {
         void w.cancel().catch(() => undefined);
         if (err && !this.#stopped) reject(err); else resolve();
       };
-      w.on('connected', () => { this.#synced = true; this.#lastSync = this.#now(); });
+      w.on('connected', (res: IWatchResponse) => {
+        if (resumed) {
+          const at = Number(res.header.revision);
+          if (res.header.cluster_id !== this.#clusterId) { finish(new RelistNeeded('reset', `etcd cluster ID is ${res.header.cluster_id}, was ${this.#clusterId}`)); return; }
+          if (at < revision) { finish(new RelistNeeded('reset', `etcd is at revision ${at}, behind the ${revision} held`)); return; }
+          this.resumes++;
+          if (this.#failures > 0) this.#opts.log.info(`etcd reachable again: watch of ${this.#opts.prefix} resumed after revision ${revision}`);
+          this.#failures = 0;
+          this.#lastError = null;
+        }
+        this.#connected = true;
+        this.#synced = true;
+        this.#lastSync = this.#now();
+      });
       w.on('put', (raw) => this.#put(client, toKv(raw)));
       w.on('delete', (raw) => this.#delete(raw.key.toString('utf8'), Number(raw.mod_revision), 'deleted'));
       w.on('disconnected', (e) => finish(e instanceof Error ? e : new Error(String(e))));

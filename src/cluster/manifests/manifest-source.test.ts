@@ -173,16 +173,19 @@ describe('ManifestSource: reading', () => {
     assert.deepEqual(store.slicesOfService('shop', 'web').map((s) => s.name), ['web-1'], 'real slice wins over Endpoints');
   });
 
-  it('reports bad documents as FILE: KIND NS/NAME: problem (FILE:LINE for YAML) and keeps the rest', () => {
+  it('reports bad documents as FILE:LINE: KIND NS/NAME: problem and keeps the rest; a syntax error is an ERROR', () => {
     const bad = join(dir, 'nested', 'bad.yaml');
     const warnings = logger.lines.filter((l) => l.startsWith('[WARNING]'));
     assert.deepEqual(warnings, [
-      `[WARNING] plugin/kubernetes: ${bad}:24: Flow sequence in block collection must be sufficiently indented and end with a ]`,
-      `[WARNING] plugin/kubernetes: ${bad}: Service shop/broken-ip: invalid clusterIP "10.96.0.999"`,
-      `[WARNING] plugin/kubernetes: ${bad}: Deployment shop/web: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`,
-      `[WARNING] plugin/kubernetes: ${bad}: Service shop/<unnamed>: missing metadata.name`,
-      `[WARNING] plugin/kubernetes: ${bad}: EndpointSlice shop/beta: unsupported apiVersion "discovery.k8s.io/v1beta1" (want discovery.k8s.io/v1)`,
-    ].map((l) => l.replace('plugin/kubernetes: ', '')));
+      `[WARNING] ${bad}:2: Service shop/broken-ip: invalid clusterIP "10.96.0.999"`,
+      `[WARNING] ${bad}:7: Deployment shop/web: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`,
+      `[WARNING] ${bad}:11: Service shop/<unnamed>: missing metadata.name`,
+      `[WARNING] ${bad}:15: EndpointSlice shop/beta: unsupported apiVersion "discovery.k8s.io/v1beta1" (want discovery.k8s.io/v1)`,
+    ]);
+    const errors = logger.lines.filter((l) => l.startsWith('[ERROR]'));
+    assert.deepEqual(errors, [
+      `[ERROR] ${bad}:24: Flow sequence in block collection must be sufficiently indented and end with a ]; using the 1 objects of the documents that parse`,
+    ]);
     assert.deepEqual(store.service('shop', 'ok-after-bad')?.clusterIPs, ['10.96.0.40']);
     assert.equal(store.service('shop', 'broken-ip'), undefined);
   });
@@ -220,17 +223,58 @@ describe('ManifestSource: watching', () => {
     await waitUntil(() => store.service('shop', 'web')?.clusterIPs[0] === '10.96.0.3', { timeoutMs: 5000 });
   });
 
-  it('applies a re-read as one batch: a broken edit removes only what broke', async () => {
-    await writeFile(join(dir, 'other.yaml'), 'kind: Service\nmetadata: {name: other, namespace: shop}\nspec: {clusterIP: 10.96.0.9}\n');
-    await waitUntil(() => store.service('shop', 'other') !== undefined, { timeoutMs: 5000 });
+  it('applies a re-read as one batch; a document that fails validation keeps its previous version', async () => {
+    const doc = (ip: string): string => `kind: Service\nmetadata: {name: other, namespace: shop}\nspec: {clusterIP: ${ip}}\n`;
+    await writeFile(join(dir, 'other.yaml'), doc('10.96.0.9') + '---\n' + doc('10.96.0.9').replace('other', 'second'));
+    await waitUntil(() => store.service('shop', 'second') !== undefined, { timeoutMs: 5000 });
     const batches: number[] = [];
     const off = store.subscribe((c) => batches.push(c.length));
-    await writeFile(join(dir, 'other.yaml'), 'kind: Service\nmetadata: {name: other, namespace: shop}\nspec: {clusterIP: nope}\n');
-    await waitUntil(() => store.service('shop', 'other') === undefined, { timeoutMs: 5000 });
-    off();
+    await writeFile(join(dir, 'other.yaml'), doc('10.96.0.9') + '---\n' + doc('10.96.0.10').replace('other', 'second'));
+    await waitUntil(() => store.service('shop', 'second')?.clusterIPs[0] === '10.96.0.10', { timeoutMs: 5000 });
     assert.deepEqual(batches, [1]);
+    const loads = source.loads;
+    await writeFile(join(dir, 'other.yaml'), doc('nope') + '---\n' + doc('10.96.0.11').replace('other', 'second'));
+    await waitUntil(() => source.loads > loads && store.service('shop', 'second')?.clusterIPs[0] === '10.96.0.11', { timeoutMs: 5000 });
+    off();
+    assert.deepEqual(store.service('shop', 'other')?.clusterIPs, ['10.96.0.9'], 'the invalid document keeps its previous version');
     assert.ok(store.service('shop', 'web'), 'other files untouched');
-    assert.ok(logger.lines.some((l) => l.includes('other.yaml: Service shop/other: invalid clusterIP "nope"')));
+    assert.ok(logger.lines.some((l) => l.includes('other.yaml:1: Service shop/other: invalid clusterIP "nope"')));
+    assert.ok(logger.lines.some((l) => l.includes('other.yaml:1: Service shop/other: keeping its previous version')));
+  });
+
+  it('a file edited into garbage keeps every object it held (one ERROR with FILE:LINE, a count); fixing it serves the fix', async () => {
+    const errors: string[] = [];
+    const own = await makeTempDir('clusterdns-manifests-');
+    const file = join(own, 'garbage.yaml');
+    const counted = new ManifestSource({ paths: [file], logger, debounceMs: 20, pollIntervalMs: 0, onFileError: (f) => errors.push(f) });
+    const store = new ClusterStore();
+    await writeFile(file, svc('10.96.0.5').replace('web', 'g1') + '---\n' + svc('10.96.0.6').replace('web', 'g2'));
+    counted.start(store);
+    try {
+      assert.equal(await counted.waitForSync(5000), true);
+      const removed: string[] = [];
+      const off = store.subscribe((cs) => { for (const c of cs) if (c.current === null) removed.push(c.key); });
+      for (const garbage of ['kind: Service\nmetadata: {name: g1\n  : [\n', '']) {
+        const loads = counted.loads;
+        await writeFile(file, garbage);
+        await counted.reload();
+        assert.ok(counted.loads > loads);
+      }
+      assert.deepEqual(removed, []);
+      assert.deepEqual([store.service('shop', 'g1')?.clusterIPs, store.service('shop', 'g2')?.clusterIPs], [['10.96.0.5'], ['10.96.0.6']]);
+      assert.equal(counted.synced, true);
+      assert.deepEqual(errors, [file, file]);
+      assert.ok(logger.lines.some((l) => l.startsWith(`[ERROR] ${file}:`) && l.endsWith('keeping the 2 objects read from it before')), logger.lines.join('\n'));
+      assert.ok(logger.lines.some((l) => l === `[ERROR] ${file}:1: file is empty; keeping the 2 objects read from it before (delete the file to remove them)`));
+      await writeFile(file, svc('10.96.0.7').replace('web', 'g1'));
+      await counted.reload();
+      off();
+      assert.deepEqual(store.service('shop', 'g1')?.clusterIPs, ['10.96.0.7']);
+      assert.equal(store.service('shop', 'g2'), undefined, 'the fixed file says g2 is gone');
+    } finally {
+      await counted.stop();
+      await removeDir(own);
+    }
   });
 
   it('keeps the last data when a watched folder disappears', async () => {

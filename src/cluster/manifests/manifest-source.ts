@@ -7,7 +7,11 @@
  * write-rename-chmod sequence is one re-read) and, in case watching misses
  * something (network file systems, some container volume types), a slow poll
  * that compares file mtimes and sizes. Bad documents are logged and skipped,
- * never fatal; a path that disappears keeps the last data read.
+ * never fatal; a path that disappears keeps the last data read. Each file
+ * keeps its last good contribution (read-manifests.ts): a file that cannot
+ * be read or parsed is one ERROR line `FILE:LINE: what; keeping …` and a
+ * count in coredns_kubernetes_manifest_errors_total{file}, and its objects
+ * stay served; readiness does not change.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -21,13 +25,18 @@ const MAX_UNSTABLE_READS = 3;
 
 export const ALL_KINDS: readonly ClusterKind[] = ['Namespace', 'Service', 'EndpointSlice', 'Pod'];
 
+/** Reads a listing; `previous` is what the last read returned as `files` (the reader's per-file state). */
+export type ManifestReader<K extends string, R> = (listing: ManifestListing, kinds: readonly K[], previous: ReadonlyMap<string, unknown>) => Promise<ManifestContent<R>>;
+
 export interface ManifestSourceOptions<K extends string = ClusterKind, R = ClusterRecord> {
   /** Absolute paths of files or folders. */
   readonly paths: readonly string[];
   /** Kinds to deliver (default all); others found in the files are ignored silently. */
   readonly kinds?: readonly K[];
   /** Reads the files into records (default: readManifests, the cluster kinds); other resources (DNSRecords) plug in here. */
-  readonly read?: (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>;
+  readonly read?: ManifestReader<K, R>;
+  /** Told once per new failure of a file (the manifest_errors_total counter). */
+  readonly onFileError?: (file: string) => void;
   /** Logger for warnings ("FILE: KIND NS/NAME: what is wrong"); normally the kubernetes plugin's. */
   readonly logger: Logger;
   /** Watch for changes (default true). */
@@ -42,7 +51,10 @@ export interface ManifestSourceOptions<K extends string = ClusterKind, R = Clust
 
 export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
   readonly kinds: readonly K[];
-  readonly #read: (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>;
+  readonly #read: ManifestReader<K, R>;
+  readonly #onFileError: ((file: string) => void) | null;
+  #lastErrors = new Set<string>();
+  #files: ReadonlyMap<string, unknown> = new Map();
   readonly #paths: readonly string[];
   readonly #logger: Logger;
   readonly #watch: boolean;
@@ -67,7 +79,8 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
   constructor(opts: ManifestSourceOptions<K, R>) {
     // Without `read` the kinds are cluster kinds (the defaults of the type parameters).
     this.kinds = opts.kinds ?? (ALL_KINDS as readonly string[] as readonly K[]);
-    this.#read = opts.read ?? (readManifests as unknown as (listing: ManifestListing, kinds: readonly K[]) => Promise<ManifestContent<R>>);
+    this.#read = opts.read ?? (readManifests as unknown as ManifestReader<K, R>);
+    this.#onFileError = opts.onFileError ?? null;
     this.#paths = opts.paths;
     this.#logger = opts.logger;
     this.#watch = opts.watch ?? true;
@@ -142,7 +155,7 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
       this.#signature = listing.signature;
       return;
     }
-    const content = await this.#read(listing, this.kinds);
+    const content = await this.#read(listing, this.kinds, this.#files);
     if (this.#stopped) return;
     // Files that changed while we read them would mix old and new objects: read again (a few times at most).
     const after = await listManifestFiles(this.#paths);
@@ -154,6 +167,8 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
     this.#unstableReads = 0;
     const warnings = [...listing.missing.map((p) => `${p}: no such file or directory`), ...content.warnings];
     this.#report(warnings);
+    this.#reportErrors(content.errors ?? []);
+    this.#files = content.files ?? new Map();
     this.#signature = listing.signature;
     sink.replace(this.kinds, content.records);
     this.loads++;
@@ -172,6 +187,18 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
     const next = new Set(warnings);
     for (const w of next) if (!this.#lastWarnings.has(w)) this.#logger.warn(w);
     this.#lastWarnings = next;
+  }
+
+  /** One ERROR line and one count per new failure; a file failing the same way again is not repeated. */
+  #reportErrors(errors: readonly { file: string; message: string }[]): void {
+    const next = new Set<string>();
+    for (const e of errors) {
+      next.add(e.message);
+      if (this.#lastErrors.has(e.message)) continue;
+      this.#logger.error(e.message);
+      this.#onFileError?.(e.file);
+    }
+    this.#lastErrors = next;
   }
 
   #changed(): void {

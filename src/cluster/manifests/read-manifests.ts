@@ -2,15 +2,27 @@
  * @module cluster/manifests/read-manifests
  * Reading a set of manifest files and folders into slim cluster records:
  * finding the files (*.yaml, *.yml, *.json, recursively, skipping hidden and
- * `..data`-style entries of ConfigMap volumes), splitting multi-document
- * YAML, expanding `List` kinds, converting Namespace / Service /
- * EndpointSlice / Pod (and legacy v1 Endpoints) with the API converters, and
- * collecting a warning for everything that had to be skipped. Nothing here
- * touches the store: the source hands the result to `replace` in one go.
+ * `..data`-style entries of ConfigMap volumes), reading multi-document YAML
+ * one document at a time (Parser → Composer: each document becomes a plain
+ * object, is converted to a slim record at once and dropped, so a large file
+ * is never one big tree; JSON goes straight through JSON.parse), expanding
+ * `List` kinds, converting Namespace / Service / EndpointSlice / Pod (and
+ * legacy v1 Endpoints) with the API converters, and collecting a
+ * `FILE:LINE: what` warning for everything that had to be skipped.
+ *
+ * Last good state per file: what each file contributed is kept
+ * (FileObjects). A file that cannot be read or parsed, or that is empty
+ * while it held objects (an editor's save in progress), keeps contributing
+ * what it did before; a document that fails validation keeps its previous
+ * version; a file whose mtime and size did not change is not parsed again.
+ * Only a deleted file takes its objects away. Nothing here touches the
+ * store: the source hands the result to `replace` in one go.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { createRequire } from 'node:module';
+import { compactRecord, StringPool } from '../compact-record.ts';
+import { fastDocument, NOT_HANDLED, splitDocuments } from './fast-yaml.ts';
 import { convertObject, describeObject, SERVICE_NAME_LABEL } from '../api/convert.ts';
 import type { ClusterKind, ClusterRecord, EndpointSliceRecord, NamespaceRecord } from '../types.ts';
 import { recordKey } from '../types.ts';
@@ -104,128 +116,259 @@ export async function listManifestFiles(paths: readonly string[]): Promise<Manif
   return { files: unique, missing, signature };
 }
 
-/** One Kubernetes object found in a file. */
-export interface FoundObject {
+/** One converted object, with where it came from. */
+interface FoundRecord {
+  readonly record: ClusterRecord;
   readonly file: string;
-  readonly body: Json;
+  readonly line: number;
 }
 
-/** Splits a file into Kubernetes objects; YAML errors become "FILE:LINE: message" warnings. */
-export function objectsOfText(text: string, file: string, warnings: string[]): FoundObject[] {
-  const out: FoundObject[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
-  for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      const line = e.linePos?.[0]?.line ?? 1;
-      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      warnings.push(`${file}:${line}: ${message}`);
+/** What one file contributed the last time it was read successfully. */
+export interface FileObjects {
+  readonly mtimeMs: number;
+  readonly size: number;
+  readonly records: readonly FoundRecord[];
+  /** v1 Endpoints mirrored as slices (count only for services without a real slice). */
+  readonly mirrored: readonly FoundRecord[];
+  /** Warnings about single documents (logged again only when they change). */
+  readonly warnings: readonly string[];
+}
+
+/** A file that could not be used this time; its previous objects stay. */
+export interface FileError {
+  readonly file: string;
+  /** `FILE:LINE: what`, plus what was kept. */
+  readonly message: string;
+}
+
+const keyOf = (r: ClusterRecord): string => `${r.kind}\0${recordKey(r)}`;
+
+/** Kind and identity of a raw object, for "keep its previous version" (null when it has none). */
+function rawKey(body: Json): string | null {
+  const kind = typeof body.kind === 'string' ? body.kind : '';
+  const meta = isObj(body.metadata) ? body.metadata : {};
+  const name = typeof meta.name === 'string' ? meta.name : '';
+  if (kind === '' || name === '') return null;
+  if (kind === 'Namespace') return `Namespace\0${name}`;
+  const ns = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : DEFAULT_NAMESPACE;
+  return `${kind}\0${ns}/${name}`;
+}
+
+/**
+ * The documents of a file as plain objects with their first line; a
+ * document that does not parse is yielded as a ManifestSyntaxError.
+ */
+function* documentsOf(text: string, file: string): Generator<{ value: unknown; line: number } | ManifestSyntaxError> {
+  const trimmed = text.trimStart();
+  const json = file.toLowerCase().endsWith('.json');
+  if (json || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    // Fast path: JSON (also YAML that happens to be JSON); flow-style YAML that is not JSON falls through.
+    try {
+      yield { value: JSON.parse(text) as unknown, line: 1 };
+      return;
+    } catch (e) {
+      if (json) {
+        const m = /position (\d+)/.exec((e as Error).message);
+        const line = m ? text.slice(0, Number(m[1])).split('\n').length : 1;
+        yield new ManifestSyntaxError(line, (e as Error).message.split('\n')[0]!);
+        return;
+      }
+    }
+  }
+  const docs = splitDocuments(text);
+  if (docs === null) {
+    yield* composed(text, 0);
+    return;
+  }
+  for (const d of docs) {
+    const v = fastDocument(d.text);
+    if (v === NOT_HANDLED) yield* composed(d.text, d.start - 1);
+    else if (v !== undefined) yield { value: JSON.parse(JSON.stringify(v)) as unknown, line: d.line };
+  }
+}
+
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | null = null;
+
+/** The full YAML parser, loaded the first time a document needs it (~15 MB RSS; the fast reader covers most manifests). */
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
+
+/** Documents through the full YAML parser (lines shifted by `lineOffset`). */
+function* composed(text: string, lineOffset: number): Generator<{ value: unknown; line: number } | ManifestSyntaxError> {
+  const { Composer, LineCounter, Parser } = yaml();
+  const lines = new LineCounter();
+  const composer = new Composer({ uniqueKeys: true });
+  for (const doc of composer.compose(new Parser(lines.addNewLine).parse(text))) {
+    const line = lines.linePos(doc.range[0]).line + lineOffset;
+    const err = doc.errors[0];
+    if (err !== undefined) {
+      yield new ManifestSyntaxError(lines.linePos(err.pos[0]).line + lineOffset, err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''));
       continue;
     }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      warnings.push(`${file}: ${(err as Error).message}`);
+    } catch (e) {
+      yield new ManifestSyntaxError(line, (e as Error).message);
       continue;
     }
-    if (value === null || value === undefined) continue; // empty document
+    // Through JSON once: strings sliced out of a large file would keep the whole text alive.
+    yield { value: value === undefined ? null : JSON.parse(JSON.stringify(value)) as unknown, line };
+  }
+}
+
+class ManifestSyntaxError extends Error {
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(message);
+    this.line = line;
+  }
+}
+
+/**
+ * Converts one file's text. `syntax` is the file's first syntax error (the
+ * caller keeps the file's previous objects instead, if it has any; else the
+ * documents that did parse are used).
+ */
+export function parseManifestFile(text: string, file: string, stamp: { mtimeMs: number; size: number }, previous: FileObjects | undefined, pool: StringPool): FileObjects & { syntax: ManifestSyntaxError | null } {
+  let syntax: ManifestSyntaxError | null = null;
+  const records: FoundRecord[] = [];
+  const mirrored: FoundRecord[] = [];
+  const warnings: string[] = [];
+  const before = new Map<string, FoundRecord>();
+  for (const r of previous?.records ?? []) before.set(keyOf(r.record), r);
+  const take = (body: Json, line: number): void => {
+    const where = `${file}:${line}`;
+    const r = convertBody(body, where, warnings, pool);
+    if (r === null) {
+      const k = rawKey(body);
+      const old = k === null ? undefined : before.get(k);
+      if (old !== undefined) {
+        warnings.push(`${where}: ${describeUnknown(String(body.kind), body)}: keeping its previous version`);
+        records.push(old);
+      }
+      return;
+    }
+    for (const rec of r.records) records.push({ record: rec, file, line });
+    for (const rec of r.mirrored) mirrored.push({ record: rec, file, line });
+  };
+  for (const doc of documentsOf(text, file)) {
+    if (doc instanceof ManifestSyntaxError) {
+      syntax ??= doc;
+      continue;
+    }
+    const { value, line } = doc;
+    if (value === null) continue; // empty document
     if (!isObj(value)) {
-      warnings.push(`${file}: document is not a Kubernetes object`);
+      warnings.push(`${file}:${line}: document is not a Kubernetes object`);
       continue;
     }
     if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
       for (const item of value.items) {
-        if (isObj(item)) out.push({ file, body: item });
-        else warnings.push(`${file}: ${value.kind} item is not a Kubernetes object`);
+        if (isObj(item)) take(item, line);
+        else warnings.push(`${file}:${line}: ${value.kind} item is not a Kubernetes object`);
       }
       continue;
     }
-    out.push({ file, body: value });
+    take(value, line);
   }
-  return out;
+  return { mtimeMs: stamp.mtimeMs, size: stamp.size, records, mirrored, warnings, syntax };
+}
+
+/** One object to records (null: skipped, with a warning). */
+function convertBody(body: Json, where: string, warnings: string[], pool: StringPool): { records: ClusterRecord[]; mirrored: EndpointSliceRecord[] } | null {
+  const kind = typeof body.kind === 'string' ? body.kind : '';
+  if (kind === '') {
+    warnings.push(`${where}: ${describeUnknown('object', body)}: missing kind`);
+    return null;
+  }
+  const expected = EXPECTED_API[kind];
+  if (expected === undefined) {
+    if (OTHER_READERS_KINDS.has(kind)) return { records: [], mirrored: [] };
+    warnings.push(`${where}: ${describeUnknown(kind, body)}: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`);
+    return null;
+  }
+  if (body.apiVersion !== undefined && !expected.includes(body.apiVersion as string)) {
+    warnings.push(`${where}: ${describeUnknown(kind, body)}: unsupported apiVersion ${JSON.stringify(body.apiVersion)} (want ${expected.join(' or ')})`);
+    return null;
+  }
+  if (kind === 'Endpoints') {
+    const r = endpointsToSlices(body, DEFAULT_NAMESPACE);
+    if ('error' in r) {
+      warnings.push(`${where}: ${describeUnknown(kind, body)}: ${r.error}`);
+      return null;
+    }
+    const mirrored: EndpointSliceRecord[] = [];
+    for (const s of r.slices) {
+      const c = convertObject('EndpointSlice', s, { defaultNamespace: DEFAULT_NAMESPACE });
+      if (c.error !== undefined) warnings.push(`${where}: ${describeUnknown(kind, body)}: ${c.error.replace(/^EndpointSlice [^:]*: /, '')}`);
+      else mirrored.push(compactRecord(pool, c.record) as EndpointSliceRecord);
+    }
+    return { records: [], mirrored };
+  }
+  const c = convertObject(kind as ClusterKind, body, { defaultNamespace: DEFAULT_NAMESPACE });
+  if (c.error !== undefined) {
+    warnings.push(`${where}: ${c.error}`);
+    return null;
+  }
+  if (c.record.kind === 'EndpointSlice' && c.record.serviceName === '') {
+    warnings.push(`${where}: ${describeRecord(c.record)}: missing label ${SERVICE_NAME_LABEL}, the slice belongs to no Service`);
+  }
+  return { records: [compactRecord(pool, c.record)], mirrored: [] };
 }
 
 export interface ManifestContent<R = ClusterRecord> {
   readonly records: readonly R[];
+  /** Per-document warnings of every file. */
   readonly warnings: readonly string[];
+  /** Files that could not be used this time (their previous objects were kept). */
+  readonly errors?: readonly FileError[];
   readonly fileCount: number;
+  /** What each file contributes now (reader-specific): the source passes it to the next read. */
+  readonly files?: ReadonlyMap<string, unknown>;
 }
 
 /**
- * Converts found objects to records: checks kind and apiVersion, converts,
- * mirrors legacy Endpoints for services that have no EndpointSlice, drops
- * duplicates (the later file wins) and declares the namespaces objects live in.
+ * Combines the files' objects: drops kinds not wanted, mirrors legacy
+ * Endpoints for services that have no EndpointSlice, drops duplicates (the
+ * later file wins) and declares the namespaces objects live in.
  */
-export function recordsOfObjects(objects: readonly FoundObject[], kinds: readonly ClusterKind[], warnings: string[]): ClusterRecord[] {
+function combine(files: readonly FileObjects[], kinds: readonly ClusterKind[], warnings: string[]): ClusterRecord[] {
   const wanted = new Set<string>(kinds);
-  const byKey = new Map<string, { record: ClusterRecord; file: string }>();
-  const mirrored: { record: EndpointSliceRecord; file: string }[] = [];
+  const byKey = new Map<string, FoundRecord>();
   const usedNamespaces = new Set<string>();
-
-  const add = (record: ClusterRecord, file: string): void => {
-    const key = `${record.kind}\0${recordKey(record)}`;
+  const add = (f: FoundRecord): void => {
+    const key = keyOf(f.record);
     const earlier = byKey.get(key);
     if (earlier !== undefined) {
-      warnings.push(`${file}: ${describeRecord(record)}: also defined in ${earlier.file}; using this one`);
+      warnings.push(`${f.file}:${f.line}: ${describeRecord(f.record)}: also defined in ${earlier.file}:${earlier.line}; using this one`);
     }
-    byKey.set(key, { record, file });
+    byKey.set(key, f);
   };
-
-  for (const { file, body } of objects) {
-    const kind = typeof body.kind === 'string' ? body.kind : '';
-    if (kind === '') {
-      warnings.push(`${file}: ${describeUnknown('object', body)}: missing kind`);
-      continue;
+  for (const file of files) {
+    for (const f of file.records) {
+      if (f.record.kind !== 'Namespace') usedNamespaces.add(f.record.namespace);
+      if (wanted.has(f.record.kind)) add(f);
     }
-    const expected = EXPECTED_API[kind];
-    if (expected === undefined) {
-      if (OTHER_READERS_KINDS.has(kind)) continue;
-      warnings.push(`${file}: ${describeUnknown(kind, body)}: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`);
-      continue;
-    }
-    if (body.apiVersion !== undefined && !expected.includes(body.apiVersion as string)) {
-      warnings.push(`${file}: ${describeUnknown(kind, body)}: unsupported apiVersion ${JSON.stringify(body.apiVersion)} (want ${expected.join(' or ')})`);
-      continue;
-    }
-    if (kind === 'Endpoints') {
-      if (!wanted.has('EndpointSlice')) continue;
-      const r = endpointsToSlices(body, DEFAULT_NAMESPACE);
-      if ('error' in r) {
-        warnings.push(`${file}: ${describeUnknown(kind, body)}: ${r.error}`);
-        continue;
-      }
-      for (const s of r.slices) {
-        const c = convertObject('EndpointSlice', s, { defaultNamespace: DEFAULT_NAMESPACE });
-        if (c.error !== undefined) warnings.push(`${file}: ${describeUnknown(kind, body)}: ${c.error.replace(/^EndpointSlice [^:]*: /, '')}`);
-        else mirrored.push({ record: c.record as EndpointSliceRecord, file });
-      }
-      continue;
-    }
-    const c = convertObject(kind as ClusterKind, body, { defaultNamespace: DEFAULT_NAMESPACE });
-    if (c.error !== undefined) {
-      warnings.push(`${file}: ${c.error}`);
-      continue;
-    }
-    if (c.record.kind !== 'Namespace') usedNamespaces.add(c.record.namespace);
-    if (c.record.kind === 'EndpointSlice' && c.record.serviceName === '') {
-      warnings.push(`${file}: ${describeRecord(c.record)}: missing label ${SERVICE_NAME_LABEL}, the slice belongs to no Service`);
-    }
-    if (!wanted.has(c.record.kind)) continue;
-    add(c.record, file);
   }
-
   // Legacy Endpoints count only for services without a real EndpointSlice (as the mirroring controller).
-  const hasSlices = new Set<string>();
-  for (const { record } of byKey.values()) {
-    if (record.kind === 'EndpointSlice') hasSlices.add(`${record.namespace}/${record.serviceName}`);
+  if (wanted.has('EndpointSlice')) {
+    const hasSlices = new Set<string>();
+    for (const { record } of byKey.values()) {
+      if (record.kind === 'EndpointSlice') hasSlices.add(`${record.namespace}/${record.serviceName}`);
+    }
+    for (const file of files) {
+      for (const m of file.mirrored) {
+        const r = m.record as EndpointSliceRecord;
+        if (hasSlices.has(`${r.namespace}/${r.serviceName}`)) continue;
+        usedNamespaces.add(r.namespace);
+        add(m);
+      }
+    }
   }
-  for (const m of mirrored) {
-    if (hasSlices.has(`${m.record.namespace}/${m.record.serviceName}`)) continue;
-    usedNamespaces.add(m.record.namespace);
-    add(m.record, m.file);
-  }
-
   const records: ClusterRecord[] = [];
   const declared = new Set<string>();
   for (const { record } of byKey.values()) {
@@ -261,15 +404,66 @@ function describeUnknown(kind: string, body: Json): string {
   return `${kind} ${ns}/${name}`;
 }
 
-/** Reads every file of a listing and converts what it holds. */
-export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[]): Promise<ManifestContent> {
+const keptNote = (prev: FileObjects | undefined): string =>
+  prev === undefined ? 'nothing read from it yet' : `keeping the ${prev.records.length + prev.mirrored.length} objects read from it before`;
+
+/**
+ * Reads every file of a listing and converts what it holds, given what each
+ * file contributed at the previous read (`previous`, empty at the start).
+ */
+export async function readManifests(listing: ManifestListing, kinds: readonly ClusterKind[], previous: ReadonlyMap<string, unknown> = new Map()): Promise<ManifestContent & { files: ReadonlyMap<string, FileObjects> }> {
   const warnings: string[] = [];
-  const objects = await readManifestObjects(listing, warnings);
-  const records = recordsOfObjects(objects, kinds, warnings);
-  return { records, warnings, fileCount: listing.files.length };
+  const errors: FileError[] = [];
+  const files = new Map<string, FileObjects>();
+  const pool = new StringPool();
+  for (const f of listing.files) {
+    const prev = previous.get(f.path) as FileObjects | undefined;
+    if (prev !== undefined && prev.mtimeMs === f.mtimeMs && prev.size === f.size) {
+      files.set(f.path, prev);
+      continue;
+    }
+    let text: string;
+    try {
+      text = await readFile(f.path, 'utf8');
+    } catch (e) {
+      errors.push({ file: f.path, message: `${f.path}:1: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${keptNote(prev)}` });
+      if (prev !== undefined) files.set(f.path, prev);
+      continue;
+    }
+    if (text.trim() === '' && prev !== undefined && prev.records.length + prev.mirrored.length > 0) {
+      // An editor truncates before it writes: an empty file is not "delete these" (deleting the file is).
+      errors.push({ file: f.path, message: `${f.path}:1: file is empty; ${keptNote(prev)} (delete the file to remove them)` });
+      files.set(f.path, prev);
+      continue;
+    }
+    const { syntax, ...parsed } = parseManifestFile(text, f.path, f, prev, pool);
+    if (syntax === null) {
+      files.set(f.path, parsed);
+    } else if (prev !== undefined) {
+      errors.push({ file: f.path, message: `${f.path}:${syntax.line}: ${syntax.message}; ${keptNote(prev)}` });
+      files.set(f.path, prev);
+    } else {
+      // Nothing earlier to keep: serve the documents that did parse.
+      errors.push({ file: f.path, message: `${f.path}:${syntax.line}: ${syntax.message}; using the ${parsed.records.length + parsed.mirrored.length} objects of the documents that parse` });
+      files.set(f.path, parsed);
+    }
+  }
+  for (const fo of files.values()) warnings.push(...fo.warnings);
+  const records = combine([...files.values()], kinds, warnings);
+  return { records, warnings, errors, fileCount: listing.files.length, files };
 }
 
-/** Every object of every file of a listing, unconverted (other readers, e.g. DNSRecords, convert their kinds). */
+/** One Kubernetes object found in a file, unconverted. */
+export interface FoundObject {
+  readonly file: string;
+  readonly body: Json;
+}
+
+/**
+ * Every object of every file of a listing, unconverted, for other readers of
+ * the same folders (DNSRecords convert their kinds); read and syntax errors
+ * become `FILE:LINE: what` warnings.
+ */
 export async function readManifestObjects(listing: ManifestListing, warnings: string[]): Promise<FoundObject[]> {
   const objects: FoundObject[] = [];
   for (const f of listing.files) {
@@ -280,7 +474,17 @@ export async function readManifestObjects(listing: ManifestListing, warnings: st
       warnings.push(`${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       continue;
     }
-    objects.push(...objectsOfText(text, f.path, warnings));
+    for (const doc of documentsOf(text, f.path)) {
+      if (doc instanceof ManifestSyntaxError) { warnings.push(`${f.path}:${doc.line}: ${doc.message}`); continue; }
+      const { value, line } = doc;
+      if (value === null) continue;
+      if (!isObj(value)) { warnings.push(`${f.path}:${line}: document is not a Kubernetes object`); continue; }
+      if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+        for (const item of value.items) if (isObj(item)) objects.push({ file: f.path, body: item });
+        continue;
+      }
+      objects.push({ file: f.path, body: value });
+    }
   }
   return objects;
 }

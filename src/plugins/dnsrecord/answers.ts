@@ -28,7 +28,10 @@ export function gatewayAddresses(r: DnsRecord, cluster: ClusterStore, fallback: 
   if (g === null) return fallback;
   if ('address' in g) return [g.address];
   const svc = cluster.service(g.namespace, g.service);
-  return svc !== undefined && svc.clusterIPs.length > 0 ? svc.clusterIPs : fallback;
+  if (svc === undefined) return fallback;
+  // A load balancer's address reaches the gateway from outside the cluster too; the ClusterIP only from inside.
+  if (svc.loadBalancerIPs !== undefined && svc.loadBalancerIPs.length > 0) return svc.loadBalancerIPs;
+  return svc.clusterIPs.length > 0 ? svc.clusterIPs : fallback;
 }
 
 export class DnsRecordAnswers {

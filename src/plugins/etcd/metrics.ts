@@ -5,9 +5,11 @@
  * coredns_dns_* metrics with plugin="etcd" like every plugin):
  * coredns_etcd_synced (1 while listed and watching), coredns_etcd_last_sync_timestamp_seconds
  * (last list, watch event or watch connect), coredns_etcd_records (keys
- * served) and coredns_etcd_invalid_values (keys whose value is skipped as bad now).
+ * served), coredns_etcd_invalid_values (keys whose value is skipped as bad now),
+ * coredns_etcd_lists_total {reason} (full lists: start, compacted, reset) and
+ * coredns_etcd_watch_resumes_total (watches resumed after a disconnect without a list).
  */
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { PrefixWatcher } from '../../cluster/etcd/prefix-watcher.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
@@ -44,6 +46,22 @@ export function etcdMetrics(services: ProcessServices): Set<LiveEtcd> {
     new Gauge({
       name: 'coredns_etcd_invalid_values', help: 'Keys whose value the etcd plugin skips because it is not a valid record.',
       labelNames, registers: [registry], collect() { each(this, (e) => e.index.badKeys); },
+    });
+    new Counter({
+      name: 'coredns_etcd_lists_total', help: 'Full lists of the path by the etcd plugin, by reason: start, compacted (the watch revision was compacted), reset (another etcd history).',
+      labelNames: [...labelNames, 'reason'], registers: [registry],
+      collect() {
+        this.reset();
+        for (const e of live) for (const [reason, n] of Object.entries(e.watcher.listsFor)) this.inc({ server: e.server, path: e.path, reason }, n);
+      },
+    });
+    new Counter({
+      name: 'coredns_etcd_watch_resumes_total', help: 'Watches the etcd plugin resumed after a disconnect from the revision it held, without a list.',
+      labelNames, registers: [registry],
+      collect() {
+        this.reset();
+        for (const e of live) this.inc({ server: e.server, path: e.path }, e.watcher.resumes);
+      },
     });
     return live;
   });

@@ -2,12 +2,13 @@
  * @module plugins/kubernetes/manifests-live.test
  * The `manifests` source behind a running server: editing a file changes
  * the answers without a restart (checked with dig), bad documents are
- * reported as "FILE: KIND NS/NAME: problem" and skipped while the rest keeps
- * answering, and a re-read switches every answer at once: sampled during the
+ * reported as "FILE:LINE: KIND NS/NAME: problem" and skipped while the rest
+ * keeps answering, a file broken at runtime keeps its objects (last good
+ * state, issue 17), and a re-read switches every answer at once: sampled during the
  * change, a pair of services from two files is always both old or both new.
  */
 import assert from 'node:assert/strict';
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -32,12 +33,18 @@ describe('manifests behind a running server', () => {
       await writeFile(join(srv.dir, 'cluster.yaml'), stringify(svc('default', 'web', ['10.96.0.2'], [{ name: 'http', port: 80 }])));
       await waitUntil(() => srv.logs.some((l) => l.includes('manifests: re-read')), { timeoutMs: 5000, message: 'no re-read' });
       await checkDig(srv, { name: `web.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`web.default.svc.${Z} 5 IN A 10.96.0.2`] });
-      // A new file adds a service; deleting its document removes it again.
+      // A new file adds a service; deleting its document removes it again, and so does deleting the file.
       await writeFile(join(srv.dir, 'more.yml'), stringify(svc('default', 'api', ['10.96.0.3'])));
       await waitUntil(() => srv.logs.filter((l) => l.includes('manifests: re-read')).length >= 2, { timeoutMs: 5000 });
       await checkDig(srv, { name: `api.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`api.default.svc.${Z} 5 IN A 10.96.0.3`] });
-      await writeFile(join(srv.dir, 'more.yml'), '');
+      await writeFile(join(srv.dir, 'more.yml'), stringify(ns('default')));
       await waitUntil(() => srv.logs.filter((l) => l.includes('manifests: re-read')).length >= 3, { timeoutMs: 5000 });
+      await checkDig(srv, { name: `api.default.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [soa()] });
+      await writeFile(join(srv.dir, 'more.yml'), stringify(svc('default', 'api', ['10.96.0.4'])));
+      await waitUntil(() => srv.logs.filter((l) => l.includes('manifests: re-read')).length >= 4, { timeoutMs: 5000 });
+      await checkDig(srv, { name: `api.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`api.default.svc.${Z} 5 IN A 10.96.0.4`] });
+      await rm(join(srv.dir, 'more.yml'));
+      await waitUntil(() => srv.logs.filter((l) => l.includes('manifests: re-read')).length >= 5, { timeoutMs: 5000 });
       await checkDig(srv, { name: `api.default.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [soa()] });
     } finally {
       await srv.stop();
@@ -56,16 +63,19 @@ describe('manifests behind a running server', () => {
       const file = join(srv.dir, 'cluster.yaml');
       const warnings = srv.logs.filter((l) => l.startsWith('[WARNING] plugin/kubernetes:'));
       assert.deepEqual(warnings, [
-        `[WARNING] plugin/kubernetes: ${file}:31: Flow map in block collection must be sufficiently indented and end with a }`,
-        `[WARNING] plugin/kubernetes: ${file}: Service default/bad-ip: invalid clusterIP "10.96.0.300"`,
-        `[WARNING] plugin/kubernetes: ${file}: ConfigMap default/settings: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`,
+        `[WARNING] plugin/kubernetes: ${file}:13: Service default/bad-ip: invalid clusterIP "10.96.0.300"`,
+        `[WARNING] plugin/kubernetes: ${file}:25: ConfigMap default/settings: unsupported kind (want Namespace, Service, EndpointSlice, Endpoints or Pod)`,
+      ]);
+      assert.deepEqual(srv.logs.filter((l) => l.startsWith('[ERROR] plugin/kubernetes:')), [
+        `[ERROR] plugin/kubernetes: ${file}:31: Flow map in block collection must be sufficiently indented and end with a }; using the 1 objects of the documents that parse`,
       ]);
       await checkDig(srv, { name: `good.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`good.default.svc.${Z} 5 IN A 10.96.0.5`] });
       await checkDig(srv, { name: `bad-ip.default.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [soa()] });
-      // Breaking the whole file at runtime: objects from it go, the server keeps answering.
+      // Breaking the whole file at runtime: the objects it held keep answering (last good state).
       await writeFile(file, 'kind: [\n');
       await waitUntil(() => srv.logs.some((l) => l.includes('manifests: re-read')), { timeoutMs: 5000 });
-      await checkDig(srv, { name: `good.default.svc.${Z}`, type: 'A', rcode: 'NXDOMAIN', authority: [soa()] });
+      assert.ok(srv.logs.some((l) => l.startsWith(`[ERROR] plugin/kubernetes: ${file}:`) && l.endsWith('keeping the 1 objects read from it before')), srv.logs.join('\n'));
+      await checkDig(srv, { name: `good.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`good.default.svc.${Z} 5 IN A 10.96.0.5`] });
     } finally {
       await srv.stop();
     }

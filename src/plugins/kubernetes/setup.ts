@@ -25,6 +25,7 @@ import { canonicalIp } from '../../dns/ip.ts';
 import type { Logger } from '../../log/logger.ts';
 import { argCount, children, duration, Fallthrough, fail, int, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, BoundAddress, PluginDefinition } from '../../plugin/plugin.ts';
+import { manifestErrorCounter } from '../../cluster/manifests/manifest-metrics.ts';
 import { apiMetrics, reflectorEvents, restClientObserver, type ApiMetrics } from './api-metrics.ts';
 import { KubernetesHandler } from './handler.ts';
 import { DnsIndex } from './index.ts';
@@ -247,8 +248,8 @@ function tlsKubeconfig(endpoint: string, tls: NonNullable<KubernetesOptions['tls
   return file;
 }
 
-async function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], log: Logger, metrics: () => ApiMetrics): Promise<ClusterStateSource> {
-  if (o.manifests !== null) return new ManifestSource({ paths: o.manifests, kinds, logger: log });
+async function makeSource(o: KubernetesOptions, kinds: readonly ClusterKind[], log: Logger, metrics: () => ApiMetrics, onFileError: (file: string) => void): Promise<ClusterStateSource> {
+  if (o.manifests !== null) return new ManifestSource({ paths: o.manifests, kinds, logger: log, onFileError });
   // Loaded here, not at the top: it pulls in @kubernetes/client-node.
   const { KubernetesApiSource: ApiSource } = await import('../../cluster/api/source.ts');
   const m = metrics();
@@ -349,8 +350,11 @@ export const kubernetes: PluginDefinition = {
     const metrics = (): ApiMetrics => apiMetrics(ctx.services);
     ctx.onStartup(async () => {
       try {
-        made = await makeSource(o, kinds, log, metrics);
-        source = ctx.services.sourceSharing.share(sourceKey(o, kinds), made);
+        // Made only where sources run (alone, or a pool's primary): a worker gets a relay and never makes it.
+        source = await ctx.services.sourceSharing.share(sourceKey(o, kinds), kinds, async () => {
+          made = await makeSource(o, kinds, log, metrics, (file) => manifestErrorCounter(ctx.services)(file));
+          return made;
+        });
       } catch (e) {
         throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
       }

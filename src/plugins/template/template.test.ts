@@ -131,7 +131,10 @@ describe('template answers', () => {
 });
 
 describe('Go template subset', () => {
-  const data = { Name: 'a.b.', Match: ['a.b.', 'a'], Group: new Map([['x', '0a']]), Meta: (n: unknown) => `meta:${String(n)}` };
+  const data = {
+    Name: 'a.b.', Type: 'A', Empty: '', Match: ['a.b.', 'a'], None: [], Group: new Map([['x', '0a'], ['1', '1']]), NoGroups: new Map(),
+    Meta: (n: unknown) => `meta:${String(n)}`,
+  };
   const table: [string, string][] = [
     ['{{ .Name }}', 'a.b.'],
     ['{{.Name}}x', 'a.b.x'],
@@ -142,12 +145,45 @@ describe('Go template subset', () => {
     ['{{ printf "%s-%03d" .Name 7 }}', 'a.b.-007'],
     ['{{ .Name | len }}', '4'],
     ['a  {{- .Name -}}  b', 'aa.b.b'],
+    // if / else if / else / end, with Go's truth (empty string, 0, empty list or map are false).
+    ['{{ if .Name }}yes{{ end }}', 'yes'],
+    ['{{ if .Empty }}yes{{ end }}', ''],
+    ['{{ if .Empty }}yes{{ else }}no{{ end }}', 'no'],
+    ['{{ if eq (index .Match 1) "b" }}B{{ else if eq (index .Match 1) "a" }}A{{ else }}?{{ end }}', 'A'],
+    ['{{ if eq .Type "TXT" "A" }}one of{{ end }}', 'one of'],
+    ['{{ if ne .Type "A" }}x{{ else }}not{{ end }}', 'not'],
+    ['{{ if gt (len .Match) 1 }}groups{{ end }}', 'groups'],
+    ['{{ if and .Name .Empty }}both{{ else if or .Empty .Name }}either{{ end }}', 'either'],
+    ['{{ if not .Empty }}{{ if .Group.x }}nested {{ .Group.x }}{{ end }}{{ end }}', 'nested 0a'],
+    ['{{ if .NoGroups }}x{{ else }}empty map{{ end }}', 'empty map'],
+    ['{{- if .Name }}\n  trimmed\n{{- end }}', '\n  trimmed'],
+    // range over .Match (in order) and .Group (values by sorted key); . is each element; $ the top.
+    ['{{ range .Match }}[{{ . }}]{{ end }}', '[a.b.][a]'],
+    ['{{ range .Group }}{{ . }},{{ end }}', '1,0a,'],
+    ['{{ range .Match }}{{ $.Name }}{{ end }}', 'a.b.a.b.'],
+    ['{{ range .None }}x{{ else }}nothing{{ end }}', 'nothing'],
+    ['{{ range .Match }}{{ if eq . "a" }}<{{ . }}>{{ end }}{{ end }}', '<a>'],
+    ['{{ range .Match }}{{ len . }} {{ end }}', '4 1 '],
   ];
   for (const [src, want] of table) it(`${src} -> ${want}`, () => assert.equal(new GoTemplate(src).execute(data), want));
   it('fails at run time like Go (index out of range, bad parseInt)', () => {
     assert.throws(() => new GoTemplate('{{ index .Match 5 }}').execute(data), /index out of range/);
     assert.throws(() => new GoTemplate('{{ parseInt .Name 16 8 }}').execute(data), /ParseUint/);
+    assert.throws(() => new GoTemplate('{{ if eq .Name 1 }}x{{ end }}').execute(data), /incompatible types for comparison/);
+    assert.throws(() => new GoTemplate('{{ range .Name }}x{{ end }}').execute(data), /range can't iterate over a\.b\./);
+    assert.throws(() => new GoTemplate('{{ range .Match }}{{ .Name }}{{ end }}').execute(data), /can't evaluate field Name/);
   });
+  const bad: [string, RegExp][] = [
+    ['{{ end }}', /unexpected \{\{end\}\}/],
+    ['{{ if .Name }}a{{ else }}b{{ else }}c{{ end }}', /expected end; found \{\{else\}\}/],
+    ['{{ range .Match }}a{{ else if .Name }}b{{ end }}', /unexpected \{\{else if \.Name\}\} in range/],
+    ['{{ if }}x{{ end }}', /missing value for command/],
+    ['{{ range $i, $e := .Match }}{{ end }}', /template variables/],
+    ['{{ if .Name }}{{ break }}{{ end }}', /'break' actions are not supported/],
+    ['{{ index (.Match 1 }}', /unclosed left paren/],
+    [`${'{{ if .Name }}'.repeat(40)}${'{{ end }}'.repeat(40)}`, /more than 32 nested actions/],
+  ];
+  for (const [src, want] of bad) it(`rejects ${src.slice(0, 60)} when compiled`, () => assert.throws(() => new GoTemplate(src), want));
 });
 
 describe('template options', () => {
@@ -157,7 +193,8 @@ describe('template options', () => {
     ['template IN BOGUS', 'Corefile:3: plugin/template: invalid RR type BOGUS'],
     ['template IN A {\n  match "(["\n }', 'Corefile:4: plugin/template: could not parse regex: ([, Invalid regular expression: /([/: Unterminated character class'],
     ['template IN A {\n  answer "{{ .Name "\n }', "Corefile:4: plugin/template: could not compile template: {{ .Name , unclosed action in '{{ .Name '"],
-    ['template IN A {\n  answer "{{ if .Name }}x{{ end }}"\n }', "Corefile:4: plugin/template: could not compile template: {{ if .Name }}x{{ end }}, 'if' actions are not supported"],
+    ['template IN A {\n  answer "{{ with .Name }}x{{ end }}"\n }', "Corefile:4: plugin/template: could not compile template: {{ with .Name }}x{{ end }}, 'with' actions are not supported"],
+    ['template IN A {\n  answer "{{ if .Name }}x"\n }', "Corefile:4: plugin/template: could not compile template: {{ if .Name }}x, unexpected EOF in '{{ if .Name }}x': an if or range without its {{end}}"],
     ['template IN A {\n  rcode WHAT\n }', 'Corefile:4: plugin/template: unknown rcode WHAT'],
     ['template IN A {\n  ederror 99\n }', 'Corefile:4: plugin/template: extended error code 99 is out of range 0..24'],
     ['template IN A {\n  fallthru\n }', "Corefile:4: plugin/template: unknown property 'fallthru'"],
@@ -169,3 +206,23 @@ describe('template options', () => {
     assert.equal(setupError('.:53 {\n template IN A example.org {\n  match ^a\n  answer "{{ .Name }} 60 IN A 10.0.0.1"\n  additional "x. 1 IN A 10.0.0.2"\n  authority "x. 1 IN NS y."\n  rcode NOERROR\n  ederror 0 why\n  fallthrough\n }\n}'), '');
   });
 });
+
+describe('if and range in a Corefile template (the README example), through dig', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer(['.:0 {', '  bind 127.0.0.1',
+      '  template IN A app.example {', '    match "^(?P<env>dev|prod)[.]app[.]example[.]$"',
+      '    answer "{{ .Name }} 60 IN A {{ if eq .Group.env `prod` }}10.0.0.1{{ else }}10.0.1.1{{ end }}"', '  }',
+      '  template IN TXT app.example {', '    match "^(?P<env>[a-z]+)[.]app[.]example[.]$"',
+      '    answer "{{ .Name }} 60 IN TXT \\"{{ range .Match }}[{{ . }}]{{ end }}\\""', '  }', '}', ''].join('\n'));
+  });
+  after(async () => { await srv?.stop(); });
+  it('if/else picks the address by the captured group', async () => {
+    assert.deepEqual((await dig(srv.port, 'A', 'prod.app.example.')).answer.map((a) => a.data), ['10.0.0.1']);
+    assert.deepEqual((await dig(srv.port, 'A', 'dev.app.example.')).answer.map((a) => a.data), ['10.0.1.1']);
+  });
+  it('range writes every match', async () => {
+    assert.deepEqual((await dig(srv.port, 'TXT', 'qa.app.example.')).answer.map((a) => a.data), ['"[qa.app.example.][qa]"']);
+  });
+});
+

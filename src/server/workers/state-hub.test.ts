@@ -78,9 +78,9 @@ clusterSourceContract('ManifestSource run by a StateHub, relayed to a worker', (
       for (const o of initial) await write(o);
       const hub = new StateHub();
       const manifests = new ManifestSource({ paths: [dir], logger: memoryLogger(), debounceMs: 20, pollIntervalMs: 200 });
-      primarySide = hub.share('k', manifests);
+      primarySide = (await hub.share('k', manifests.kinds, async () => manifests));
       primarySide.start(new RecordingSink());
-      return new FakeWorker(hub).relay.share('k', manifests);
+      return new FakeWorker(hub).relay.share('k', manifests.kinds, workerMustNotMake);
     },
     async upsert(objects) {
       for (const o of objects) await write(o);
@@ -96,19 +96,38 @@ clusterSourceContract('ManifestSource run by a StateHub, relayed to a worker', (
   };
 });
 
+/** A worker's factory: never called (a worker must not construct the API client or read manifests). */
+let workerMade = 0;
+const workerMustNotMake = (): Promise<ClusterStateSource> => {
+  workerMade++;
+  return Promise.reject(new Error('a worker made its own source'));
+};
+
 describe('StateHub and StateRelay', () => {
+  it('a worker never makes the source: the relay needs only the kinds; the primary makes it once', async () => {
+    const hub = new StateHub();
+    let made = 0;
+    const source = new HandSource();
+    const primary = await hub.share('k', source.kinds, async () => { made++; return source; });
+    const relayed = await new FakeWorker(hub).relay.share('k', source.kinds, workerMustNotMake);
+    assert.deepEqual(relayed.kinds, source.kinds);
+    assert.equal(made, 1);
+    assert.equal(workerMade, 0);
+    await primary.stop();
+  });
+
   it('a snapshot of several parts becomes one replace, then only real changes travel, then synced', async () => {
     const hub = new StateHub();
     const source = new HandSource();
     const primaryStore = new ClusterStore();
-    hub.share('k', source).start(primaryStore);
+    (await hub.share('k', source.kinds, async () => source)).start(primaryStore);
     const objects: ClusterRecord[] = [{ kind: 'Namespace', name: 'a', labels: {} }];
     for (let i = 0; i < SNAPSHOT_PART + 10; i++) objects.push(service('a', `s${i}`, `10.0.${i >> 8}.${i & 255}`));
     source.sink!.replace(source.kinds, objects);
 
     const worker = new FakeWorker(hub);
     const sink = new RecordingSink();
-    worker.relay.share('k', source).start(sink);
+    (await worker.relay.share('k', source.kinds, workerMustNotMake)).start(sink);
     await waitUntil(() => sink.count('replace') === 1, { message: 'snapshot' });
     assert.equal(sink.size('Service'), SNAPSHOT_PART + 10);
     assert.deepEqual(worker.received.filter((m) => m.op === 'part').map((m) => m.op === 'part' && m.objects.length), [SNAPSHOT_PART, 11]);
@@ -135,11 +154,11 @@ describe('StateHub and StateRelay', () => {
     const early = new FakeWorker(hub);
     const earlySink = new RecordingSink();
     const source = new HandSource();
-    early.relay.share('k', source).start(earlySink);
+    (await early.relay.share('k', source.kinds, workerMustNotMake)).start(earlySink);
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(hub.feeds(), []);
 
-    hub.share('k', source).start(new ClusterStore());
+    (await hub.share('k', source.kinds, async () => source)).start(new ClusterStore());
     source.sink!.replace(source.kinds, [service('a', 'x', '10.0.0.1')]);
     source.sink!.markSynced('Namespace');
     source.sink!.markSynced('Service');
@@ -148,7 +167,7 @@ describe('StateHub and StateRelay', () => {
 
     const late = new FakeWorker(hub);
     const lateSink = new RecordingSink();
-    late.relay.share('k', source).start(lateSink);
+    (await late.relay.share('k', source.kinds, workerMustNotMake)).start(lateSink);
     await waitUntil(() => lateSink.syncedKinds.size === 2, { message: 'late subscriber synced' });
     assert.ok(lateSink.has('Service', 'a/x'));
     assert.deepEqual(hub.feeds(), [{ key: 'k', subscribers: 2, objects: 1 }]);
@@ -159,14 +178,14 @@ describe('StateHub and StateRelay', () => {
     const worker = new FakeWorker(hub);
     const sink = new RecordingSink();
     const oldSource = new HandSource();
-    const oldShared = hub.share('k', oldSource);
+    const oldShared = (await hub.share('k', oldSource.kinds, async () => oldSource));
     oldShared.start(new ClusterStore());
     oldSource.sink!.replace(oldSource.kinds, [service('a', 'x', '10.0.0.1')]);
-    worker.relay.share('k', oldSource).start(sink);
+    (await worker.relay.share('k', oldSource.kinds, workerMustNotMake)).start(sink);
     await waitUntil(() => sink.count('replace') === 1);
 
     const newSource = new HandSource();
-    const newShared = hub.share('k', newSource);
+    const newShared = (await hub.share('k', newSource.kinds, async () => newSource));
     newShared.start(new ClusterStore());
     // The new source lists the same objects: nothing to ship.
     newSource.sink!.replace(newSource.kinds, [service('a', 'x', '10.0.0.1')]);
@@ -183,14 +202,14 @@ describe('StateHub and StateRelay', () => {
   it('a stopped relay and a dead worker get nothing more', async () => {
     const hub = new StateHub();
     const source = new HandSource();
-    hub.share('k', source).start(new ClusterStore());
+    (await hub.share('k', source.kinds, async () => source)).start(new ClusterStore());
     const a = new FakeWorker(hub);
     const b = new FakeWorker(hub);
     const sinkA = new RecordingSink();
     const sinkB = new RecordingSink();
-    const relayedA = a.relay.share('k', source);
+    const relayedA = (await a.relay.share('k', source.kinds, workerMustNotMake));
     relayedA.start(sinkA);
-    b.relay.share('k', source).start(sinkB);
+    (await b.relay.share('k', source.kinds, workerMustNotMake)).start(sinkB);
     await waitUntil(() => hub.feeds()[0]?.subscribers === 2);
     relayedA.stop();
     assert.equal(a.relay.subscriptions, 0);

@@ -122,8 +122,8 @@ export class StateHub implements SourceSharing {
   /** Subscriptions for keys no source runs yet (a worker that read a newer Corefile than the primary). */
   readonly #pending = new Map<string, Subscription[]>();
 
-  share(key: string, source: ClusterStateSource): ClusterStateSource {
-    return new FeedingSource(this, key, source);
+  async share(key: string, _kinds: readonly ClusterKind[], make: () => Promise<ClusterStateSource>): Promise<ClusterStateSource> {
+    return new FeedingSource(this, key, await make());
   }
 
   /** @internal A source with this key starts. */

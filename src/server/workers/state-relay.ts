@@ -50,9 +50,9 @@ export class StateRelay implements SourceSharing {
     this.#send = send;
   }
 
-  /** The source itself is never started here: its kinds are all the relay needs. */
-  share(key: string, source: ClusterStateSource): ClusterStateSource {
-    return new RelayedSource(this, key, source.kinds);
+  /** The source is never made here (no API client, no manifest read): its kinds are all the relay needs. */
+  share(key: string, kinds: readonly ClusterKind[], _make: () => Promise<ClusterStateSource>): Promise<ClusterStateSource> {
+    return Promise.resolve(new RelayedSource(this, key, kinds));
   }
 
   /** @internal */

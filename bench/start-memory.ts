@@ -1,0 +1,227 @@
+/**
+ * @module bench/start-memory
+ * Extra report section: start time and memory of clusterdns at scale, fed
+ * three ways with the same generated cluster and the kubeadm-like Corefile:
+ *   - manifests: the generated folder (`manifests DIR`);
+ *   - API: the API test server in its own process (bench/fake-api-process.ts),
+ *     `endpoint http://…`, lists paginated 500 per page as client-go's
+ *     reflector asks and a real API server serves;
+ *   - API in-cluster: the same over HTTPS with a service-account token and
+ *     CA (KUBERNETES_SERVICE_HOST/PORT + CLUSTERDNS_SERVICEACCOUNT_DIR), the
+ *     way a pod runs it.
+ * For each: spawn → first answer, spawn → /ready 200 (every kind synced),
+ * peak RSS (VmHWM) and RSS once synced; for the API feeds, a forced full
+ * relist (history compacted, connections dropped: every watch gets 410)
+ * and the peak RSS after it. Knot on the same records at the largest size,
+ * for reference. Quick mode: 1,000 services only (the demo-size target).
+ * BENCH_HEAP_STATS=1 prints the server's heap figures from its /metrics once
+ * synced (where the RSS goes: old/new space, external).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { knot } from './peers/knot.ts';
+import { corefile, nodeBinary, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
+import { freePort, launch, LOADGEN_CPU, requireBinary } from './peers/process.ts';
+import { peakRss, processTree, statusKiB } from './proc.ts';
+import { sumFamily } from './metrics-scrape.ts';
+import type { ExtraSection, SectionContext } from './types.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const FIXTURES = path.join(ROOT, 'test', 'support', 'fixtures');
+const SA_TOKEN = 'bench-service-account-token';
+
+interface FakeApi {
+  readonly url: string;
+  relist(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The API test server in a child process on the load generator's CPU, loaded with `services`. */
+async function startFakeApi(services: number, tls: boolean): Promise<FakeApi> {
+  const args = [path.join(import.meta.dirname, 'fake-api-process.ts'), '--services', String(services), ...(tls ? ['--tls', FIXTURES, '--token', SA_TOKEN] : [])];
+  const child: ChildProcess = spawn(requireBinary('taskset'), ['-c', LOADGEN_CPU, nodeBinary(), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const waiters: ((line: string) => void)[] = [];
+  lines.on('line', (l) => waiters.shift()?.(l));
+  const next = (timeoutMs: number): Promise<string> => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('fake API server: no answer in time')), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`fake API server exited (${code})`)));
+    waiters.push((l) => { clearTimeout(t); resolve(l); });
+  });
+  const { url } = JSON.parse(await next(300_000)) as { url: string };
+  return {
+    url,
+    relist: async () => { child.stdin!.write('relist\n'); await next(30_000); },
+    stop: async () => {
+      child.stdin!.end();
+      await new Promise<void>((r) => { if (child.exitCode !== null) r(); else child.once('exit', () => r()); });
+    },
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until fn() is true (bounded). */
+async function until(fn: () => Promise<boolean>, limitMs: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!(await fn().catch(() => false))) {
+    if (performance.now() - t0 > limitMs) throw new Error(`${what}: not within ${Math.round(limitMs / 1000)} s`);
+    await sleep(20);
+  }
+}
+
+interface Row {
+  readonly feed: string;
+  readonly services: number;
+  readonly firstAnswerMs: number;
+  readonly readyMs: number;
+  readonly peakKiB: number;
+  readonly rssKiB: number;
+  readonly relistPeakKiB?: number;
+  readonly relistMs?: number;
+  /** RSS of each process once synced (primary first), with -workers. */
+  readonly processesKiB?: readonly number[];
+}
+
+async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1): Promise<Row> {
+  const zone = ctx.zoneData(services);
+  const api = kind === 'manifests' ? null : await startFakeApi(services, kind === 'in-cluster');
+  const dir = path.join(ctx.workDir, `start-${kind}-${services}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  let feed: ClusterFeed;
+  if (kind === 'manifests') feed = { manifests: zone.manifestDir };
+  else if (kind === 'api') feed = { endpoint: api!.url };
+  else {
+    feed = { inCluster: true };
+    const sa = path.join(dir, 'serviceaccount');
+    mkdirSync(sa, { recursive: true });
+    writeFileSync(path.join(sa, 'token'), SA_TOKEN);
+    copyFileSync(path.join(FIXTURES, 'ca.crt'), path.join(sa, 'ca.crt'));
+    Object.assign(env, { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(api!.url).port, CLUSTERDNS_SERVICEACCOUNT_DIR: sa });
+  }
+  const port = await freePort();
+  const side = await sidePorts(true);
+  const conf = path.join(dir, 'Corefile');
+  writeFileSync(conf, corefile(port, feed, true, side));
+  const t0 = performance.now();
+  let running;
+  try {
+    const args = [path.join(ROOT, 'src', 'main.ts'), '-conf', conf, ...(workers > 1 ? ['-workers', String(workers)] : [])];
+    running = await launch({ name: `clusterdns-${kind}`, cmd: nodeBinary(), args, port, workDir: dir, cwd: ROOT, env, readyTimeoutMs: 300_000, ...(workers > 1 ? { cpus: null } : {}) });
+  } catch (err) {
+    await api?.stop();
+    throw err;
+  }
+  try {
+    await until(async () => (await fetch(`http://127.0.0.1:${side.ready}/ready`)).ok, 300_000, 'ready');
+    const readyMs = performance.now() - t0;
+    await sleep(500); // let the post-sync work (index build, GC) show in the peak
+    if (process.env.BENCH_HEAP_STATS === '1') {
+      const text = await (await fetch(`http://127.0.0.1:${side.metrics}/metrics`)).text();
+      process.stderr.write(`${text.split('\n').filter((l) => /^(nodejs_heap_size_(used|total)_bytes|nodejs_external_memory_bytes|process_resident_memory_bytes|nodejs_heap_space_size_used_bytes)/.test(l)).join('\n')}\n`);
+    }
+    const row: Row = {
+      feed: kind === 'manifests' ? 'manifests' : kind === 'api' ? 'API, paginated 500 (endpoint http)' : 'API in-cluster (https, SA token + CA)',
+      services, firstAnswerMs: running.startupMs, readyMs, peakKiB: peakRss(running.pid).maxKiB, rssKiB: statusKiB(running.pid, 'VmRSS'),
+      ...(workers > 1 ? { processesKiB: processTree(running.pid).map((p) => statusKiB(p, 'VmRSS')) } : {}),
+    };
+    if (api === null) return row;
+    const relists = async (): Promise<number> => sumFamily(await (await fetch(`http://127.0.0.1:${side.metrics}/metrics`)).text(), 'coredns_kubernetes_api_relists_total');
+    const before = await relists();
+    const r0 = performance.now();
+    await api.relist();
+    // Namespace, Service and EndpointSlice each relist once.
+    await until(async () => (await relists()) >= before + 3, 300_000, 'relist');
+    const relistMs = performance.now() - r0;
+    await sleep(500);
+    return { ...row, relistMs, relistPeakKiB: peakRss(running.pid).maxKiB };
+  } finally {
+    await running.stop();
+    await api?.stop();
+  }
+}
+
+const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** The issue's targets for a row, with the verdict. */
+function verdict(r: Row): string {
+  const check = (ok: boolean, what: string): string => `${what} ${ok ? 'met' : '**missed**'}`;
+  if (r.services === 1_000) return check(r.peakKiB <= 80 * 1024, '≤ 80 MiB:');
+  if (r.services < 100_000) return '';
+  if (r.feed === 'manifests') return `${check(r.readyMs <= 10_000, '≤ 10 s:')}, ${check(r.peakKiB <= 400 * 1024, '≤ 400 MiB:')}`;
+  return `${check(r.readyMs <= 5_000, '≤ 5 s:')}, ${check(r.peakKiB <= 250 * 1024, '≤ 250 MiB:')}${r.relistPeakKiB !== undefined ? `, ${check(r.relistPeakKiB <= 256 * 1024, 'relist ≤ 256 MiB:')}` : ''}`;
+}
+
+export const startMemorySection: ExtraSection = {
+  title: 'Start and memory at scale (clusterdns: manifests, API, API in-cluster)',
+  quick: true,
+  async run(ctx: SectionContext): Promise<string> {
+    const sizes = ctx.settings.mode === 'quick' ? [1_000] : [1_000, 100_000];
+    const rows: Row[] = [];
+    const failures: string[] = [];
+    const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+    for (const n of sizes) {
+      for (const kind of ['manifests', 'api', 'in-cluster'] as const) {
+        try {
+          const r = await measureClusterdns(ctx, n, kind);
+          rows.push(r);
+          log(`[start/memory ${n}] ${r.feed}: ready ${secs(r.readyMs)}, peak ${mib(r.peakKiB)}${r.relistPeakKiB !== undefined ? `, after relist ${mib(r.relistPeakKiB)} (${secs(r.relistMs!)})` : ''}`);
+        } catch (err) {
+          failures.push(`${n} ${kind}: ${(err as Error).message.split('\n')[0]}`);
+          log(`[start/memory ${n}] ${kind}: failed: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
+    let knotLine = '';
+    const largest = sizes[sizes.length - 1]!;
+    if (largest >= 100_000) {
+      try {
+        const k = await knot.start(ctx.zoneData(largest), path.join(ctx.workDir, 'knot-large'));
+        const peak = peakRss(k.pid).maxKiB;
+        await k.stop();
+        knotLine = `Knot on the same ${largest.toLocaleString('en-US')}-service records (zone files): first answer ${secs(k.startupMs)}, peak RSS ${mib(peak)}.`;
+      } catch (err) {
+        knotLine = `Knot at ${largest.toLocaleString('en-US')}: not measured (${(err as Error).message.split('\n')[0]}).`;
+      }
+    }
+    const table = [
+      '| services | feed | first answer | /ready (all synced) | peak RSS | RSS synced | full relist (410): time, peak RSS after | targets |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...rows.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.feed} | ${secs(r.firstAnswerMs)} | ${secs(r.readyMs)} | ${mib(r.peakKiB)} | ${mib(r.rssKiB)} | ${r.relistPeakKiB !== undefined ? `${secs(r.relistMs!)}, ${mib(r.relistPeakKiB)}` : '–'} | ${verdict(r)} |`),
+    ];
+    return [
+      'Spawn of `node src/main.ts -conf Corefile` (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); a cgroup memory limit is not applied here (the harness does not touch cgroups).',
+      '',
+      ...table,
+      '',
+      ...(knotLine !== '' ? [knotLine, ''] : []),
+      ...(failures.length > 0 ? [`Failed: ${failures.join('; ')}.`] : []),
+    ].join('\n');
+  },
+};
+
+if (import.meta.main) {
+  // node bench/start-memory.ts --services 100000 --feeds manifests,api,in-cluster [--workers 2]
+  const { generate } = await import('./cluster-gen.ts');
+  const argOf = (name: string, dflt: string): string => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1]! : dflt;
+  };
+  const n = Number(argOf('--services', '100000'));
+  const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as ('manifests' | 'api' | 'in-cluster')[];
+  const workers = Number(argOf('--workers', '1'));
+  const work = path.join(import.meta.dirname, 'work');
+  const data = generate({ services: n, outDir: path.join(work, `cluster-${n}`) });
+  const ctx = { workDir: path.join(work, 'sections'), zoneData: () => data } as unknown as SectionContext;
+  for (const f of feeds) {
+    const r = await measureClusterdns(ctx, n, f, workers);
+    process.stdout.write(`${n} ${r.feed}: first answer ${secs(r.firstAnswerMs)}, ready ${secs(r.readyMs)}, peak ${mib(r.peakKiB)}, rss ${mib(r.rssKiB)}` +
+      `${r.relistPeakKiB !== undefined ? `, relist ${secs(r.relistMs!)} peak ${mib(r.relistPeakKiB)}` : ''}` +
+      `${r.processesKiB !== undefined ? `, RSS per process ${r.processesKiB.map(mib).join(' + ')}` : ''}\n`);
+  }
+}
