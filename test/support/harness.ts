@@ -21,7 +21,7 @@ export interface TestServer {
   readonly logs: string[];
   /** Fatal messages (a detected loop, ...): recorded and logged, the test process does not exit. */
   readonly fatal: string[];
-  /** Stops once; later calls do nothing. */
+  /** App.stop: a second call while the first waits (lameduck) ends the wait at once. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -51,11 +51,7 @@ export async function startServer(corefile: string, opts: StartOptions = {}): Pr
     fatal: (m) => { fatal.push(m); logger.error(`fatal: ${m}`); },
   });
   await app.start();
-  let stopped = false;
-  return {
-    app, port: app.port(), logs: logger.lines, fatal,
-    stop: async (graceMs = 1000) => { if (!stopped) { stopped = true; await app.stop(graceMs); } },
-  };
+  return { app, port: app.port(), logs: logger.lines, fatal, stop: (graceMs = 1000) => app.stop(graceMs) };
 }
 
 export interface InjectOptions extends QueryOptions {
