@@ -20,26 +20,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { App } from '../src/app/app.ts';
-import { memoryLogger } from '../src/log/logger.ts';
 import { metricsRegistry } from '../src/metrics/registry.ts';
-import { parseDig, type DigResult } from './support/harness.ts';
+import type { App } from '../src/app/app.ts';
+import { parseDig, startServer, type DigResult, type TestServer } from './support/harness.ts';
 import { startDnsmasq, type Dnsmasq } from './support/dnsmasq.ts';
 import { waitUntil } from './support/wait-until.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-interface Running { app: App; logs: string[]; fatal: string[] }
+type Running = TestServer;
 
-async function boot(corefile: string, env: Record<string, string> = {}): Promise<Running> {
-  const logger = memoryLogger();
-  const fatal: string[] = [];
-  const app = new App({
-    corefilePath: join(root, 'Corefile'), corefileText: corefile, logger, env,
-    tcp: { idleTimeoutMs: 2000, maxConnections: 100 }, fatal: (m) => { fatal.push(m); },
-  });
-  await app.start();
-  return { app, logs: logger.lines, fatal };
+function boot(corefile: string, env: Record<string, string> = {}): Promise<Running> {
+  return startServer(corefile, { path: join(root, 'Corefile'), env, tcp: { idleTimeoutMs: 2000, maxConnections: 100 } });
 }
 
 function digAt(address: string, port: number, ...args: string[]): Promise<DigResult> {

@@ -5,12 +5,14 @@
  * process with exit 1 and the reason on stderr), write the pid file, print
  * the start-up lines (CoreDNS's "zone:port" per served zone, unless -quiet;
  * through the logger with -log.format json), and handle the signals:
- * SIGTERM/SIGINT stop (honouring lameduck), SIGUSR1 reloads.
+ * SIGTERM/SIGINT stop (honouring lameduck), SIGUSR1 reloads. The UDP
+ * listeners' receive buffers are logged at start.
  */
 import { writeFileSync } from 'node:fs';
 import { CorefileError } from '../corefile/errors.ts';
 import { errorMessage } from '../errors/to-error.ts';
 import type { Logger } from '../log/logger.ts';
+import { UDP_RECV_BUFFER_BYTES } from '../server/udp-listener.ts';
 import type { App } from './app.ts';
 
 /** An App, or a worker pool's primary (which holds one). */
@@ -50,6 +52,7 @@ export async function runServer(server: RunnableServer, opts: RunOptions): Promi
     // The demo's hints are for a person at a terminal: not in a JSON log stream.
     if (opts.hints && !opts.logger.structured) process.stdout.write(opts.hints(firstPort(app)));
   }
+  for (const l of receiveBufferLines(app)) opts.logger.info(l);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -77,6 +80,18 @@ export function startupZones(app: App): string[] {
       if (b.bindAddresses.length === 0) out.push(`${zone}:${port}`);
       else for (const a of b.bindAddresses) out.push(`${zone}:${port} on ${a}`);
     }
+  }
+  return out;
+}
+
+/** What the kernel granted each listening UDP socket for bursts (issue 17: said at start). */
+export function receiveBufferLines(app: App): string[] {
+  const out: string[] = [];
+  for (const b of app.server.boundPorts()) {
+    if (b.recvBufferBytes === null) continue;
+    // Linux reports twice what it granted (the rest is its bookkeeping).
+    const granted = process.platform === 'linux' ? b.recvBufferBytes / 2 : b.recvBufferBytes;
+    out.push(`UDP receive buffer of ${b.address === '' ? '.' : b.address}:${b.port}: ${granted} bytes of ${UDP_RECV_BUFFER_BYTES} asked (net.core.rmem_max caps it)`);
   }
   return out;
 }

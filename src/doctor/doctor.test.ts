@@ -12,14 +12,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inputDir, runCliAsync } from '../../test/support/cli.ts';
-import { deadPort, startFakeUpstream } from '../../test/support/fake-upstream.ts';
+import { startFakeUpstream } from '../../test/support/fake-upstream.ts';
+import { deadPort } from '../../test/support/ports.ts';
 import { inject, startServer } from '../../test/support/harness.ts';
 import { startCluster } from '../../test/support/k8s-dns.ts';
 import { ns, svc } from '../../test/support/k8s-objects.ts';
 import { FakeApiServer } from '../../test/support/fake-apiserver.ts';
 import { endpointSliceObject, namespaceObject, serviceObject } from '../../test/support/fake-objects.ts';
 import { makeTempDir, removeDir, writeKubeconfig } from '../../test/support/kubeconfig.ts';
-import { scrape, samples, UdpDnsClient } from '../../test/ops/ops-support.ts';
+import { scrape, samples } from '../../test/ops/ops-support.ts';
+import { UdpClient } from '../../test/support/udp-client.ts';
 import { rrs } from '../dns/rr.ts';
 import { Type } from '../dns/constants.ts';
 
@@ -227,7 +229,7 @@ test('--kubeconfig: DNS pods answer directly but the Service IP does not', async
 
 test('lameduck: /ready says Shutting down while /health and DNS answer: a warning with its fix, not a failure', async () => {
   const srv = await startServer('.:0 {\n  bind 127.0.0.1\n  health 127.0.0.1:0 {\n    lameduck 10m\n  }\n  ready 127.0.0.1:0\n  whoami\n}\n');
-  const client = new UdpDnsClient(srv.port);
+  const client = await UdpClient.open(srv.port);
   const http = `http://127.0.0.1:${srv.app.services.http.port('127.0.0.1:0')}`;
   const args = ['--health', `${http}/health`, '--ready', `${http}/ready`];
   const before = await doctor(args);

@@ -173,8 +173,11 @@ export class DnsServer {
   }
 
   /** Bound ports, by "address|port" as configured; for tests and the startup banner. */
-  boundPorts(): { address: string; configuredPort: number; port: number }[] {
-    return [...this.#listeners.values()].map((p) => ({ address: p.spec.address, configuredPort: p.spec.port, port: p.port }));
+  boundPorts(): { address: string; configuredPort: number; port: number; recvBufferBytes: number | null }[] {
+    return [...this.#listeners.values()].map((p) => ({
+      address: p.spec.address, configuredPort: p.spec.port, port: p.port,
+      recvBufferBytes: p.udp instanceof UdpListener ? p.udp.recvBufferBytes : null,
+    }));
   }
 
   /** Stop accepting, let in-flight queries finish (up to graceMs), close everything. */

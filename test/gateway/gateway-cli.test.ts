@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { gatewayCommand, parseGatewayArgs, startGateway, type RunningGateway } from '../../src/gateway/cli.ts';
 import { DEFAULT_NGINX_BIN, mainConfig } from '../../src/gateway/nginx.ts';
-import { freePort } from '../support/dnsmasq.ts';
+import { freePort } from '../support/ports.ts';
 import { httpGet, pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
 import { waitUntil } from '../support/wait-until.ts';
 

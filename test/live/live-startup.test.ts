@@ -8,29 +8,56 @@
  * waited for; the default timeout is 5 s. /ready (ready plugin) is 503
  * naming "kubernetes" before the first sync, and 200 after it.
  */
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { httpGet } from '../ops/ops-support.ts';
 import { dig } from '../support/harness.ts';
 import { ns, svc } from '../support/k8s-objects.ts';
 import { makeTempDir, removeDir } from '../support/kubeconfig.ts';
-import { waitUntil } from '../support/wait-until.ts';
+import { ioUntil, waitUntil } from '../support/wait-until.ts';
 import { answers, digUntil, kube, kubeconfigFor, liveCorefile, silentServer, startApi, startInBackground } from './live-support.ts';
 
 const Z = 'cluster.local.';
 const WAITING = '[INFO] plugin/kubernetes: waiting for Kubernetes API before starting server';
 const UNSYNCED = '[WARNING] plugin/kubernetes: starting server with unsynced Kubernetes API';
 
+/**
+ * setTimeout and Date mocked for the startup wait: it moves only by tick. Real I/O
+ * still runs; `ioUntil` polls between setImmediate turns (not mocked) with a
+ * real-time bound from performance.now (not mocked).
+ */
+function mockedClock(t: { after: (fn: () => void) => void }): { tick(ms: number): void; restore(): void } {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  let on = true;
+  const restore = (): void => { if (on) { on = false; mock.timers.reset(); } };
+  t.after(restore);
+  return { tick: (ms) => { mock.timers.tick(ms); }, restore };
+}
+
+/**
+ * Advances the startup clock by `ms` in 100 ms steps (the wait's own step),
+ * letting I/O run after each; true when the server is serving at the end.
+ * While it is not, nothing but the clock could start it (the API server never answers).
+ */
+async function startsWithin(bg: { app: { services: { phase: string } } }, clock: { tick(ms: number): void }, ms: number): Promise<boolean> {
+  for (let done = 0; done < ms; done += 100) {
+    clock.tick(Math.min(100, ms - done));
+    for (let i = 0; i < 20; i++) await new Promise((r) => { setImmediate(r); });
+  }
+  return ioUntil(() => bg.app.services.phase === 'serving', 1000);
+}
+
 describe('startup and readiness', () => {
-  it('an API server that never answers: serving after startup_timeout, SERVFAIL for cluster names, other names answered', async () => {
+  it('an API server that never answers: serving after startup_timeout, SERVFAIL for cluster names, other names answered', async (t) => {
     const silent = await silentServer();
+    const clock = mockedClock(t);
     const bg = startInBackground(liveCorefile(`endpoint ${silent.url}`, { options: ['startup_timeout 1s'], extra: ['whoami'] }));
-    const t0 = Date.now();
     try {
+      assert.ok(await ioUntil(() => silent.requests() >= 1), 'the source did ask');
+      assert.equal(await startsWithin(bg, clock, 900), false, 'still waiting at 900 ms of the startup clock');
+      assert.equal(await startsWithin(bg, clock, 100), true, 'serving at 1 s');
+      clock.restore();
       await bg.started;
-      const waited = Date.now() - t0;
-      assert.ok(waited >= 950, `started after ${waited} ms`);
-      assert.ok(silent.requests() >= 1, 'the source did ask');
       const waiting = bg.logs.indexOf(WAITING);
       assert.ok(waiting >= 0, bg.logs.join('\n'));
       assert.ok(bg.logs.indexOf(UNSYNCED) > waiting, 'the warning comes after the waiting line');
@@ -71,15 +98,17 @@ describe('startup and readiness', () => {
     }
   });
 
-  it('the default startup_timeout is 5 s', async () => {
+  it('the default startup_timeout is 5 s', async (t) => {
     const silent = await silentServer();
+    const clock = mockedClock(t);
     const bg = startInBackground(liveCorefile(`endpoint ${silent.url}`));
-    const t0 = Date.now();
     try {
+      assert.ok(await ioUntil(() => silent.requests() >= 1), 'the source did ask');
+      assert.equal(await startsWithin(bg, clock, 4900), false, 'still waiting at 4.9 s of the startup clock');
+      assert.equal(bg.logs.filter((l) => l === WAITING).length, 9, 'a waiting line every 0.5 s');
+      assert.equal(await startsWithin(bg, clock, 100), true, 'serving at 5 s');
+      clock.restore();
       await bg.started;
-      const waited = Date.now() - t0;
-      assert.ok(waited >= 4950 && waited < 7000, `started after ${waited} ms`);
-      assert.ok(bg.logs.filter((l) => l === WAITING).length >= 8, 'a waiting line every 0.5 s');
       assert.ok(bg.logs.includes(UNSYNCED));
       assert.equal((await dig(bg.app.port(), 'A', `web.prod.svc.${Z}`)).status, 'SERVFAIL');
     } finally {

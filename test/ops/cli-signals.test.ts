@@ -12,7 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Class, Type } from '../../src/dns/constants.ts';
-import { CliProcess, freePort, httpGet, scrape, total, UdpDnsClient } from './ops-support.ts';
+import { CliProcess, httpGet, scrape, total } from './ops-support.ts';
+import { freePort } from '../support/ports.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 function corefile(httpPort: number, version: string, extra = ''): string {
   return `.:0 {
@@ -33,7 +35,7 @@ async function dnsPort(cli: CliProcess): Promise<number> {
   return Number(/:(\d+) on/.exec(line)![1]);
 }
 
-async function version(client: UdpDnsClient): Promise<string> {
+async function version(client: UdpClient): Promise<string> {
   const m = await client.query('version.bind.', Type.TXT, { qclass: Class.CH });
   return Buffer.from(m.answer[0]!.data.subarray(1)).toString();
 }
@@ -44,9 +46,9 @@ test('SIGUSR1 reloads now; a bad Corefile is logged, counted and changes nothing
   const http = await freePort();
   writeFileSync(file, corefile(http, 'one'));
   const cli = new CliProcess(['-conf', file], dir);
-  let client: UdpDnsClient | null = null;
+  let client: UdpClient | null = null;
   try {
-    client = new UdpDnsClient(await dnsPort(cli));
+    client = await UdpClient.open(await dnsPort(cli));
     assert.equal(await version(client), 'one');
 
     writeFileSync(file, corefile(http, 'two'));
@@ -81,9 +83,9 @@ test('-log.format json: startup, plugin and query-log lines are JSON objects', a
   const file = join(dir, 'Corefile');
   writeFileSync(file, '.:0 {\n  bind 127.0.0.1\n  reload 2s 1s\n  log\n  chaos json-test\n}\n');
   const cli = new CliProcess(['-conf', file, '-log.format', 'json'], dir);
-  let client: UdpDnsClient | null = null;
+  let client: UdpClient | null = null;
   try {
-    client = new UdpDnsClient(await dnsPort(cli));
+    client = await UdpClient.open(await dnsPort(cli));
     assert.equal(await version(client), 'json-test');
     const queryLine = await cli.waitForLine(/"name":"version\.bind\."/);
     const q = JSON.parse(queryLine) as Record<string, unknown>;

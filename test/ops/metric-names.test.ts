@@ -130,6 +130,7 @@ const OWN_METRICS: readonly MetricRow[] = [
   'coredns_kubernetes_api_connected', 'coredns_kubernetes_api_synced', 'coredns_kubernetes_api_last_sync_timestamp_seconds',
   'coredns_kubernetes_stale_seconds', 'coredns_kubernetes_rest_client_requests_total', 'coredns_kubernetes_rest_client_request_duration_seconds',
   'coredns_kubernetes_rest_client_rate_limiter_duration_seconds', 'coredns_kubernetes_api_relists_total', 'coredns_kubernetes_api_reconnects_total',
+  'coredns_udp_receive_drops_total',
 ].map((name) => ({ name, type: 'gauge', labels: [] }));
 
 const ALL_METRICS: readonly MetricRow[] = [...COREDNS_METRICS, ...PLUGIN_METRICS, ...OWN_METRICS];

@@ -6,12 +6,9 @@
  * child clusterdns process driven through its real CLI and signals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { getMetricsFromIterator, type PromMetric } from 'prom2javascript';
-import { decodeMessage, encodeQuery, type DecodedMessage, type QueryOptions } from '../../src/dns/message.ts';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -87,50 +84,6 @@ export function bucketsOf(s: Series): { bounds: string[]; counts: number[] } {
   return { bounds, counts: bounds.map((b) => s.buckets![b]!) };
 }
 
-/** A UDP DNS client on one socket: queries are matched to replies by ID. */
-export class UdpDnsClient {
-  readonly #port: number;
-  readonly #socket: Socket;
-  readonly #pending = new Map<number, (m: DecodedMessage) => void>();
-  #nextId = 1;
-
-  constructor(port: number) {
-    this.#port = port;
-    this.#socket = createSocket('udp4');
-    this.#socket.on('message', (msg) => {
-      const id = msg.readUInt16BE(0);
-      const done = this.#pending.get(id);
-      if (done) { this.#pending.delete(id); done(decodeMessage(msg)); }
-    });
-  }
-
-  /** One query; rejects after `timeoutMs` without a reply. */
-  query(name: string, type: number, opts: QueryOptions & { timeoutMs?: number } = {}): Promise<DecodedMessage> {
-    const id = this.#nextId;
-    this.#nextId = (this.#nextId % 0xffff) + 1;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.#pending.delete(id); reject(new Error(`no reply to ${name} (id ${id})`)); }, opts.timeoutMs ?? 2000);
-      this.#pending.set(id, (m) => { clearTimeout(timer); resolve(m); });
-      this.#socket.send(encodeQuery(name, type, { ...opts, id }), this.#port, '127.0.0.1');
-    });
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => { this.#socket.close(() => r()); });
-  }
-}
-
-/** A TCP port free right now on 127.0.0.1 (for a child process that must be told a fixed port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 

@@ -7,9 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { App } from '../../src/app/app.ts';
 import { Class, Type } from '../../src/dns/constants.ts';
-import { memoryLogger } from '../../src/log/logger.ts';
 import { dig, inject, startServer } from '../support/harness.ts';
 
 const COREFILE = '.:0 {\n  bind 127.0.0.1\n  log\n  chaos log-test\n}\n';
@@ -33,14 +31,13 @@ test('text mode: CoreDNS common log format lines for known queries', async () =>
 });
 
 test('JSON mode: one record per query with the same fields as values', async () => {
-  const logger = memoryLogger('json');
-  const app = new App({ corefilePath: 'Corefile', corefileText: COREFILE, logger });
-  await app.start();
+  const srv = await startServer(COREFILE, { format: 'json' });
+  const { app, logs } = srv;
   try {
     await inject(app, 'version.bind.', Type.TXT, { qclass: Class.CH, id: 77 });
     await inject(app, 'example.org.', 'A', { id: 78, udpSize: 4096, do: true, transport: 'tcp', remoteAddress: '::1' });
-    const records = logger.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.plugin === 'log');
-    assert.equal(records.length, 2, logger.lines.join('\n'));
+    const records = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.plugin === 'log');
+    assert.equal(records.length, 2, logs.join('\n'));
     for (const r of records) {
       assert.equal(typeof r.time, 'number');
       assert.equal(typeof r.duration, 'number');
@@ -57,7 +54,7 @@ test('JSON mode: one record per query with the same fields as values', async () 
       proto: 'tcp', size: 40, do: true, bufsize: 65535, rcode: 'SERVFAIL', rflags: 'qr,rd', rsize: 40,
     });
   } finally {
-    await app.stop(1000);
+    await srv.stop(1000);
   }
 });
 

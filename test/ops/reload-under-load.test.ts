@@ -16,7 +16,7 @@ import { Class, Rcode, Type } from '../../src/dns/constants.ts';
 import { decodeMessage, encodeQuery, type DecodedMessage } from '../../src/dns/message.ts';
 import { startServer } from '../support/harness.ts';
 import { delay } from '../support/wait-until.ts';
-import { UdpDnsClient } from './ops-support.ts';
+import { UdpClient } from '../support/udp-client.ts';
 import { errorMessage } from '../../src/errors/to-error.ts';
 
 const corefile = (version: string): string => `.:0 {
@@ -58,7 +58,7 @@ test('2000 queries over 3 s through a Corefile change: none lost, behaviour swit
   const file = join(dir, 'Corefile');
   writeFileSync(file, corefile('old'));
   const srv = await startServer('', { path: file });
-  const clients = Array.from({ length: 4 }, () => new UdpDnsClient(srv.port));
+  const clients = await Promise.all(Array.from({ length: 4 }, () => UdpClient.open(srv.port)));
   const tcp = connect(srv.port, '127.0.0.1');
   try {
     await new Promise<void>((r, j) => { tcp.once('connect', () => r()); tcp.once('error', j); });

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dig } from '../support/harness.ts';
-import { CliServer, freePort, runCli } from './helpers/cli.ts';
+import { CliServer, runCli } from './helpers/cli.ts';
+import { freePort } from '../support/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;

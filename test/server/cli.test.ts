@@ -8,11 +8,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dig, runClient } from '../support/harness.ts';
-import { BIN, CliServer, freePort, runCli } from './helpers/cli.ts';
+import { dig, parseDig, runClient } from '../support/harness.ts';
+import { BIN, CliServer, MAIN, runCli } from './helpers/cli.ts';
+import { freePort } from '../support/ports.ts';
 
 let dir: string;
 
@@ -129,16 +131,29 @@ test('`serve` means the same, and -dns.port sets the port of blocks that name no
 });
 
 test('no Corefile at all: the CoreDNS default (whoami and log on every address) on -dns.port', async () => {
+  // The default binds every address, so it runs in a network namespace of its own (unshare -rn: only
+  // a loopback interface, nobody else's ports): the server, dig and the log stay inside it.
   const cwd = mkdtempSync(join(dir, 'empty-'));
-  const port = await freePort();
-  await withServer([`-dns.port=${port}`], cwd, async (bound, s) => {
-    assert.equal(bound, port);
-    const r = await dig(port, 'default.test');
-    assert.equal(r.status, 'NOERROR');
-    // Dual-stack socket: an IPv4 client is reported as IPv4, not ::ffff:127.0.0.1.
-    assert.deepEqual(r.additional.map((a) => `${a.type} ${a.data}`)[0], 'A 127.0.0.1');
-    assert.ok(await waitFor(() => /\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN default\.test\./.test(s.stdout)), s.stdout);
+  const script = [
+    'ip link set lo up || exit 3',
+    `"${process.execPath}" "${MAIN}" -dns.port=5300 >server.log 2>&1 & pid=$!`,
+    // Bounded wait for the listener (50 tries); the answer is printed for the test to read.
+    'for i in $(seq 50); do dig @127.0.0.1 -p 5300 +time=1 +tries=1 default.test >dig.out && grep -q NOERROR dig.out && break; sleep 0.1; done',
+    'kill -TERM $pid; wait $pid; echo "exit=$?" >>server.log; cat dig.out',
+  ].join('\n');
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile('unshare', ['-rn', 'sh', '-c', script], { cwd, timeout: 30_000, env: { ...process.env, CLUSTERDNS_DEBUG: '' } },
+      (err, stdout, stderr) => { resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }); });
   });
+  const log = readFileSync(join(cwd, 'server.log'), 'utf8');
+  assert.equal(r.code, 0, `${r.stderr}\n${log}`);
+  const answer = parseDig(r.stdout);
+  assert.equal(answer.status, 'NOERROR', log);
+  // Dual-stack socket: an IPv4 client is reported as IPv4, not ::ffff:127.0.0.1.
+  assert.deepEqual(answer.additional.map((a) => `${a.type} ${a.data}`)[0], 'A 127.0.0.1');
+  assert.match(log, /^\.:5300$/m, 'the banner names the default block on -dns.port');
+  assert.match(log, /\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN default\.test\./);
+  assert.match(log, /^exit=0$/m, 'SIGTERM exits 0');
 });
 
 test('-quiet prints no banner and still serves; SIGINT exits 0', async () => {

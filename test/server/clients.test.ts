@@ -10,7 +10,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { dig, parseDig, runClient } from '../support/harness.ts';
 import { startTestServer, type StartedServer } from './helpers/server.ts';
-import { freePort } from './helpers/cli.ts';
+import { freePort } from '../support/ports.ts';
+
 
 let server: StartedServer;
 before(async () => {

@@ -12,9 +12,10 @@ import assert from 'node:assert/strict';
 import { decodeMessage, type DecodedMessage } from '../../src/dns/message.ts';
 import { Flag, Rcode, Type } from '../../src/dns/constants.ts';
 import { dig, runClient } from '../support/harness.ts';
-import { appendOpt, query, TcpClient, UdpClient } from './helpers/wire.ts';
+import { appendOpt, query, TcpClient } from './helpers/wire.ts';
 import { startTestServer, type StartedServer } from './helpers/server.ts';
 import { manyAddress } from './helpers/test-plugins.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 const COUNT = 200;
 const NAME = 'many.example.';

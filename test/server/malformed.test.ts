@@ -11,10 +11,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMessage, type DecodedMessage } from '../../src/dns/message.ts';
 import { Flag, Rcode, Type } from '../../src/dns/constants.ts';
-import { appendOpt, bytes, message, query, TcpClient, UdpClient, withHeader } from './helpers/wire.ts';
+import { appendOpt, bytes, message, query, TcpClient, withHeader } from './helpers/wire.ts';
 import { startTestServer, type StartedServer } from './helpers/server.ts';
 import { serveQuery, type Responder } from '../../src/server/serve.ts';
 import { thrownDuring } from '../support/thrown-count.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 let server: StartedServer;
 let udp: UdpClient;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { App } from '../../src/app/app.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { dig } from '../support/harness.ts';
-import { freePort } from '../support/dnsmasq.ts';
+import { freePort } from '../support/ports.ts';
 
 test('each key of a mixed-port block is served on its own port', async () => {
   const other = await freePort();

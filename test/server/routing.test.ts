@@ -11,8 +11,9 @@ import { decodeMessage } from '../../src/dns/message.ts';
 import { Class, Flag, Rcode, Type } from '../../src/dns/constants.ts';
 import { routeFor } from '../../src/server/serve.ts';
 import { dig, inject, runClient } from '../support/harness.ts';
-import { query, UdpClient } from './helpers/wire.ts';
+import { query } from './helpers/wire.ts';
 import { startTestServer, type StartedServer } from './helpers/server.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 let server: StartedServer;
 

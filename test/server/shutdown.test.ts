@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { decodeMessage } from '../../src/dns/message.ts';
 import { Type } from '../../src/dns/constants.ts';
 import { dig } from '../support/harness.ts';
-import { query, TcpClient, UdpClient } from './helpers/wire.ts';
+import { query, TcpClient } from './helpers/wire.ts';
 import { eventually, startTestServer } from './helpers/server.ts';
 import { CliServer } from './helpers/cli.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 const SLOW = '.:0 {\n bind 127.0.0.1\n slow 300\n}\n';
 

@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { decodeMessage } from '../../src/dns/message.ts';
 import { Flag, Rcode, Type } from '../../src/dns/constants.ts';
 import { runClient } from '../support/harness.ts';
-import { query, TcpClient, UdpClient } from './helpers/wire.ts';
+import { query, TcpClient } from './helpers/wire.ts';
 import { eventually, startTestServer, type StartedServer } from './helpers/server.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 let server: StartedServer;
 

@@ -14,7 +14,7 @@ import { ClusterStore } from '../../src/cluster/store.ts';
 import type { ClusterKind, ClusterStateSource, ServiceRecord, StoreChange } from '../../src/cluster/types.ts';
 import type { KubeObject } from './fake-apiserver.ts';
 import { endpointSliceObject, namespaceObject, podObject, serviceObject } from './fake-objects.ts';
-import { delay, waitUntil } from './wait-until.ts';
+import { waitUntil } from './wait-until.ts';
 
 export interface SourceFixture {
   /** A source (not started) over a backing store holding `initial`. */
@@ -23,6 +23,12 @@ export interface SourceFixture {
   upsert(objects: readonly KubeObject[]): Promise<void>;
   /** Delete one object from the backing store. */
   remove(kind: ClusterKind, namespace: string, name: string): Promise<void>;
+  /**
+   * Another source (not started) over the same backing store: the witness that a
+   * change made after stop() was delivered to a running source, so the stopped one
+   * provably had its chance to (an event, not a sleep, proves the absence).
+   */
+  witness(): ClusterStateSource;
   /** Release what the fixture holds (temp folders, servers). */
   cleanup(): Promise<void>;
 }
@@ -126,8 +132,16 @@ export function clusterSourceContract(name: string, makeFixture: () => SourceFix
     it('delivers nothing after stop()', async () => {
       await source.stop();
       const before = store.count('Service');
-      await fixture.upsert([serviceObject('beta', 'after-stop', '10.96.4.4')]);
-      await delay(300);
+      const witness = fixture.witness();
+      const seen = new ClusterStore();
+      witness.start(seen);
+      try {
+        await waitUntil(() => seen.synced(witness.kinds), { timeoutMs, message: 'the witness did not sync' });
+        await fixture.upsert([serviceObject('beta', 'after-stop', '10.96.4.4')]);
+        await waitUntil(() => seen.service('beta', 'after-stop') !== undefined, { timeoutMs, message: 'the witness did not see the change' });
+      } finally {
+        await witness.stop();
+      }
       assert.equal(store.service('beta', 'after-stop'), undefined);
       assert.equal(store.count('Service'), before);
     });

@@ -5,10 +5,10 @@
  * --log-queries its stderr tells how many queries reached it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { encodeQuery } from '../../src/dns/message.ts';
 import { Type } from '../../src/dns/constants.ts';
+import { freePort } from './ports.ts';
+import { UdpClient } from './udp-client.ts';
 
 export interface Dnsmasq {
   readonly port: number;
@@ -18,19 +18,6 @@ export interface Dnsmasq {
   /** Queries dnsmasq logged for `name` (without trailing dot) and type ("A", "AAAA"). */
   queries(name: string, type?: string): number;
   stop(): Promise<void>;
-}
-
-/** A port free for both UDP and TCP on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const u = createSocket('udp4');
-    const port = await new Promise<number>((resolve) => u.bind(0, '127.0.0.1', () => resolve(u.address().port)));
-    const t = createServer();
-    const ok = await new Promise<boolean>((resolve) => { t.once('error', () => resolve(false)); t.listen(port, '127.0.0.1', () => resolve(true)); });
-    await new Promise<void>((r) => u.close(() => r()));
-    if (ok) { await new Promise<void>((r) => t.close(() => r())); return port; }
-  }
-  throw new Error('no free port');
 }
 
 /** A stop function for a peer process: SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
@@ -44,14 +31,13 @@ export function stopper(child: ChildProcess, graceMs: number): () => Promise<voi
 }
 
 /** Answers within `timeoutMs` to a query for `name`, or false. */
-export function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    const t = setTimeout(() => { s.close(); resolve(false); }, timeoutMs);
-    s.on('message', () => { clearTimeout(t); s.close(); resolve(true); });
-    s.on('error', () => { clearTimeout(t); s.close(); resolve(false); });
-    s.send(encodeQuery(name, Type.A, { id: 7 }), port, '127.0.0.1');
-  });
+export async function probe(port: number, name: string, timeoutMs: number): Promise<boolean> {
+  const c = await UdpClient.open(port);
+  try {
+    return (await c.exchange(encodeQuery(name, Type.A, { id: 7 }), timeoutMs)) !== null;
+  } finally {
+    await c.close();
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3, Range, type IOptions } from 'etcd3';
-import { freePort } from './dnsmasq.ts';
+import { freePort } from './ports.ts';
 
 export interface EtcdAuthOptions {
   /** A read-write user (besides root) the test hands to the code under test. */

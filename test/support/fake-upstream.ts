@@ -158,10 +158,3 @@ export function spoofedReply(q: FakeQuery, name: string, ip: string): Buffer {
   return replyBytes(other, { answer: [rrs.a(name, 300, ip)] });
 }
 
-/** A port on 127.0.0.1 with nothing listening (UDP and TCP), for "dead upstream" tests. */
-export async function deadPort(): Promise<number> {
-  const u = createSocket('udp4');
-  const port = await new Promise<number>((resolve) => u.bind(0, '127.0.0.1', () => resolve(u.address().port)));
-  await new Promise<void>((r) => u.close(() => r()));
-  return port;
-}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseGatewayArgs, startGateway, type RunningGateway } from '../../src/gateway/cli.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
-import { freePort } from './dnsmasq.ts';
+import { freePort } from './ports.ts';
 import { httpGet, type HttpResult } from './http-backends.ts';
 import { waitUntil } from './wait-until.ts';
 

@@ -9,7 +9,9 @@ import { App } from '../../src/app/app.ts';
 import { decodeMessage, encodeQuery, type DecodedMessage, type QueryOptions } from '../../src/dns/message.ts';
 import { typeFromName } from '../../src/dns/constants.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
+import type { PluginRegistry } from '../../src/plugin/registry.ts';
 import { serveQuery, ServeStats } from '../../src/server/serve.ts';
+import type { TcpOptions } from '../../src/server/tcp-listener.ts';
 
 export interface TestServer {
   readonly app: App;
@@ -17,15 +19,39 @@ export interface TestServer {
   readonly port: number;
   /** Log lines written so far. */
   readonly logs: string[];
-  stop(): Promise<void>;
+  /** Fatal messages (a detected loop, ...): recorded and logged, the test process does not exit. */
+  readonly fatal: string[];
+  /** App.stop: a second call while the first waits (lameduck) ends the wait at once. */
+  stop(graceMs?: number): Promise<void>;
 }
 
-/** Start a server from Corefile text. Use `.:0 { bind 127.0.0.1 ... }` blocks so it binds an ephemeral loopback port. */
-export async function startServer(corefile: string, opts: { path?: string; env?: Record<string, string | undefined> } = {}): Promise<TestServer> {
-  const logger = memoryLogger();
-  const app = new App({ corefilePath: opts.path ?? 'Corefile', corefileText: opts.path ? undefined : corefile, logger, env: opts.env ?? process.env, tcp: { idleTimeoutMs: 2000, maxConnections: 200 } });
+export interface StartOptions {
+  /** Corefile path: read from disk when `corefile` is '', else only the name in messages (and the base of relative paths). */
+  path?: string;
+  env?: Record<string, string | undefined>;
+  registry?: PluginRegistry;
+  tcp?: TcpOptions;
+  format?: 'text' | 'json';
+  udpBatch?: boolean;
+}
+
+/**
+ * The one test server starter: an App from Corefile text (or a file), on the
+ * ports the Corefile names (`.:0 { bind 127.0.0.1 ... }` for an ephemeral
+ * loopback port; a block without a port gets 0 too, never 53).
+ */
+export async function startServer(corefile: string, opts: StartOptions = {}): Promise<TestServer> {
+  const logger = memoryLogger(opts.format ?? 'text');
+  const fatal: string[] = [];
+  const fromFile = corefile === '' && opts.path !== undefined;
+  const app = new App({
+    corefilePath: opts.path ?? 'Corefile', ...(fromFile ? {} : { corefileText: corefile }), logger, dnsPort: 0,
+    env: opts.env ?? process.env, tcp: opts.tcp ?? { idleTimeoutMs: 2000, maxConnections: 200 },
+    ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.udpBatch !== undefined ? { udpBatch: opts.udpBatch } : {}),
+    fatal: (m) => { fatal.push(m); logger.error(`fatal: ${m}`); },
+  });
   await app.start();
-  return { app, port: app.port(), logs: logger.lines, stop: () => app.stop(1000) };
+  return { app, port: app.port(), logs: logger.lines, fatal, stop: (graceMs = 1000) => app.stop(graceMs) };
 }
 
 export interface InjectOptions extends QueryOptions {
@@ -69,12 +95,12 @@ export interface DigResult {
   raw: string;
 }
 
-/** Run a real client (`dig` or `kdig`) against 127.0.0.1:port. */
+/** Run a real client (`dig` or `kdig`) against 127.0.0.1:port, its own socket bound to 127.0.0.1 (`-b`). */
 export function runClient(client: 'dig' | 'kdig', port: number, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     // dig and kdig spell the timeout and retry options differently (kdig rejects +time/+tries).
     const patience = client === 'kdig' ? ['+timeout=2', '+retry=0'] : ['+time=2', '+tries=1'];
-    execFile(client, ['@127.0.0.1', '-p', String(port), ...patience, ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
+    execFile(client, ['@127.0.0.1', '-p', String(port), '-b', '127.0.0.1', ...patience, ...args], { timeout: 10_000 }, (err, stdout, stderr) => {
       if (err && !stdout) reject(new Error(`${client} failed: ${err.message} ${stderr}`));
       else resolve(stdout);
     });

@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, probe, stopper } from './dnsmasq.ts';
+import { probe, stopper } from './dnsmasq.ts';
+import { freePort } from './ports.ts';
 
 export interface KnotZone {
   readonly origin: string;

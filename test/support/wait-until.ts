@@ -32,3 +32,18 @@ export async function waitUntil(cond: () => boolean, options: WaitOptions = {}):
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * `waitUntil` for tests that mock setTimeout and Date (node:test's mock.timers):
+ * polls between setImmediate turns, which mock.timers leaves alone unless asked,
+ * so real I/O keeps running, for at most `ms` of real time (performance.now is
+ * not mocked either). Resolves true when `cond()` held, false at the bound.
+ */
+export async function ioUntil(cond: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => { setImmediate(r); });
+  }
+  return true;
+}

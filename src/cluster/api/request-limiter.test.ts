@@ -4,9 +4,27 @@
  * slots handed to waiters in order, aborts that give back what they held,
  * and the defaults (no limiter without limits, client-go's burst of 10).
  */
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_BURST, RequestLimiter } from './request-limiter.ts';
+
+/** Lets every resolved promise run (setImmediate is not mocked: it comes after all microtasks). */
+const flush = (): Promise<void> => new Promise((r) => { setImmediate(r); });
+
+/** A promise's state after the microtasks queued so far have run. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(() => { done = true; }, () => { done = true; });
+  await flush();
+  return done;
+}
+
+/** A limiter on a mocked clock: setTimeout and Date advance only by mock.timers.tick. */
+function mockedLimiter(t: { after: (fn: () => void) => void }, limits: ConstructorParameters<typeof RequestLimiter>[0]): RequestLimiter {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  t.after(() => { mock.timers.reset(); });
+  return new RequestLimiter(limits, () => Date.now());
+}
 
 test('no limits, no limiter; a QPS without a burst gets client-go\'s default burst', () => {
   assert.equal(RequestLimiter.from({ qps: 0, burst: 0, maxInflight: 0 }), null);
@@ -17,17 +35,19 @@ test('no limits, no limiter; a QPS without a burst gets client-go\'s default bur
   assert.throws(() => new RequestLimiter({ qps: -1, burst: 0, maxInflight: 0 }), RangeError);
 });
 
-test('token bucket: BURST requests at once, then one per 1/QPS', async () => {
-  const limiter = new RequestLimiter({ qps: 40, burst: 3, maxInflight: 0 });
+test('token bucket: BURST requests at once, then one per 1/QPS', async (t) => {
+  const limiter = mockedLimiter(t, { qps: 40, burst: 3, maxInflight: 0 });
   const signal = new AbortController().signal;
-  const start = Date.now();
-  const waits: number[] = [];
-  for (let i = 0; i < 7; i++) waits.push(await limiter.acquire(signal));
-  const elapsed = Date.now() - start;
-  assert.ok(waits.slice(0, 3).every((w) => w < 15), `burst waited ${waits.slice(0, 3).join(',')} ms`);
-  // 4 requests beyond the burst at 40/s need at least 100 ms (timer granularity: allow 1 ms each).
-  assert.ok(elapsed >= 96, `7 requests in ${elapsed} ms`);
-  assert.ok(waits.slice(3).every((w) => w >= 10), `spaced waits ${waits.slice(3).join(',')} ms`);
+  for (let i = 0; i < 3; i++) assert.equal(await limiter.acquire(signal), 0, `burst request ${i} waits for nothing`);
+  // Beyond the burst, at 40/s, each request waits 25 ms more than the one before.
+  const waits: Promise<number>[] = [];
+  for (let i = 0; i < 4; i++) waits.push(limiter.acquire(signal));
+  for (let i = 0; i < 4; i++) {
+    mock.timers.tick(24);
+    assert.equal(await settled(waits[i]!), false, `request ${i + 4} still waits 1 ms before its token`);
+    mock.timers.tick(1);
+    assert.equal(await waits[i]!, 25 * (i + 1), `request ${i + 4} got its token at ${25 * (i + 1)} ms`);
+  }
 });
 
 test('in-flight cap: waiters get freed slots in order; peak never above the cap', async () => {
@@ -38,7 +58,8 @@ test('in-flight cap: waiters get freed slots in order; peak never above the cap'
   const order: number[] = [];
   const third = limiter.acquire(signal).then(() => { order.push(3); });
   const fourth = limiter.acquire(signal).then(() => { order.push(4); });
-  await new Promise((r) => setTimeout(r, 20));
+  // Slots are freed only by release(): once every pending promise has run, both still wait.
+  await flush();
   assert.deepEqual(order, [], 'both wait while two are in flight');
   limiter.release();
   await third;
@@ -53,7 +74,7 @@ test('in-flight cap: waiters get freed slots in order; peak never above the cap'
   assert.equal(limiter.peakInflight, 2);
 });
 
-test('an aborted wait holds nothing: no slot taken, its token given back', async () => {
+test('an aborted wait holds nothing: no slot taken, its token given back', async (t) => {
   const slots = new RequestLimiter({ qps: 0, burst: 0, maxInflight: 1 });
   const live = new AbortController().signal;
   await slots.acquire(live);
@@ -66,15 +87,17 @@ test('an aborted wait holds nothing: no slot taken, its token given back', async
   await slots.acquire(live);
   assert.equal(slots.inflight, 1);
 
-  const tokens = new RequestLimiter({ qps: 1, burst: 1, maxInflight: 0 });
+  const tokens = mockedLimiter(t, { qps: 1, burst: 1, maxInflight: 0 });
   await tokens.acquire(live); // the one token
   const ac2 = new AbortController();
-  const queued = tokens.acquire(ac2.signal); // would wait ~1 s
+  const queued = tokens.acquire(ac2.signal); // would wait 1 s
   ac2.abort(new Error('stopped'));
   await assert.rejects(queued, /stopped/);
-  // The reservation was returned: the next request waits about one interval, not two.
-  const t = Date.now();
-  const waited = await tokens.acquire(live);
-  assert.ok(waited <= 1100 && Date.now() - t <= 1100, `waited ${waited} ms`);
+  // The reservation was returned: the next request waits one interval, not two.
+  const next = tokens.acquire(live);
+  mock.timers.tick(999);
+  assert.equal(await settled(next), false);
+  mock.timers.tick(1);
+  assert.equal(await next, 1000);
   await assert.rejects(tokens.acquire(AbortSignal.abort(new Error('already'))), /already/);
 });

@@ -57,6 +57,11 @@ export class RequestLimiter {
     return this.#inflight;
   }
 
+  /** Requests waiting for an in-flight slot now. */
+  get waiting(): number {
+    return this.#slotWaiters.length;
+  }
+
   /** Most requests in flight at once so far. */
   get peakInflight(): number {
     return this.#peakInflight;

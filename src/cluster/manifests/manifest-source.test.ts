@@ -40,6 +40,7 @@ clusterSourceContract('ManifestSource', () => {
     async remove(kind: ClusterKind, namespace, name) {
       await unlink(fileOf(dir, kind, kind === 'Namespace' ? '' : namespace, name));
     },
+    witness: () => new ManifestSource({ paths: [dir], logger: memoryLogger(), debounceMs: 20, pollIntervalMs: 200 }),
     async cleanup() {
       await removeDir(dir);
     },

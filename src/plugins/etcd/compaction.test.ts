@@ -11,7 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
-import { freePort } from '../../../test/support/dnsmasq.ts';
+import { freePort } from '../../../test/support/ports.ts';
 import { checkEtcdCases, putKeys, startEtcdDns, type EtcdDnsServer } from '../../../test/support/etcd-dns.ts';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';

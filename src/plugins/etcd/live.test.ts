@@ -10,7 +10,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
-import { startDnsmasq, type Dnsmasq, freePort } from '../../../test/support/dnsmasq.ts';
+import { startDnsmasq, type Dnsmasq } from '../../../test/support/dnsmasq.ts';
+import { freePort } from '../../../test/support/ports.ts';
 import { checkEtcdCases, putKeys, startEtcdDns, type EtcdDnsServer } from '../../../test/support/etcd-dns.ts';
 import { dig } from '../../../test/support/harness.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';

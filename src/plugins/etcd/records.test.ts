@@ -11,7 +11,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type TestEtcd } from '../../../test/support/etcd.ts';
-import { freePort, startDnsmasq, type Dnsmasq } from '../../../test/support/dnsmasq.ts';
+import { startDnsmasq, type Dnsmasq } from '../../../test/support/dnsmasq.ts';
+import { freePort } from '../../../test/support/ports.ts';
 import { checkEtcdCases, putKeys, startEtcdDns, type DnsCase, type EtcdDnsServer } from '../../../test/support/etcd-dns.ts';
 import { soa as soaLine } from '../../../test/support/k8s-dns.ts';
 

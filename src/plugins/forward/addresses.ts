@@ -1,7 +1,8 @@
 /**
  * @module plugins/forward/addresses
  * Where forward's upstreams come from: `IP`, `IP:PORT`, `[IPv6]:PORT`, the
- * same with `dns://`, or a resolv.conf-style file whose `nameserver` lines
+ * same with `dns://`, DNS over TLS as `tls://IP[:PORT]` (port 853 by
+ * default), or a resolv.conf-style file whose `nameserver` lines
  * are read (as CoreDNS does with /etc/resolv.conf). Also which of them are
  * suspicious: a loopback nameserver in a resolv.conf (systemd-resolved's
  * 127.0.0.53, or this server itself) is the classic forwarding loop.
@@ -14,10 +15,15 @@ export interface UpstreamAddress {
   readonly port: number;
   /** The file it was read from, or null when written in the Corefile. */
   readonly file: string | null;
+  /** DNS over TLS (`tls://`). */
+  readonly tls: boolean;
 }
 
+/** DNS over TLS's port (RFC 7858). */
+export const DOT_PORT = 853;
+
 /** Schemes CoreDNS's forward accepts that this server does not speak. */
-const UNSUPPORTED_SCHEMES = ['tls://', 'https://', 'grpc://', 'quic://'];
+const UNSUPPORTED_SCHEMES = ['https://', 'grpc://', 'quic://'];
 
 export type AddressParse = { address: UpstreamAddress } | { unsupported: string } | null;
 
@@ -27,10 +33,11 @@ export type AddressParse = { address: UpstreamAddress } | { unsupported: string 
  */
 export function parseUpstreamAddress(text: string, defaultPort = 53): AddressParse {
   for (const s of UNSUPPORTED_SCHEMES) if (text.startsWith(s)) return { unsupported: s };
-  const hostPort = text.startsWith('dns://') ? text.slice('dns://'.length) : text;
-  const hp = splitHostPort(hostPort, defaultPort);
+  const tls = text.startsWith('tls://');
+  const hostPort = tls ? text.slice('tls://'.length) : text.startsWith('dns://') ? text.slice('dns://'.length) : text;
+  const hp = splitHostPort(hostPort, tls ? DOT_PORT : defaultPort);
   if (hp === null) return null;
-  return { address: { host: hp.host, port: hp.port, file: null } };
+  return { address: { host: hp.host, port: hp.port, file: null, tls } };
 }
 
 /** "1.2.3.4", "1.2.3.4:53", "[::1]:53", "::1" -> canonical host and port; null when not an IP (with port). */
@@ -74,7 +81,7 @@ export function nameserversOf(text: string, file: string): UpstreamAddress[] {
     const f = line.split(/\s+/);
     if (f[0] !== 'nameserver' || f[1] === undefined) continue;
     const hp = splitHostPort(f[1]);
-    if (hp) out.push({ host: hp.host, port: hp.port, file });
+    if (hp) out.push({ host: hp.host, port: hp.port, file, tls: false });
   }
   return out;
 }

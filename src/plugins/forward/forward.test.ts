@@ -6,15 +6,18 @@
  * when nobody answers, max_concurrent, coalescing, except, next, pooling,
  * health-check recovery and the metrics.
  */
-import { describe, it, after, before } from 'node:test';
+import { describe, it, after, before, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rcode, Type } from '../../dns/constants.ts';
 import { rrs } from '../../dns/rr.ts';
 import { metricsRegistry } from '../../metrics/registry.ts';
 import { dig, inject, startServer, type TestServer } from '../../../test/support/harness.ts';
-import { deadPort, replyBytes, spoofedReply, startFakeUpstream, type FakeUpstream } from '../../../test/support/fake-upstream.ts';
-import { waitUntil } from '../../../test/support/wait-until.ts';
-import type { Forward } from './forward.ts';
+import { replyBytes, spoofedReply, startFakeUpstream, type FakeUpstream } from '../../../test/support/fake-upstream.ts';
+import { ioUntil, waitUntil } from '../../../test/support/wait-until.ts';
+import { READ_TIMEOUT_MS, type Forward } from './forward.ts';
+import { INITIAL_TRY_MS } from './upstream.ts';
+import { deadlineClock } from './deadlines.ts';
+import { deadPort } from '../../../test/support/ports.ts';
 
 const addrOf = (u: FakeUpstream): string => u.address;
 
@@ -112,18 +115,37 @@ describe('forward: answers', () => {
   });
 });
 
+/**
+ * Mocks setTimeout, setInterval and Date (the deadline queue's clock) from now
+ * until the test ends: forward's per-try and read timeouts fire only when the test ticks. A lookup that completes without a tick
+ * provably waited for no timeout. Real I/O still runs (see ioUntil).
+ */
+function mockTimeouts(t: { after: (fn: () => void) => void }): void {
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: Date.now() });
+  const real = deadlineClock.now;
+  deadlineClock.now = () => Date.now();
+  t.after(() => { mock.timers.reset(); deadlineClock.now = real; });
+}
+
+/** True once `p` has settled, letting I/O run for at most `ms` of real time. */
+async function settlesWithin(p: Promise<unknown>, ms = 2000): Promise<boolean> {
+  let done = false;
+  void p.then(() => { done = true; }, () => { done = true; });
+  return ioUntil(() => done, ms);
+}
+
 describe('forward: broken upstreams', () => {
-  it('a dead first upstream costs nothing: every lookup answers fast, and it is skipped after max_fails', async () => {
+  it('a dead first upstream costs nothing: every lookup answers without a read timeout, and it is skipped after max_fails', async (t) => {
     const live = await startFakeUpstream(standard);
     const dead = await deadPort();
     try {
       await withServer(block(`forward . 127.0.0.1:${dead} ${addrOf(live)} {\n policy sequential\n health_check 10s\n}`), async (s) => {
         const f = forwardOf(s);
+        mockTimeouts(t);
         for (let i = 0; i < 6; i++) {
-          const t0 = performance.now();
-          const m = await inject(s.app, `d${i}.example.org`, 'A');
-          assert.equal(m.rcode, Rcode.NOERROR, `lookup ${i}`);
-          assert.ok(performance.now() - t0 < 1500, 'no read timeout (2s) waited on the dead upstream');
+          const lookup = inject(s.app, `d${i}.example.org`, 'A');
+          assert.ok(await settlesWithin(lookup), `lookup ${i} answered with no timer fired: no read timeout waited on the dead upstream`);
+          assert.equal((await lookup).rcode, Rcode.NOERROR, `lookup ${i}`);
         }
         assert.equal(f.upstreams[0]!.down, true, 'dead upstream is marked down');
         assert.equal(f.upstreams[0]!.fails, 2, 'skipped once down: no further failures counted');
@@ -132,33 +154,83 @@ describe('forward: broken upstreams', () => {
     } finally { await live.close(); }
   });
 
-  it('a black hole: the query fails over after the read timeout, then the black hole is skipped', async () => {
+  it('a black hole: the query fails over at the per-try timeout, the black hole is marked down and skipped', async (t) => {
     const hole = await startFakeUpstream(() => ({}));
     const live = await startFakeUpstream(standard);
     try {
       await withServer(block(`forward . ${addrOf(hole)} ${addrOf(live)} {\n policy sequential\n max_fails 1\n health_check 10s\n}`), async (s) => {
-        const t0 = performance.now();
-        const first = await inject(s.app, 'bh1.example.org', 'A');
-        const took = performance.now() - t0;
-        assert.equal(first.rcode, Rcode.NOERROR);
-        assert.ok(took >= 1900 && took < 4000, `failed over after the 2s read timeout (took ${Math.round(took)} ms)`);
-        const t1 = performance.now();
-        const second = await inject(s.app, 'bh2.example.org', 'A');
-        assert.equal(second.rcode, Rcode.NOERROR);
-        assert.ok(performance.now() - t1 < 1500, 'black hole skipped: no read timeout waited');
+        mockTimeouts(t);
+        const f = forwardOf(s);
+        assert.equal(f.upstreams[0]!.tryTimeoutMs, INITIAL_TRY_MS, 'not measured yet: the initial per-try timeout');
+        const first = inject(s.app, 'bh1.example.org', 'A');
+        assert.ok(await ioUntil(() => hole.count('bh1.example.org.') === 1), 'the black hole got the query');
+        mock.timers.tick(INITIAL_TRY_MS - 1);
+        assert.equal(await settlesWithin(first, 300), false, 'still waiting 1 ms before the per-try timeout');
+        assert.equal(live.count('bh1.example.org.'), 0);
+        mock.timers.tick(1);
+        assert.ok(await settlesWithin(first), 'failed over at the per-try timeout, not the 2 s read timeout');
+        assert.equal((await first).rcode, Rcode.NOERROR);
+        assert.equal(f.upstreams[0]!.down, true, 'one try past the per-try timeout is a failure: max_fails 1 marks it down');
+        assert.equal(f.upstreams[0]!.tryTimeoutMs, 2 * INITIAL_TRY_MS, 'its per-try timeout backed off');
+        assert.ok(f.upstreams[1]!.srttMs !== null, 'the good upstream has a measured RTT');
+        // The black hole's own try runs on to the read timeout (a late answer would still count), then ends.
+        mock.timers.tick(READ_TIMEOUT_MS);
+        assert.ok(await ioUntil(() => f.upstreams[0]!.udpStats.timeouts === 1), 'the first try ended at the read timeout');
+        const second = inject(s.app, 'bh2.example.org', 'A');
+        assert.ok(await settlesWithin(second), 'black hole skipped: answered with no timer fired');
+        assert.equal((await second).rcode, Rcode.NOERROR);
         assert.equal(hole.count('bh2.example.org.'), 0);
       });
     } finally { await hole.close(); await live.close(); }
   });
 
-  it('SERVFAIL with the error logged when no upstream answers', async () => {
+  it('a slow first upstream: past its per-try timeout the next is asked too, and the slow answer still wins when it comes first', async (t) => {
+    const slow = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.7')] }, delayMs: 600 }));
+    const hole = await startFakeUpstream(() => ({}));
+    try {
+      await withServer(block(`forward . ${addrOf(slow)} ${addrOf(hole)} {\n policy sequential\n max_fails 3\n}`), async (s) => {
+        mockTimeouts(t);
+        const f = forwardOf(s);
+        const m = inject(s.app, 'slow.example.org', 'A');
+        assert.ok(await ioUntil(() => slow.count('slow.example.org.') === 1));
+        mock.timers.tick(INITIAL_TRY_MS);
+        assert.ok(await ioUntil(() => hole.count('slow.example.org.') === 1), 'the second upstream is asked at the per-try timeout');
+        assert.equal(await settlesWithin(m, 300), false);
+        mock.timers.tick(600 - INITIAL_TRY_MS);
+        assert.ok(await settlesWithin(m), 'the slow answer arrived and was taken');
+        assert.deepEqual((await m).answer.map((r) => r.data.join('.')), ['192.0.2.7']);
+        assert.equal(f.upstreams[0]!.fails, 0, 'an answer, even late, resets the failures');
+        assert.ok(f.upstreams[0]!.srttMs! >= 600, `its RTT is measured (${f.upstreams[0]!.srttMs} ms)`);
+        mock.timers.tick(READ_TIMEOUT_MS);
+        assert.ok(await ioUntil(() => f.upstreams[1]!.udpStats.timeouts === 1), 'the black hole try ended');
+      });
+    } finally { await slow.close(); await hole.close(); }
+  });
+
+  it('the last (or only) upstream is waited for up to the read timeout, not the per-try timeout', async (t) => {
+    const slow = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.8')] }, delayMs: 1500 }));
+    try {
+      await withServer(block(`forward . ${addrOf(slow)}`), async (s) => {
+        mockTimeouts(t);
+        const m = inject(s.app, 'only.example.org', 'A');
+        assert.ok(await ioUntil(() => slow.count('only.example.org.') === 1));
+        mock.timers.tick(1499);
+        assert.equal(await settlesWithin(m, 300), false, 'still waiting, well past the per-try timeout');
+        mock.timers.tick(1);
+        assert.ok(await settlesWithin(m));
+        assert.equal((await m).rcode, Rcode.NOERROR);
+      });
+    } finally { await slow.close(); }
+  });
+
+  it('SERVFAIL with the error logged when no upstream answers', async (t) => {
     const a = await deadPort(), b = await deadPort();
     await withServer(block(`forward . 127.0.0.1:${a} 127.0.0.1:${b}`), async (s) => {
-      const t0 = performance.now();
-      const m = await inject(s.app, 'gone.example.org', 'A');
-      assert.equal(m.rcode, Rcode.SERVFAIL);
-      assert.ok(performance.now() - t0 < 1500, 'refused at once, no read timeout');
-      await waitUntil(() => s.logs.some((l) => l.includes('[ERROR] plugin/errors: 2 gone.example.org. A:')), { timeoutMs: 1000 });
+      mockTimeouts(t);
+      const lookup = inject(s.app, 'gone.example.org', 'A');
+      assert.ok(await settlesWithin(lookup), 'refused at once: answered with no timer fired');
+      assert.equal((await lookup).rcode, Rcode.SERVFAIL);
+      assert.ok(await ioUntil(() => s.logs.some((l) => l.includes('[ERROR] plugin/errors: 2 gone.example.org. A:'))), s.logs.join('\n'));
       // Now both are down: one is tried anyway (the health checks may be what is broken).
       await inject(s.app, 'gone2.example.org', 'A');
       await inject(s.app, 'gone3.example.org', 'A');

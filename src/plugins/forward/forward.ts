@@ -1,10 +1,10 @@
 /**
  * @module plugins/forward/forward
  * The forward handler: queries under FROM (minus `except`) go to the
- * upstreams, picked by policy, skipping those marked down; a timeout or
- * error moves on to the next upstream within the same query, up to an
- * overall deadline. Identical questions in flight share one upstream query
- * (coalescing); `max_concurrent` bounds the upstream queries in flight and
+ * upstreams, picked by policy, skipping those marked down; an error, or
+ * silence past the upstream's per-try timeout (from its measured RTT), moves
+ * on to the next upstream within the same query, up to an overall deadline.
+ * Identical questions in flight share one upstream query (coalescing); `max_concurrent` bounds the upstream queries in flight and
  * answers REFUSED beyond it. The reply is the upstream's message, TTLs as
  * they came.
  */
@@ -14,6 +14,7 @@ import { isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
+import type { DeadlineQueue } from './deadlines.ts';
 import type { ForwardMetrics } from './metrics.ts';
 import type { Proto, Upstream } from './upstream.ts';
 import { randomId, upstreamQuery } from './wire.ts';
@@ -48,11 +49,14 @@ export class Forward implements ChainHandler {
   readonly #limitError: Error;
   readonly #coalesced = new Map<string, Promise<Reply>>();
   readonly #nextRcodes: Set<number> | null;
+  /** The read and per-try deadlines of every upstream query of this forward: one timer. */
+  readonly #deadlines: DeadlineQueue;
   #inflight = 0;
   #roundRobin = 0;
 
-  constructor(opts: ForwardOptions, upstreams: readonly Upstream[], metrics: ForwardMetrics) {
+  constructor(opts: ForwardOptions, upstreams: readonly Upstream[], metrics: ForwardMetrics, deadlines: DeadlineQueue) {
     this.#opts = opts;
+    this.#deadlines = deadlines;
     this.upstreams = upstreams;
     this.#metrics = metrics;
     this.#limitError = new Error(`concurrent queries exceeded maximum ${opts.maxConcurrent}`);
@@ -99,44 +103,89 @@ export class Forward implements ChainHandler {
     }
   }
 
-  /** Ask the upstreams in policy order until one answers; SERVFAIL with the last error when none does. */
-  async #resolve(req: DnsRequest): Promise<Reply> {
+  /**
+   * Ask the upstreams in policy order until one answers; SERVFAIL with the last
+   * error when none does. An upstream that fails moves the query on at once; one
+   * that is silent past its per-try timeout (from its measured RTT) gets the next
+   * upstream asked as well, while its own try keeps running to the read timeout,
+   * so a slow answer still counts. The last upstream waits the full read timeout.
+   */
+  #resolve(req: DnsRequest): Promise<Reply> {
     const o = this.#opts;
-    const ups = this.upstreams;
-    const n = ups.length;
+    const order = this.#order();
     const deadline = performance.now() + o.deadlineMs;
     const proto: Proto = o.forceTcp ? 'tcp' : o.preferUdp ? 'udp' : req.transport;
+    const deadlines = this.#deadlines;
+    return new Promise<Reply>((resolve) => {
+      let next = 0;
+      let running = 0;
+      let settled = false;
+      let lastError: Error | null = null;
+      const launch = (): void => {
+        if (settled) return;
+        const left = deadline - performance.now();
+        if (next >= order.length || left <= 0) {
+          if (running === 0) {
+            settled = true;
+            resolve(Reply.error(Rcode.SERVFAIL, 'forward', lastError ?? new Error('no healthy upstream')));
+          }
+          return;
+        }
+        const up = order[next++]!;
+        running++;
+        const started = performance.now();
+        const sent = deadlines.now();
+        let movedOn = false;
+        const tryTimer = next < order.length
+          ? deadlines.add(up.tryTimeoutMs, () => { movedOn = true; up.tryTimedOut(); launch(); })
+          : null;
+        const failed = (e: Error): void => {
+          running--;
+          if (tryTimer !== null) deadlines.cancel(tryTimer);
+          lastError = e;
+          // A try that ran past its per-try timeout was counted then, and the next upstream is asked already.
+          if (!movedOn) up.failed();
+          if (!movedOn || running === 0) launch();
+        };
+        up.exchange(upstreamQuery(req, randomId()), proto, Math.min(o.readTimeoutMs, left)).then((raw) => {
+          let msg: ReturnType<typeof decodeMessage>;
+          try { msg = decodeMessage(raw); } catch (e) { failed(e as Error); return; }
+          running--;
+          if (tryTimer !== null) deadlines.cancel(tryTimer);
+          up.succeeded(deadlines.now() - sent);
+          up.observe(msg.rcode, (performance.now() - started) / 1000);
+          if (settled) return;
+          settled = true;
+          resolve(replyFromMessage(msg, 'forward'));
+        }, (e: unknown) => { failed(e as Error); });
+      };
+      launch();
+    });
+  }
+
+  /** The upstreams to try, in policy order, those marked down left out; when all are down, one at random. */
+  #order(): Upstream[] {
+    const ups = this.upstreams;
+    const n = ups.length;
     const first = this.#firstIndex(n);
-    let lastError: Error | null = null;
-    let down = 0;
+    const order: Upstream[] = [];
     for (let i = 0; i < n; i++) {
-      let up = ups[(first + i) % n]!;
-      if (up.down) {
-        if (++down < n) continue;
-        // Every upstream is marked down: the health checks may be what is broken, so try one anyway.
-        up = ups[(Math.random() * n) | 0]!;
-        this.#metrics.healthcheckBroken.inc();
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      const started = performance.now();
-      try {
-        const raw = await up.exchange(upstreamQuery(req, randomId()), proto, Math.min(o.readTimeoutMs, left));
-        const msg = decodeMessage(raw);
-        up.succeeded();
-        up.observe(msg.rcode, (performance.now() - started) / 1000);
-        return replyFromMessage(msg, 'forward');
-      } catch (e) {
-        lastError = e as Error;
-        up.failed();
-      }
+      const up = ups[(first + i) % n]!;
+      if (!up.down) order.push(up);
     }
-    return Reply.error(Rcode.SERVFAIL, 'forward', lastError ?? new Error('no healthy upstream'));
+    if (order.length === 0) {
+      // Every upstream is marked down: the health checks may be what is broken, so try one anyway.
+      order.push(ups[(Math.random() * n) | 0]!);
+      this.#metrics.healthcheckBroken.inc();
+    }
+    return order;
   }
 
   /** Stop health probes and close pooled connections (idle ones now, busy ones when done). */
   close(): void {
     for (const u of this.upstreams) u.close();
+    // Queries and probes still waiting on an upstream end now rather than at their deadlines.
+    this.#deadlines.expireAll();
   }
 }
 

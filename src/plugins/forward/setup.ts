@@ -15,9 +15,11 @@ import type { Directive } from '../../corefile/parser.ts';
 import { argCount, children, duration, fail, int, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { isLoopback, nameserversOf, parseUpstreamAddress, type UpstreamAddress } from './addresses.ts';
+import { DeadlineQueue } from './deadlines.ts';
 import { Forward, QUERY_DEADLINE_MS, READ_TIMEOUT_MS, type ForwardOptions, type Policy } from './forward.ts';
 import { forwardMetrics } from './metrics.ts';
 import { Upstream, type HealthOptions } from './upstream.ts';
+import type { ConnectionOptions } from 'node:tls';
 
 const P = 'forward';
 export const MAX_UPSTREAMS = 15;
@@ -27,6 +29,8 @@ export interface ForwardConfig {
   readonly upstreams: readonly UpstreamAddress[];
   readonly health: HealthOptions;
   readonly expireMs: number;
+  /** Client-side TLS for the `tls://` upstreams (`tls CERT KEY CA`, `tls_servername`). */
+  readonly tls: ConnectionOptions;
   /** Setup warnings (logged by the plugin; returned for tests). */
   readonly warnings: readonly string[];
 }
@@ -58,6 +62,7 @@ export function parseForward(d: Directive, ctx: Pick<BlockContext, 'zones' | 'co
   let domain = '.', recursionDesired = true, policy: Policy = 'random', maxConcurrent = 0;
   const except: string[] = [];
   const nextRcodes: number[] = [];
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string } = {};
   for (const c of children(d)) {
     switch (c.name) {
       case 'except':
@@ -107,8 +112,22 @@ export function parseForward(d: Directive, ctx: Pick<BlockContext, 'zones' | 'co
           nextRcodes.push(r);
         }
         break;
-      case 'tls': case 'tls_servername':
-        fail(c, P, `'${c.name}' is not supported: this server forwards over plain DNS (UDP/TCP) only`);
+      case 'tls': {
+        // CoreDNS's forms: no argument (system CAs), CA, CERT KEY, or CERT KEY CA.
+        argCount(c, P, 0, 3);
+        const read = (file: string, what: string): Buffer => {
+          const path = isAbsolute(file) ? file : join(ctx.configDir, file);
+          try { return readFileSync(path); } catch (e) { fail(c, P, `cannot read the TLS ${what} ${path}: ${(e as Error).message}`); }
+        };
+        const a = c.args;
+        if (a.length === 1) tls.ca = read(a[0]!, 'CA');
+        if (a.length >= 2) { tls.cert = read(a[0]!, 'certificate'); tls.key = read(a[1]!, 'key'); }
+        if (a.length === 3) tls.ca = read(a[2]!, 'CA');
+        break;
+      }
+      case 'tls_servername':
+        argCount(c, P, 1, 1);
+        tls.servername = c.args[0]!;
         break;
       default:
         fail(c, P, `unknown property '${c.name}'`);
@@ -122,6 +141,7 @@ export function parseForward(d: Directive, ctx: Pick<BlockContext, 'zones' | 'co
     upstreams,
     health: { intervalMs, maxFails, domain, recursionDesired, tcp: forceTcp },
     expireMs,
+    tls: { ...tls, ALPNProtocols: ['dot'] },
     warnings,
   };
 }
@@ -130,7 +150,7 @@ export function parseForward(d: Directive, ctx: Pick<BlockContext, 'zones' | 'co
 function readTo(d: Directive, to: string, configDir: string): UpstreamAddress[] {
   const parsed = parseUpstreamAddress(to);
   if (parsed !== null) {
-    if ('unsupported' in parsed) fail(d, P, `'${parsed.unsupported}' upstreams are not supported: use plain DNS (IP[:PORT] or dns://)`);
+    if ('unsupported' in parsed) fail(d, P, `'${parsed.unsupported}' upstreams are not supported: use plain DNS (IP[:PORT] or dns://) or DNS over TLS (tls://)`);
     return [parsed.address];
   }
   if (/^[a-z]+:\/\//i.test(to)) fail(d, P, `'${to}' is not an IP address or file`);
@@ -154,8 +174,9 @@ export const forward: PluginDefinition = {
     const log = ctx.logger.plugin('forward');
     for (const w of cfg.warnings) log.warn(w);
     const metrics = forwardMetrics(ctx.services);
-    const upstreams = cfg.upstreams.map((u) => new Upstream(u.host, u.port, cfg.health, cfg.expireMs, metrics, log));
-    const handler = new Forward(cfg.options, upstreams, metrics);
+    const deadlines = new DeadlineQueue();
+    const upstreams = cfg.upstreams.map((u) => new Upstream(u.host, u.port, cfg.health, cfg.expireMs, metrics, log, deadlines, cfg.options.readTimeoutMs, u.tls ? cfg.tls : null));
+    const handler = new Forward(cfg.options, upstreams, metrics, deadlines);
     ctx.onShutdown(() => handler.close());
     return handler;
   },

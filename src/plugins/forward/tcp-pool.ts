@@ -6,10 +6,12 @@
  * carry PIPELINE_DEPTH queries already (upstreams such as dnsmasq answer one
  * connection's queries one at a time). A connection idle for `expire` is
  * closed. Replies that match no in-flight query, or whose question differs
- * from it, are dropped.
+ * from it, are dropped. With TLS options the connections are DNS over TLS
+ * (RFC 7858), pooled and reused the same way: one handshake serves many queries.
  */
 import { frameEnd } from '../../dns/tcp-frame.ts';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { answersQuery, idOf, randomId, setId, UpstreamError, type UpstreamQuery } from './wire.ts';
 
 /** In-flight queries per connection before another connection is dialled. */
@@ -21,6 +23,8 @@ export interface TcpTarget {
   readonly host: string;
   readonly port: number;
   readonly label: string;
+  /** DNS over TLS: the client side's options (CA, client certificate, server name); null for plain TCP. */
+  readonly tls: ConnectionOptions | null;
 }
 
 /** Told about each query: reused an open connection (hit) or dialled one (miss). */
@@ -47,8 +51,13 @@ class TcpConnection {
 
   constructor(pool: TcpPool, target: TcpTarget) {
     this.#pool = pool;
-    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
-    this.socket.on('connect', () => { this.connected = true; });
+    const tls = target.tls;
+    this.socket = tls === null
+      ? connect({ host: target.host, port: target.port, noDelay: true })
+      : tlsConnect({ ...tls, host: target.host, port: target.port });
+    if (tls !== null) this.socket.setNoDelay(true);
+    // Over TLS the connection is up once the handshake (and the certificate check) is done; queries written before wait in the stream.
+    this.socket.on(tls === null ? 'connect' : 'secureConnect', () => { this.connected = true; });
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.socket.on('error', (e) => this.close(UpstreamError.from(e, target.label, 'tcp')));
     this.socket.on('close', () => this.close(new UpstreamError('ECLOSED', target.label, `tcp ${target.label}: connection closed`)));

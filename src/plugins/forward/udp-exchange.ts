@@ -5,9 +5,11 @@
  * connected, so the kernel drops datagrams from any other address and an
  * ICMP "port unreachable" from a dead upstream fails the query at once
  * instead of after the read timeout. Replies whose ID or question do not
- * match are dropped and the wait goes on (anti-spoofing).
+ * match are dropped and the wait goes on (anti-spoofing). The read deadline
+ * is an entry in the forward's one DeadlineQueue, not a timer of its own.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { sharedDeadlines, type DeadlineEntry, type DeadlineQueue } from './deadlines.ts';
 import { answersQuery, UpstreamError, type UpstreamQuery } from './wire.ts';
 
 export interface UdpTarget {
@@ -21,12 +23,14 @@ export interface UdpTarget {
 /** Counts of what came back that was not the answer (tests and debugging). */
 export interface UdpStats {
   mismatched: number;
+  /** Exchanges that ended at the read timeout (no answer at all). */
+  timeouts: number;
 }
 
 /** Sends `query` and resolves with the first datagram that answers it; rejects with UpstreamError. */
-export function udpExchange(target: UdpTarget, query: UpstreamQuery, timeoutMs: number, stats?: UdpStats): Promise<Buffer> {
+export function udpExchange(target: UdpTarget, query: UpstreamQuery, timeoutMs: number, deadlines: DeadlineQueue = sharedDeadlines, stats?: UdpStats): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    new UdpExchange(target, query, timeoutMs, resolve, reject, stats ?? null).start();
+    new UdpExchange(target, query, timeoutMs, deadlines, resolve, reject, stats ?? null).start();
   });
 }
 
@@ -37,11 +41,12 @@ class UdpExchange {
   readonly #resolve: (b: Buffer) => void;
   readonly #reject: (e: Error) => void;
   readonly #stats: UdpStats | null;
-  readonly #timer: NodeJS.Timeout;
+  readonly #deadlines: DeadlineQueue;
+  readonly #deadline: DeadlineEntry;
   #done = false;
 
   constructor(
-    target: UdpTarget, query: UpstreamQuery, timeoutMs: number,
+    target: UdpTarget, query: UpstreamQuery, timeoutMs: number, deadlines: DeadlineQueue,
     resolve: (b: Buffer) => void, reject: (e: Error) => void, stats: UdpStats | null,
   ) {
     this.#target = target;
@@ -50,9 +55,11 @@ class UdpExchange {
     this.#reject = reject;
     this.#stats = stats;
     this.#socket = createSocket(target.family === 6 ? 'udp6' : 'udp4');
-    this.#timer = setTimeout(() => {
+    this.#deadlines = deadlines;
+    this.#deadline = deadlines.add(timeoutMs, () => {
+      if (this.#stats !== null && !this.#done) this.#stats.timeouts++;
       this.#fail(new UpstreamError('ETIMEDOUT', target.label, `read udp ${target.label}: i/o timeout`));
-    }, timeoutMs);
+    });
   }
 
   start(): void {
@@ -83,7 +90,7 @@ class UdpExchange {
 
   #finish(): void {
     this.#done = true;
-    clearTimeout(this.#timer);
+    this.#deadlines.cancel(this.#deadline);
     try { this.#socket.close(); } catch { /* already closed */ }
   }
 }

@@ -6,18 +6,31 @@
  * fails the upstream is down and queries skip it. A failure starts probing
  * in the background (`. IN NS`, or the `health_check domain`, every
  * `health_check` interval) until the upstream answers again.
+ *
+ * It also keeps the upstream's measured round-trip time (RFC 6298's smoothed
+ * RTT and variance, as unbound's infra cache does) and from it the per-try
+ * timeout: how long a query waits for this upstream before the next one is
+ * asked too. Until it has measured anything the per-try timeout is
+ * INITIAL_TRY_MS; each try that runs past it doubles it (up to the read
+ * timeout) until an answer is measured again.
  */
 import type { Counter, Histogram } from 'prom-client';
 import { encodeQuery } from '../../dns/message.ts';
 import { Type, rcodeName } from '../../dns/constants.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ForwardMetrics } from './metrics.ts';
+import type { ConnectionOptions } from 'node:tls';
+import type { DeadlineQueue } from './deadlines.ts';
 import { TcpPool } from './tcp-pool.ts';
 import { udpExchange, type UdpStats } from './udp-exchange.ts';
 import { isTruncated, randomId, setId, UpstreamError, type UpstreamQuery } from './wire.ts';
 
 /** Health-probe read timeout (CoreDNS: 1s). */
 const PROBE_TIMEOUT_MS = 1000;
+/** Per-try timeout of an upstream not measured yet (unbound: 376 ms). */
+export const INITIAL_TRY_MS = 400;
+/** The per-try timeout never goes below this (unbound's minimum is 50 ms; a loaded host needs slack). */
+export const MIN_TRY_MS = 100;
 
 export type Proto = 'udp' | 'tcp';
 
@@ -42,7 +55,7 @@ export class Upstream {
   readonly tcp: TcpPool;
   /** Consecutive failures (queries and probes) since the last answer. */
   fails = 0;
-  readonly udpStats: UdpStats = { mismatched: 0 };
+  readonly udpStats: UdpStats = { mismatched: 0, timeouts: 0 };
   readonly #health: HealthOptions;
   readonly #metrics: ForwardMetrics;
   readonly #log: Logger;
@@ -52,7 +65,25 @@ export class Upstream {
   #probeTimer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  constructor(host: string, port: number, health: HealthOptions, expireMs: number, metrics: ForwardMetrics, log: Logger) {
+  readonly #deadlines: DeadlineQueue;
+  readonly #readTimeoutMs: number;
+  /** Smoothed RTT and its variance (ms); srtt < 0: not measured yet. */
+  #srtt = -1;
+  #rttvar = 0;
+  /** Current per-try timeout (ms). */
+  #tryMs: number;
+
+  /** DNS over TLS: every query goes over the pooled TLS connections. */
+  readonly tls: ConnectionOptions | null;
+
+  constructor(
+    host: string, port: number, health: HealthOptions, expireMs: number, metrics: ForwardMetrics, log: Logger,
+    deadlines: DeadlineQueue, readTimeoutMs: number, tls: ConnectionOptions | null = null,
+  ) {
+    this.tls = tls;
+    this.#deadlines = deadlines;
+    this.#readTimeoutMs = readTimeoutMs;
+    this.#tryMs = Math.min(INITIAL_TRY_MS, readTimeoutMs);
     this.host = host;
     this.port = port;
     this.family = host.includes(':') ? 6 : 4;
@@ -60,8 +91,10 @@ export class Upstream {
     this.#health = health;
     this.#metrics = metrics;
     this.#log = log;
-    const hits = metrics.connCacheHits.labels('forward', this.label, 'tcp');
-    const misses = metrics.connCacheMisses.labels('forward', this.label, 'tcp');
+    // CoreDNS's proto label for DNS over TLS is "tcp-tls".
+    const proto = tls === null ? 'tcp' : 'tcp-tls';
+    const hits = metrics.connCacheHits.labels('forward', this.label, proto);
+    const misses = metrics.connCacheMisses.labels('forward', this.label, proto);
     this.tcp = new TcpPool(this, expireMs, { hit: () => hits.inc(), miss: () => misses.inc() });
     this.#udpMiss = metrics.connCacheMisses.labels('forward', this.label, 'udp');
     this.#hcFailures = metrics.healthcheckFailures.labels('forward', this.label);
@@ -79,9 +112,9 @@ export class Upstream {
    * retried once on a new one. Rejects with UpstreamError.
    */
   async exchange(query: UpstreamQuery, proto: Proto, timeoutMs: number): Promise<Buffer> {
-    if (proto === 'udp') {
+    if (proto === 'udp' && this.tls === null) {
       this.#udpMiss.inc(); // every UDP query has a socket of its own: never a cached connection
-      const reply = await udpExchange(this, query, timeoutMs, this.udpStats);
+      const reply = await udpExchange(this, query, timeoutMs, this.#deadlines, this.udpStats);
       if (!isTruncated(reply)) return reply;
       setId(query.bytes, randomId()); // a new ID for the TCP retry; the pool keeps it unique per connection
     }
@@ -105,9 +138,33 @@ export class Upstream {
     h.observe(seconds);
   }
 
-  /** An answer came back: healthy again. */
-  succeeded(): void {
+  /** How long a query waits for this upstream before asking the next one too (ms). */
+  get tryTimeoutMs(): number {
+    return this.#tryMs;
+  }
+
+  /** Smoothed round-trip time in ms, or null before the first answer. */
+  get srttMs(): number | null {
+    return this.#srtt < 0 ? null : this.#srtt;
+  }
+
+  /** An answer came back after `rttMs`: healthy again, and one more RTT sample. */
+  succeeded(rttMs: number): void {
     this.fails = 0;
+    if (this.#srtt < 0) {
+      this.#srtt = rttMs;
+      this.#rttvar = rttMs / 2;
+    } else {
+      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rttMs);
+      this.#srtt = 0.875 * this.#srtt + 0.125 * rttMs;
+    }
+    this.#tryMs = Math.min(this.#readTimeoutMs, Math.max(MIN_TRY_MS, this.#srtt + 4 * this.#rttvar));
+  }
+
+  /** A try ran past the per-try timeout: back off (double it, up to the read timeout) and count a failure. */
+  tryTimedOut(): void {
+    this.#tryMs = Math.min(this.#readTimeoutMs, this.#tryMs * 2);
+    this.failed();
   }
 
   /** A query failed: count it and start probing. */
@@ -129,7 +186,7 @@ export class Upstream {
     const query: UpstreamQuery = { bytes, questionEnd: bytes.length };
     let ok = true;
     try {
-      await (h.tcp ? this.tcp.exchange(query, PROBE_TIMEOUT_MS) : udpExchange(this, query, PROBE_TIMEOUT_MS));
+      await (h.tcp || this.tls !== null ? this.tcp.exchange(query, PROBE_TIMEOUT_MS) : udpExchange(this, query, PROBE_TIMEOUT_MS, this.#deadlines));
     } catch (e) {
       ok = false;
       this.#hcFailures.inc();

@@ -17,8 +17,9 @@ import { memoryLogger } from '../../log/logger.ts';
 import { ProcessServices } from '../../plugin/process-services.ts';
 import { startServer } from '../../../test/support/harness.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';
-import { bucketsOf, httpGet, samples, scrape, total, UdpDnsClient } from '../../../test/ops/ops-support.ts';
+import { bucketsOf, httpGet, samples, scrape, total } from '../../../test/ops/ops-support.ts';
 import { goDuration, HealthProbe, healthMetrics, probeUrl } from './health.ts';
+import { UdpClient } from '../../../test/support/udp-client.ts';
 
 test('health options: valid and invalid snippets', () => {
   for (const c of ['. {\n  health\n}', '. {\n  health :8080\n}', '. {\n  health 127.0.0.1:8080 {\n    lameduck 5s\n  }\n}', '. {\n  health {\n    lameduck 1m30s\n  }\n}']) {
@@ -81,7 +82,7 @@ test('a failing probe counts a failure and warns', async () => {
 test('lameduck: after stop begins DNS and /health keep answering for the duration, then everything closes', async () => {
   const srv = await startServer('.:0 {\n  bind 127.0.0.1\n  health 127.0.0.1:0 {\n    lameduck 1s\n  }\n  chaos lameduck-test\n}\n');
   const port = srv.app.services.http.port('127.0.0.1:0')!;
-  const client = new UdpDnsClient(srv.port);
+  const client = await UdpClient.open(srv.port);
   try {
     const stopping = srv.stop();
     try {

@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { App } from '../../app/app.ts';
-import { memoryLogger } from '../../log/logger.ts';
+import type { App } from '../../app/app.ts';
 import { checkDig, soa, type ClusterServer, type DnsCase } from '../../../test/support/k8s-dns.ts';
-import { inject } from '../../../test/support/harness.ts';
+import { inject, startServer } from '../../../test/support/harness.ts';
 
 const COREFILE = fileURLToPath(new URL('../../../examples/Corefile', import.meta.url));
 const Z = 'cluster.local.';
@@ -22,14 +21,13 @@ describe('the demo cluster (npm start)', () => {
   let app: App;
   let srv: ClusterServer;
   before(async () => {
-    const logger = memoryLogger();
     const text = readFileSync(COREFILE, 'utf8').replace('.:1053', '.:0');
     assert.notEqual(text, readFileSync(COREFILE, 'utf8'), 'the demo serves .:1053');
-    app = new App({ corefilePath: COREFILE, corefileText: text, logger, tcp: { idleTimeoutMs: 1000, maxConnections: 10 } });
-    await app.start();
-    srv = { server: { app, port: app.port(), logs: logger.lines, stop: () => app.stop(500) }, port: app.port(), dir: '', logs: logger.lines, query: (n, t) => inject(app, n, t, { udpSize: 1232 }), stop: () => app.stop(500) };
+    const server = await startServer(text, { path: COREFILE, tcp: { idleTimeoutMs: 1000, maxConnections: 10 } });
+    app = server.app;
+    srv = { server, port: server.port, dir: '', logs: server.logs, query: (n, t) => inject(app, n, t, { udpSize: 1232 }), stop: () => server.stop(500) };
   });
-  after(() => app.stop(500));
+  after(() => srv.stop());
 
   const cases: DnsCase[] = [
     { name: `nginx.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`nginx.default.svc.${Z} 5 IN A 10.96.100.10`] },

@@ -12,7 +12,8 @@ import { App } from '../../app/app.ts';
 import { parseCorefile } from '../../corefile/parser.ts';
 import { Type } from '../../dns/constants.ts';
 import { memoryLogger } from '../../log/logger.ts';
-import { freePort } from '../../../test/support/dnsmasq.ts';
+import { freePort } from '../../../test/support/ports.ts';
+import { bindLoopbackUdp } from '../../../test/support/udp-client.ts';
 import { startFakeUpstream } from '../../../test/support/fake-upstream.ts';
 import { waitUntil } from '../../../test/support/wait-until.ts';
 import { LOOP_TIMING, loop, type Loop, type LoopTiming } from './loop.ts';
@@ -34,8 +35,8 @@ async function startRelay(target: () => number): Promise<{ port: number; close()
   const s = createSocket('udp4');
   const port = await new Promise<number>((r) => s.bind(0, '127.0.0.1', () => r(s.address().port)));
   const open = new Set<ReturnType<typeof createSocket>>();
-  s.on('message', (msg, from) => {
-    const out = createSocket('udp4');
+  s.on('message', async (msg, from) => {
+    const out = await bindLoopbackUdp();
     open.add(out);
     const t = setTimeout(() => { open.delete(out); out.close(); }, 3000);
     out.on('message', (reply) => { clearTimeout(t); s.send(reply, from.port, from.address); open.delete(out); out.close(); });

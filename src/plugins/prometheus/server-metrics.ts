@@ -1,7 +1,8 @@
 /**
  * @module plugins/prometheus/server-metrics
  * Process-wide metrics the prometheus plugin brings along: coredns_build_info,
- * coredns_panics_total, coredns_plugin_enabled, clusterdns_event_loop_delay_seconds
+ * coredns_panics_total, coredns_plugin_enabled, coredns_udp_receive_drops_total
+ * (kernel drops on our listening sockets), clusterdns_event_loop_delay_seconds
  * (server/loop-delay.ts), and the Node.js process and
  * runtime metrics (prom-client's default collectors: the counterpart of
  * CoreDNS's Go runtime metrics). Created once per process.
@@ -11,6 +12,7 @@ import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 import { VERSION } from '../../version.ts';
 import { pushHistogram, registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
+import { udpSocketDrops } from '../../metrics/udp-drops.ts';
 import { LOOP_DELAY_BUCKETS, processLoopDelay } from '../../server/loop-delay.ts';
 
 export interface EnabledPlugin {
@@ -63,6 +65,9 @@ export function serverMetrics(services: ProcessServices): { enabled: EnabledPlug
     buildInfo.labels(VERSION, REVISION, process.version).set(1);
     registerScraped(registry, 'coredns_panics_total', 'A metrics that counts the number of panics.', 'counter',
       () => [{ value: services.control?.panics ?? 0, labels: {} }]);
+    // Not a CoreDNS metric: datagrams the kernel dropped on our listening sockets (receive buffer full).
+    registerScraped(registry, 'coredns_udp_receive_drops_total', 'Datagrams the kernel dropped on a listening UDP socket of this process (receive buffer full), from /proc/net/udp.', 'counter',
+      () => udpSocketDrops().map((d) => ({ value: d.drops, labels: { listener: d.listener } })));
     const enabled = new EnabledPlugins();
     registerScraped(registry, 'coredns_plugin_enabled', 'A metric that indicates whether a plugin is enabled on per server and zone basis.', 'gauge',
       () => enabled.samples());

@@ -105,12 +105,16 @@ test('/ready stays 200 through a reload whose new configuration is slow to start
     let done = false;
     const reloading = app.reload().finally(() => { done = true; });
     const seen: number[] = [];
+    let duringReload = 0;
     for (let i = 0; i < 200 && !done; i++) {
-      seen.push((await httpGet(port, '/ready')).status);
+      const status = (await httpGet(port, '/ready')).status;
+      seen.push(status);
+      // Counted only when the answer came back with the reload still running (a count, not a timing bound).
+      if (!done) duringReload++;
       await delay(10);
     }
     assert.equal(await reloading, true);
-    assert.ok(seen.length >= 3, `polled during the reload (${seen.length} times)`);
+    assert.ok(duringReload >= 1, `an answer came while the reload was still running (${seen.length} polls)`);
     assert.deepEqual([...new Set(seen)], [200]);
     assert.equal((await httpGet(port, '/ready')).status, 200);
   });

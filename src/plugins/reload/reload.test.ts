@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Class, Type } from '../../dns/constants.ts';
 import { inject, startServer, type TestServer } from '../../../test/support/harness.ts';
 import { scrape, total } from '../../../test/ops/ops-support.ts';
+import { bindLoopbackUdp } from '../../../test/support/udp-client.ts';
 
 test('reload options: valid and invalid snippets', () => {
   for (const c of ['. {\n  reload\n}', '. {\n  reload 10s\n}', '. {\n  reload 2s 1s\n}', '. {\n  reload 1m 30s\n}']) assert.equal(setupError(c), '', c);
@@ -159,10 +160,15 @@ test('one timer for the process: re-armed by each generation, gone when reload i
 test('a failed reload after the new configuration armed leaves the old schedule running', async () => {
   await withCorefile(block('  reload 2s 1s\n  chaos one\n'), async (file, srv) => {
     const watcher = srv.app.reloadWatcher;
-    // The new block's port is the one the first block already holds on another address family: listening fails after startup.
-    const busy = srv.port;
-    writeFileSync(file, `${block('  reload 2s 1s\n  chaos one\n')}.:${busy} {\n  reload 8s 1s\n  chaos two\n}\n`);
-    assert.equal(await watcher.check(), 'failed');
+    // The new block's port is held by a socket of the test on 127.0.0.1: listening fails after startup.
+    const holder = await bindLoopbackUdp();
+    const busy = holder.address().port;
+    writeFileSync(file, `${block('  reload 2s 1s\n  chaos one\n')}.:${busy} {\n  bind 127.0.0.1\n  reload 8s 1s\n  chaos two\n}\n`);
+    try {
+      assert.equal(await watcher.check(), 'failed');
+    } finally {
+      holder.close();
+    }
     assert.match(srv.logs.find((l) => l.startsWith('[ERROR]')) ?? '', /^\[ERROR\] plugin\/reload: Corefile changed but reload failed: .*EADDRINUSE/);
     const delay = watcher.delayMs!;
     assert.ok(delay >= 1500 && delay <= 2500, `back on the running 2s schedule, got ${delay}`);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rcode } from '../../dns/constants.ts';
 import { dig, inject, runClient, startServer, type DigResult, type TestServer } from '../../../test/support/harness.ts';
-import { freePort } from '../../../test/support/dnsmasq.ts';
+import { freePort } from '../../../test/support/ports.ts';
 import { startKnot, type Knot } from '../../../test/support/knot.ts';
 import { setupError } from '../../../test/support/setup-error.ts';
 import { delay } from '../../../test/support/wait-until.ts';

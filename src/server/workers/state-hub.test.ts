@@ -88,6 +88,7 @@ clusterSourceContract('ManifestSource run by a StateHub, relayed to a worker', (
     async remove(kind: ClusterKind, namespace, name) {
       await unlink(fileOf(dir, kind, kind === 'Namespace' ? '' : namespace, name));
     },
+    witness: () => new ManifestSource({ paths: [dir], logger: memoryLogger(), debounceMs: 20, pollIntervalMs: 200 }),
     async cleanup() {
       await primarySide?.stop();
       await removeDir(dir);
@@ -214,7 +215,8 @@ describe('StateHub and StateRelay', () => {
     assert.equal(a.relay.subscriptions, 0);
     hub.dropPeer(b);
     source.sink!.apply({ type: 'ADDED', object: service('a', 'z', '10.0.0.3') });
-    await new Promise((r) => setTimeout(r, 20));
+    // FakeWorker delivers one setImmediate after a send: two turns later anything sent has arrived.
+    for (let i = 0; i < 2; i++) await new Promise((r) => { setImmediate(r); });
     assert.equal(sinkA.has('Service', 'a/z'), false);
     assert.equal(sinkB.has('Service', 'a/z'), false);
     assert.equal(hub.feeds()[0]!.subscribers, 0);

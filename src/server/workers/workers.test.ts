@@ -9,16 +9,17 @@
  * errors: port 0, and a bad -workers value.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import { Class, Type } from '../../dns/constants.ts';
-import { decodeMessage, encodeQuery, type DecodedMessage } from '../../dns/message.ts';
+import type { DecodedMessage } from '../../dns/message.ts';
+import { UdpClient } from '../../../test/support/udp-client.ts';
 import { runClient } from '../../../test/support/harness.ts';
 import { CliProcess, httpGet, scrape, total } from '../../../test/ops/ops-support.ts';
-import { freePort, runCli } from '../../../test/server/helpers/cli.ts';
+import { runCli } from '../../../test/server/helpers/cli.ts';
+import { freePort } from '../../../test/support/ports.ts';
 
 /** Child processes of `pid` (its workers), from /proc. */
 function childPids(pid: number): number[] {
@@ -39,13 +40,15 @@ function alive(pid: number): boolean {
 }
 
 /** One CH TXT version.bind query from a socket of its own (a new source port: a new flow for the kernel to place). */
-function askOnce(port: number, timeoutMs: number): Promise<DecodedMessage | null> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); resolve(null); }, timeoutMs);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(decodeMessage(m)); });
-    s.send(encodeQuery('version.bind.', Type.TXT, { qclass: Class.CH, id: 7 }), port, '127.0.0.1');
-  });
+async function askOnce(port: number, timeoutMs: number): Promise<DecodedMessage | null> {
+  const c = await UdpClient.open(port);
+  try {
+    return await c.query('version.bind.', Type.TXT, { qclass: Class.CH, timeoutMs });
+  } catch {
+    return null;
+  } finally {
+    await c.close();
+  }
 }
 
 function versionOf(m: DecodedMessage | null): string | null {
@@ -212,12 +215,16 @@ spec: {clusterIP: ${ip}, ports: [{name: http, port: 80, protocol: TCP}]}
   writeFileSync(file, `.:${dns} {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    manifests shop.yaml\n  }\n}\n`);
   const cli = new CliProcess(['-conf', file, '-workers', '2'], dir);
   const addresses = async (): Promise<Set<string | null>> => {
-    const replies = await Promise.all(Array.from({ length: 20 }, () => new Promise<DecodedMessage | null>((resolve) => {
-      const s = createSocket('udp4');
-      const timer = setTimeout(() => { s.close(); resolve(null); }, 1000);
-      s.on('message', (m) => { clearTimeout(timer); s.close(); resolve(decodeMessage(m)); });
-      s.send(encodeQuery('cart.shop.svc.cluster.local.', Type.A, { id: 9 }), dns, '127.0.0.1');
-    })));
+    const replies = await Promise.all(Array.from({ length: 20 }, async (): Promise<DecodedMessage | null> => {
+      const c = await UdpClient.open(dns);
+      try {
+        return await c.query('cart.shop.svc.cluster.local.', Type.A, { timeoutMs: 1000 });
+      } catch {
+        return null;
+      } finally {
+        await c.close();
+      }
+    }));
     return new Set(replies.map((m) => (m === null || m.answer.length === 0 ? null : [...m.answer[0]!.data].join('.'))));
   };
   try {

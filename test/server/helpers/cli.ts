@@ -5,8 +5,6 @@
  * bound ports are read from its startup banner.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../../src/main.ts', import.meta.url));
@@ -69,16 +67,3 @@ export class CliServer {
   }
 }
 
-/** A port free on 127.0.0.1 for both UDP and TCP right now (closed again before returning). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const tcp = createServer();
-    const port = await new Promise<number>((r) => tcp.listen(0, '127.0.0.1', () => r((tcp.address() as { port: number }).port)));
-    const udp = createSocket('udp4');
-    const ok = await new Promise<boolean>((r) => { udp.once('error', () => r(false)); udp.bind(port, '127.0.0.1', () => r(true)); });
-    await new Promise<void>((r) => tcp.close(() => r()));
-    if (ok) { await new Promise<void>((r) => udp.close(() => r())); return port; }
-    udp.close();
-  }
-  throw new Error('no free port');
-}

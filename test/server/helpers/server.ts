@@ -7,38 +7,14 @@ import { App } from '../../../src/app/app.ts';
 import type { ConfigGeneration } from '../../../src/config/build.ts';
 import { memoryLogger } from '../../../src/log/logger.ts';
 import type { PluginRegistry } from '../../../src/plugin/registry.ts';
-import type { TcpOptions } from '../../../src/server/tcp-listener.ts';
+import { startServer, type StartOptions, type TestServer } from '../../support/harness.ts';
 import { testRegistry } from './test-plugins.ts';
 
-export interface StartedServer {
-  readonly app: App;
-  /** Bound port (UDP and TCP) of the first listener. */
-  readonly port: number;
-  readonly logs: string[];
-  stop(graceMs?: number): Promise<void>;
-}
+export type StartedServer = TestServer;
 
-export interface StartOptions {
-  registry?: PluginRegistry;
-  tcp?: TcpOptions;
-  format?: 'text' | 'json';
-  path?: string;
-}
-
-/** Start `corefile` (use `.:0 { bind 127.0.0.1 ... }` blocks). */
-export async function startTestServer(corefile: string, opts: StartOptions = {}): Promise<StartedServer> {
-  const logger = memoryLogger(opts.format ?? 'text');
-  const app = new App({
-    corefilePath: opts.path ?? 'Corefile', corefileText: corefile, logger, dnsPort: 0,
-    registry: opts.registry ?? testRegistry(), tcp: opts.tcp ?? { idleTimeoutMs: 2000, maxConnections: 200 },
-    fatal: (m) => { logger.error(`fatal: ${m}`); },
-  });
-  await app.start();
-  let stopped = false;
-  return {
-    app, port: app.port(), logs: logger.lines,
-    stop: async (graceMs = 1000) => { if (!stopped) { stopped = true; await app.stop(graceMs); } },
-  };
+/** The harness's `startServer` with the test plugins registered (use `.:0 { bind 127.0.0.1 ... }` blocks). */
+export function startTestServer(corefile: string, opts: StartOptions = {}): Promise<TestServer> {
+  return startServer(corefile, { registry: testRegistry(), ...opts });
 }
 
 /** The CorefileError message `corefile` fails with at parse or setup, or null when it sets up fine. Opens nothing. */

@@ -4,7 +4,6 @@
  * not send: hand-made headers, broken names, several OPT records, pipelined
  * TCP frames. Everything talks to 127.0.0.1 only, and every wait is bounded.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { encodeQuery, type QueryOptions } from '../../../src/dns/message.ts';
 import { Type } from '../../../src/dns/constants.ts';
@@ -52,62 +51,6 @@ export function bytes(...parts: (number | string | Uint8Array)[]): Buffer {
   return Buffer.concat(parts.map((p) => typeof p === 'number' ? Buffer.from([p]) : typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p)));
 }
 
-/** A UDP client socket on 127.0.0.1 that collects every datagram it gets. */
-export class UdpClient {
-  readonly #socket: UdpSocket;
-  readonly #port: number;
-  readonly #queue: Buffer[] = [];
-  #waiter: (() => void) | null = null;
-
-  private constructor(socket: UdpSocket, port: number) {
-    this.#socket = socket;
-    this.#port = port;
-    socket.on('message', (m) => { this.#queue.push(m); this.#waiter?.(); });
-  }
-
-  static async open(serverPort: number): Promise<UdpClient> {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-    return new UdpClient(s, serverPort);
-  }
-
-  send(msg: Uint8Array): void {
-    this.#socket.send(msg, this.#port, '127.0.0.1');
-  }
-
-  /** The next datagram, or null when none comes within `ms`. */
-  async next(ms = 1000): Promise<Buffer | null> {
-    const deadline = Date.now() + ms;
-    while (this.#queue.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) return null;
-      await new Promise<void>((r) => { const t = setTimeout(r, left); this.#waiter = () => { clearTimeout(t); r(); }; });
-      this.#waiter = null;
-    }
-    return this.#queue.shift()!;
-  }
-
-  /** The next datagram whose ID is `id` (others are discarded), or null within `ms`. */
-  async nextWithId(id: number, ms = 1000): Promise<Buffer | null> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const m = await this.next(Math.max(0, deadline - Date.now()));
-      if (m === null) return null;
-      if (m.length >= 2 && m.readUInt16BE(0) === id) return m;
-    }
-  }
-
-  /** Send and wait for one reply. */
-  async exchange(msg: Uint8Array, ms = 1000): Promise<Buffer | null> {
-    this.#queue.length = 0;
-    this.send(msg);
-    return this.next(ms);
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => this.#socket.close(() => r()));
-  }
-}
 
 /** One TCP connection to 127.0.0.1 that splits what it receives into DNS frames. */
 export class TcpClient {
