@@ -15,7 +15,7 @@ import type { PluginRegistry } from '../plugin/registry.ts';
 import { builtinRegistry } from '../plugins/index.ts';
 import { DnsServer } from '../server/dns-server.ts';
 import type { TcpOptions } from '../server/tcp-listener.ts';
-import { loadUdpBatch, udpBatchFailure, udpBatchWanted } from '../server/udp-batch/addon.ts';
+import { loadUdpBatch, udpBatchFailure, udpBatchWanted, type UdpBatchAddon } from '../server/udp-batch/addon.ts';
 import { ReloadWatcher } from './reload-watcher.ts';
 import { publishReload, reloadChannel } from '../diagnostics/channels.ts';
 import { toError } from '../errors/to-error.ts';
@@ -36,7 +36,11 @@ export interface AppOptions {
   readonly listen?: boolean;
   /** The HTTP listeners of the process (a worker gets ones that only point at its primary's). */
   readonly http?: HttpListeners;
-  /** Serve UDP through the native addon (build/udp-batch.node); default: CLUSTERDNS_UDP_BATCH=1 in `env`. */
+  /**
+   * true: serve UDP through the native addon (build/udp-batch.node) or refuse to start; false: node:dgram.
+   * Default: CLUSTERDNS_UDP_BATCH=1 in `env` as true, else the server's choice (the addon on Linux when it
+   * loads, unless CLUSTERDNS_UDP_BATCH=0).
+   */
   readonly udpBatch?: boolean;
   /** A check every configuration must pass before it serves (start and reload); throw to refuse it. */
   readonly validate?: (gen: ConfigGeneration) => void;
@@ -59,8 +63,10 @@ export class App implements ServerControl {
     this.#opts = opts;
     this.#registry = opts.registry ?? builtinRegistry();
     this.services = new ProcessServices({ logger: opts.logger, fatal: opts.fatal, http: opts.http });
-    let udpBatch = null;
-    if (opts.udpBatch ?? udpBatchWanted(opts.env ?? process.env)) {
+    const env = opts.env ?? process.env;
+    let udpBatch: UdpBatchAddon | null | undefined;
+    if (opts.udpBatch === false) udpBatch = null;
+    else if (opts.udpBatch ?? udpBatchWanted(env)) {
       udpBatch = loadUdpBatch();
       if (udpBatch === null) this.#startError = `CLUSTERDNS_UDP_BATCH=1 but the UDP batch addon cannot be used: ${udpBatchFailure()}`;
     }

@@ -37,11 +37,11 @@ export interface DnsServerOptions {
    */
   readonly listen?: boolean | undefined;
   /**
-   * The native UDP addon (recvmmsg/sendmmsg) to use. Null or absent: the
+   * The native UDP addon (recvmmsg/sendmmsg) to use; null: node:dgram. Absent: the
    * default choice (udpPathChoice: the addon on Linux when it loads, else
    * node:dgram), made when the first listener opens (udpPathMessage).
    */
-  readonly udpBatch?: UdpBatchAddon | null;
+  readonly udpBatch?: UdpBatchAddon | null | undefined;
 }
 
 export class DnsServer {
@@ -58,7 +58,7 @@ export class DnsServer {
   constructor(opts: DnsServerOptions) {
     this.#opts = opts;
     this.stats = new ServeStats(opts.logger);
-    if (opts.udpBatch) this.#udpBatch = opts.udpBatch;
+    if (opts.udpBatch !== undefined) this.#udpBatch = opts.udpBatch;
   }
 
   /** The UDP path, chosen once, when the first listener opens (a primary without listeners never loads the addon). */
@@ -68,8 +68,10 @@ export class DnsServer {
         const choice = udpPathChoice();
         this.#udpBatch = choice.addon;
         this.#udpPathMessage = choice.message;
+      } else if (this.#udpBatch === null) {
+        this.#udpPathMessage = 'UDP on node:dgram, as asked';
       } else {
-        this.#udpPathMessage = `UDP on batched I/O (recvmmsg/sendmmsg, up to ${this.#udpBatch?.BATCH} datagrams a call), as asked`;
+        this.#udpPathMessage = `UDP on batched I/O (recvmmsg/sendmmsg, up to ${this.#udpBatch.BATCH} datagrams a call), as asked`;
       }
     }
     return this.#udpBatch ?? null;

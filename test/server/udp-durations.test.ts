@@ -17,7 +17,8 @@ import { ADDON_PATH, BATCH_ENV, loadUdpBatch, udpPathChoice } from '../../src/se
 import { buildUdpBatch } from '../../src/server/udp-batch/build.ts';
 import { samples, scrape } from '../ops/ops-support.ts';
 import { startTestServer } from './helpers/server.ts';
-import { query, UdpClient } from './helpers/wire.ts';
+import { query } from './helpers/wire.ts';
+import { UdpClient } from '../support/udp-client.ts';
 
 const QUERIES = 32;
 

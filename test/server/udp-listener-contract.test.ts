@@ -35,6 +35,7 @@ function udpListenerContract(kind: 'dgram' | 'batch'): void {
         assert.ok(loadUdpBatch(), 'the batch addon loads');
       }
       srv = await startServer(COREFILE, { udpBatch: kind === 'batch' });
+      assert.equal(srv.app.server.udpPath, kind, 'the listener under test is the one serving');
       metricsPort = srv.app.services.http.port('127.0.0.1:0')!;
     });
     after(async () => { await srv.stop(); });

@@ -170,10 +170,17 @@ export class BatchUdpListener implements Responder {
     if (this.#handle !== null) this.#addon.pause(this.#handle);
   }
 
+  /**
+   * Resolves once the socket is closed and its port free. The addon closes the
+   * fd in libuv's close callback, which runs in the closing phase of the loop
+   * iteration that called uv_close; an immediate queued from an immediate runs
+   * in the check phase after that closing phase.
+   */
   close(): Promise<void> {
     const h = this.#handle;
     this.#handle = null;
-    if (h !== null) this.#addon.close(h);
-    return Promise.resolve();
+    if (h === null) return Promise.resolve();
+    this.#addon.close(h);
+    return new Promise((resolve) => { setImmediate(() => setImmediate(resolve)); });
   }
 }
