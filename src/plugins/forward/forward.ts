@@ -13,6 +13,7 @@ import { decodeMessage, replyFromMessage } from '../../dns/message.ts';
 import { isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
+import { setMetadata, wantsMetadata } from '../../plugin/metadata.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import type { DeadlineQueue } from './deadlines.ts';
 import type { ForwardMetrics } from './metrics.ts';
@@ -48,6 +49,8 @@ export class Forward implements ChainHandler {
   readonly #metrics: ForwardMetrics;
   readonly #limitError: Error;
   readonly #coalesced = new Map<string, Promise<Reply>>();
+  /** Which upstream gave each reply (the forward/upstream metadata); weak, so replies are not kept. */
+  readonly #answeredBy = new WeakMap<Reply, string>();
   readonly #nextRcodes: Set<number> | null;
   /** The read and per-try deadlines of every upstream query of this forward: one timer. */
   readonly #deadlines: DeadlineQueue;
@@ -82,6 +85,12 @@ export class Forward implements ChainHandler {
       this.#inflight++;
       pending = this.#resolve(req).finally(() => { this.#inflight--; if (key !== null) this.#coalesced.delete(key); });
       if (key !== null) this.#coalesced.set(key, pending);
+    }
+    // CoreDNS's forward/upstream metadata ("HOST:PORT" of the upstream that answered), for log and template.
+    if (wantsMetadata(req)) {
+      let upstream = '';
+      pending.then((r) => { upstream = this.#answeredBy.get(r) ?? ''; }, () => {});
+      setMetadata(req, 'forward/upstream', () => upstream);
     }
     if (this.#nextRcodes === null) return pending;
     const nextRcodes = this.#nextRcodes;
@@ -156,7 +165,9 @@ export class Forward implements ChainHandler {
           up.observe(msg.rcode, (performance.now() - started) / 1000);
           if (settled) return;
           settled = true;
-          resolve(replyFromMessage(msg, 'forward'));
+          const reply = replyFromMessage(msg, 'forward');
+          this.#answeredBy.set(reply, up.label);
+          resolve(reply);
         }, (e: unknown) => { failed(e as Error); });
       };
       launch();

@@ -2,12 +2,15 @@
  * @module plugins/metadata/metadata.test
  * metadata: with it, log's {/kubernetes/...} placeholders and template's
  * .Meta print what the kubernetes plugin knows about the client and the
- * name; without it they print '-' and '' and requests carry no map.
+ * name, and forward the upstream that answered; without it they print '-'
+ * and '' and requests carry no map.
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inject, startServer } from '../../../test/support/harness.ts';
 import { rrLine } from '../../../test/support/k8s-dns.ts';
+import { startFakeUpstream } from '../../../test/support/fake-upstream.ts';
+import { rrs } from '../../dns/rr.ts';
 
 function corefile(withMetadata: boolean): string {
   return `.:0 {
@@ -45,4 +48,22 @@ it('without metadata the placeholders print - and .Meta is empty', async () => {
     const m = await inject(s.app, 'meta.test.', 'TXT');
     assert.deepEqual(m.answer.map(rrLine), ['meta.test. 5 IN TXT ""']);
   } finally { await s.stop(); }
+});
+
+it('forward publishes forward/upstream: the upstream that answered, also for a query that joined it in flight', async () => {
+  const up = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.7')] }, delayMs: 20 }));
+  const s = await startServer(`.:0 {
+  bind 127.0.0.1
+  metadata
+  log . "{name} via={/forward/upstream}"
+  forward . ${up.address}
+}`);
+  try {
+    // Two identical questions at once: the second is coalesced onto the first's upstream query.
+    const [a, b] = await Promise.all([inject(s.app, 'ext.example.', 'A'), inject(s.app, 'ext.example.', 'A')]);
+    assert.deepEqual([a.answer.map(rrLine), b.answer.map(rrLine)], [['ext.example. 60 IN A 192.0.2.7'], ['ext.example. 60 IN A 192.0.2.7']]);
+    assert.equal(up.count('ext.example.'), 1, 'one upstream query for both');
+    const lines = s.logs.filter((l) => l.includes('ext.example.')).map((l) => l.replace(/^.*\] /, ''));
+    assert.deepEqual(lines, [`ext.example. via=${up.address}`, `ext.example. via=${up.address}`]);
+  } finally { await s.stop(); await up.close(); }
 });
