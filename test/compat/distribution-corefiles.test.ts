@@ -137,9 +137,22 @@ before(async () => {
 
   // kubeadm's server is the cluster DNS the node-local caches forward to (prepared first, so its port is known).
   const kubeadmPort = (): number => booted.get('kubeadm')?.ports.get(53) ?? 0;
-  for (const d of DISTRIBUTIONS) booted.set(d.name, await prepare(d, d.name, kubeadmPort));
-  for (const s of SNIPPETS) booted.set(s.name, await prepare(s, s.base, kubeadmPort));
-  await Promise.all([...booted.values()].map(boot));
+  const sources = new Map<string, [Distribution, string]>([
+    ...DISTRIBUTIONS.map((d): [string, [Distribution, string]] => [d.name, [d, d.name]]),
+    ...SNIPPETS.map((s): [string, [Distribution, string]] => [s.name, [s, s.base]]),
+  ]);
+  // A port found free can be taken before its server binds it (another server's ephemeral
+  // sockets, other test files): such a server is prepared again on fresh ports, at most 3 times.
+  const bootAll = async (names: readonly string[]): Promise<void> => {
+    for (let round = 0, todo = names; round < 3 && todo.length > 0; round++) {
+      for (const n of todo) { const [d, base] = sources.get(n)!; booted.set(n, await prepare(d, base, kubeadmPort)); }
+      await Promise.all(todo.map((n) => boot(booted.get(n)!)));
+      todo = todo.filter((n) => booted.get(n)!.error?.includes('EADDRINUSE'));
+    }
+  };
+  // kubeadm first: the node-local caches forward to its port.
+  await bootAll(['kubeadm']);
+  await bootAll([...sources.keys()].filter((n) => n !== 'kubeadm'));
 });
 
 /**
