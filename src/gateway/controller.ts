@@ -17,6 +17,8 @@ import type { DnsRecordFeeds } from '../dnsrecord/feeds.ts';
 import { describeDnsRecord, dnsRecordKey, sameDnsRecord, type DnsRecord } from '../dnsrecord/record.ts';
 import type { NginxBinary } from './nginx.ts';
 import { ownerOfLine, renderNginx, type RenderedConfig, type RenderOptions } from './render.ts';
+import { SerialRounds } from '../util/serial-rounds.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export interface GatewayControllerOptions {
   readonly feeds: DnsRecordFeeds;
@@ -47,8 +49,7 @@ export class GatewayController {
   readonly #rejected = new Map<string, Rejected>();
   #current: string | null = null;
   #problems = new Set<string>();
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #rounds = new SerialRounds(() => this.#syncOnce());
   #debounce: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
   /** Configurations written and reloaded (tests wait on it). */
@@ -87,7 +88,7 @@ export class GatewayController {
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     if (this.#debounce !== null) clearTimeout(this.#debounce);
-    await this.#running;
+    await this.#rounds.running;
   }
 
   #changed(): void {
@@ -98,27 +99,17 @@ export class GatewayController {
 
   /** Render, check and apply now (serialised: a call during a run schedules one more). */
   sync(): Promise<void> {
-    if (this.#running !== null) {
-      this.#again = true;
-      return this.#running;
+    return this.#rounds.run();
+  }
+
+  async #syncOnce(): Promise<void> {
+    const changes = this.changes;
+    try {
+      await this.applyOnce();
+      this.renderedChanges = changes;
+    } catch (e) {
+      this.#log.error(`applying the nginx configuration failed: ${errorMessage(e)}; retrying on the next change`);
     }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          const changes = this.changes;
-          try {
-            await this.applyOnce();
-            this.renderedChanges = changes;
-          } catch (e) {
-            this.#log.error(`applying the nginx configuration failed: ${(e as Error).message}; retrying on the next change`);
-          }
-        } while (this.#again);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
   }
 
   /** One render-check-apply round. */

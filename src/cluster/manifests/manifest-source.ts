@@ -19,6 +19,7 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { ClusterKind, ClusterRecord, RecordSink } from '../types.ts';
 import { listManifestFiles, readManifests, type ManifestContent, type ManifestListing } from './read-manifests.ts';
+import { SerialRounds } from '../../util/serial-rounds.ts';
 
 /** Re-reads in a row that found files changed under them before one is applied anyway. */
 const MAX_UNSTABLE_READS = 3;
@@ -65,8 +66,7 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
   #watchers: FSWatcher[] = [];
   #debounce: NodeJS.Timeout | null = null;
   #poll: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #reads = new SerialRounds(() => this.#readOnce(), () => this.#stopped);
   #stopped = false;
   #signature = '';
   #lastWarnings = new Set<string>();
@@ -113,7 +113,7 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
     if (this.#debounce !== null) clearTimeout(this.#debounce);
     if (this.#poll !== null) clearInterval(this.#poll);
     this.#debounce = this.#poll = null;
-    if (this.#running !== null) await this.#running.catch(() => {});
+    await this.#reads.running?.catch(() => {});
     for (const w of this.#syncWaiters.splice(0)) w();
   }
 
@@ -128,21 +128,7 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
 
   /** Re-read everything now (serialised: a call during a read schedules one more). */
   reload(): Promise<void> {
-    if (this.#running !== null) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#readOnce();
-        } while (this.#again && !this.#stopped);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return this.#reads.run();
   }
 
   async #readOnce(): Promise<void> {
@@ -161,7 +147,7 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
     const after = await listManifestFiles(this.#paths);
     if (after.signature !== listing.signature && this.#unstableReads < MAX_UNSTABLE_READS) {
       this.#unstableReads++;
-      this.#again = true;
+      this.#reads.again();
       return;
     }
     this.#unstableReads = 0;
@@ -212,7 +198,7 @@ export class ManifestSource<K extends string = ClusterKind, R = ClusterRecord> {
   }
 
   async #pollOnce(): Promise<void> {
-    if (this.#stopped || this.#running !== null) return;
+    if (this.#stopped || this.#reads.running !== null) return;
     const listing = await listManifestFiles(this.#paths);
     if (listing.signature !== this.#signature) this.#changed();
   }
