@@ -46,7 +46,7 @@ const dnsRecordFiles: FileParser<DnsRecordFile> = {
       warnings.push(`${f.path}:${o.line}: ${c.error}${old !== undefined ? '; keeping its previous version' : ''}`);
       if (old !== undefined) records.push(old);
     }
-    return { parsed: { mtimeMs: f.mtimeMs, size: f.size, warnings, records }, syntax };
+    return { parsed: { mtimeMs: f.mtimeMs, size: f.size, ino: f.ino, ctimeMs: f.ctimeMs, warnings, records }, syntax };
   },
   count: (f) => f.records.length,
 };

@@ -14,7 +14,7 @@
  * (FileObjects). A file that cannot be read or parsed, or that is empty
  * while it held objects (an editor's save in progress), keeps contributing
  * what it did before; a document that fails validation keeps its previous
- * version; a file whose mtime and size did not change is not parsed again.
+ * version; a file whose stat stamp (mtime, size, inode, ctime) did not change is not parsed again.
  * Only a deleted file takes its objects away. That rule is
  * readFilesKeepingLastGood, shared with the DNSRecord reader (which brings
  * its own conversion through objectsOf). Nothing here touches the store:
@@ -54,10 +54,28 @@ const EXPECTED_API: Readonly<Record<string, readonly string[]>> = {
 /** Kinds another reader of the same folders takes (the dnsrecord plugin's DNSRecord and seed DNS forms): skipped without a warning. */
 const OTHER_READERS_KINDS = new Set(['DNSRecord', 'DNS']);
 
-export interface ManifestFile {
-  readonly path: string;
+/**
+ * When a file was last written, as stat says. The inode and ctime are part of it: a file replaced
+ * by rename (ConfigMap volumes, editors) with the same size inside one coarse mtime tick would
+ * otherwise look unchanged and never be read again.
+ */
+export interface Stamp {
   readonly mtimeMs: number;
   readonly size: number;
+  readonly ino: number;
+  readonly ctimeMs: number;
+}
+
+export function sameStamp(a: Stamp, b: Stamp): boolean {
+  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino && a.ctimeMs === b.ctimeMs;
+}
+
+function stampOf(st: Stamp): Stamp {
+  return { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
+}
+
+export interface ManifestFile extends Stamp {
+  readonly path: string;
 }
 
 export interface ManifestListing {
@@ -92,7 +110,7 @@ async function walk(dir: string, out: ManifestFile[], depth: number): Promise<vo
       continue;
     }
     if (st.isDirectory()) await walk(full, out, depth + 1);
-    else if (st.isFile() && isManifestName(e.name)) out.push({ path: full, mtimeMs: st.mtimeMs, size: st.size });
+    else if (st.isFile() && isManifestName(e.name)) out.push({ path: full, ...stampOf(st) });
   }
 }
 
@@ -109,12 +127,12 @@ export async function listManifestFiles(paths: readonly string[]): Promise<Manif
       continue;
     }
     if (st.isDirectory()) await walk(p, files, 0);
-    else files.push({ path: p, mtimeMs: st.mtimeMs, size: st.size });
+    else files.push({ path: p, ...stampOf(st) });
   }
   const seen = new Set<string>();
   const unique = files.filter((f) => (seen.has(f.path) ? false : (seen.add(f.path), true)));
   unique.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const signature = unique.map((f) => `${f.path}\0${f.mtimeMs}\0${f.size}`).join('\n') + `\nmissing:${missing.join(',')}`;
+  const signature = unique.map((f) => `${f.path}\0${f.mtimeMs}\0${f.size}\0${f.ino}\0${f.ctimeMs}`).join('\n') + `\nmissing:${missing.join(',')}`;
   return { files: unique, missing, signature };
 }
 
@@ -126,9 +144,7 @@ interface FoundRecord {
 }
 
 /** What one file contributed the last time it was read successfully. */
-export interface FileObjects {
-  readonly mtimeMs: number;
-  readonly size: number;
+export interface FileObjects extends Stamp {
   readonly records: readonly FoundRecord[];
   /** v1 Endpoints mirrored as slices (count only for services without a real slice). */
   readonly mirrored: readonly FoundRecord[];
@@ -236,7 +252,7 @@ export class ManifestSyntaxError extends Error {
  * caller keeps the file's previous objects instead, if it has any; else the
  * documents that did parse are used).
  */
-export function parseManifestFile(text: string, file: string, stamp: { mtimeMs: number; size: number }, previous: FileObjects | undefined, pool: StringPool): FileObjects & { syntax: ManifestSyntaxError | null } {
+export function parseManifestFile(text: string, file: string, stamp: Stamp, previous: FileObjects | undefined, pool: StringPool): FileObjects & { syntax: ManifestSyntaxError | null } {
   let syntax: ManifestSyntaxError | null = null;
   const records: FoundRecord[] = [];
   const mirrored: FoundRecord[] = [];
@@ -262,7 +278,7 @@ export function parseManifestFile(text: string, file: string, stamp: { mtimeMs: 
     if (o instanceof ManifestSyntaxError) syntax ??= o;
     else take(o.body, o.line);
   }
-  return { mtimeMs: stamp.mtimeMs, size: stamp.size, records, mirrored, warnings, syntax };
+  return { ...stampOf(stamp), records, mirrored, warnings, syntax };
 }
 
 /**
@@ -421,9 +437,7 @@ function describeUnknown(kind: string, body: Json): string {
 }
 
 /** What any reader keeps per file: the stamp it was read at, and its per-document warnings. */
-export interface FileStamp {
-  readonly mtimeMs: number;
-  readonly size: number;
+export interface FileStamp extends Stamp {
   readonly warnings: readonly string[];
 }
 
@@ -449,7 +463,7 @@ export async function readFilesKeepingLastGood<F extends FileStamp>(listing: Man
     prev === undefined ? 'nothing read from it yet' : `keeping the ${parser.count(prev)} objects read from it before`;
   for (const f of listing.files) {
     const prev = previous.get(f.path) as F | undefined;
-    if (prev !== undefined && prev.mtimeMs === f.mtimeMs && prev.size === f.size) {
+    if (prev !== undefined && sameStamp(prev, f)) {
       files.set(f.path, prev);
       continue;
     }

@@ -8,7 +8,7 @@
  * change, a pair of services from two files is always both old or both new.
  */
 import assert from 'node:assert/strict';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -100,13 +100,42 @@ describe('manifests behind a running server', () => {
       await writeFile(join(srv.dir, '.b.new'), file(1, 2));
       await rename(join(srv.dir, '.a.new'), join(srv.dir, 'a.yaml'));
       await rename(join(srv.dir, '.b.new'), join(srv.dir, 'b.yaml'));
+      // Sample the answers on every turn of the event loop until the new version is served: the
+      // re-read's debounce and parse can take a while on a loaded machine, so the bound is 10 s
+      // (and a count), not a number of turns that a fast machine happens to need.
       const seen = new Set<string>();
-      for (let i = 0; i < 20_000 && !seen.has('2/2'); i++) {
+      const deadline = Date.now() + 10_000;
+      for (let i = 0; i < 5_000_000 && !seen.has('2/2') && Date.now() < deadline; i++) {
         seen.add(pair());
         await new Promise((r) => setImmediate(r));
       }
       assert.ok(seen.has('2/2'), `new version never served: ${[...seen].join(' ')}`);
       assert.deepEqual([...seen].filter((p) => p !== '1/1' && p !== '2/2'), [], 'no mixed state');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('a file replaced by rename with the same size and mtime is read again (the inode changed)', async () => {
+    const srv = await startCluster([ns('default')]);
+    try {
+      const file = join(srv.dir, 'svc.yaml');
+      const rereads = (): number => srv.logs.filter((l) => l.includes('manifests: re-read')).length;
+      await writeFile(file, stringify(svc('default', 'same', ['10.96.1.1'])));
+      await waitUntil(() => rereads() >= 1, { timeoutMs: 5000 });
+      await checkDig(srv, { name: `same.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`same.default.svc.${Z} 5 IN A 10.96.1.1`] });
+      // Both versions get the same whole-second mtime, as if written in one clock tick.
+      const tick = Math.floor(Date.now() / 1000) - 60;
+      await utimes(file, tick, tick);
+      await waitUntil(() => rereads() >= 2, { timeoutMs: 5000 });
+      const next = join(srv.dir, '.svc.new');
+      await writeFile(next, stringify(svc('default', 'same', ['10.96.1.2'])));
+      await utimes(next, tick, tick);
+      const [was, now] = await Promise.all([stat(file), stat(next)]);
+      assert.deepEqual([now.size, now.mtimeMs], [was.size, was.mtimeMs]);
+      await rename(next, file);
+      await waitUntil(() => rereads() >= 3, { timeoutMs: 5000 });
+      await checkDig(srv, { name: `same.default.svc.${Z}`, type: 'A', rcode: 'NOERROR', answer: [`same.default.svc.${Z} 5 IN A 10.96.1.2`] });
     } finally {
       await srv.stop();
     }
