@@ -32,6 +32,12 @@ export function int(d: Directive, plugin: string, text: string, min: number, max
   return n;
 }
 
+/** The `ttl SECONDS` option of the plugins that answer with records (kubernetes, k8s_external, dnsrecord): 0..3600, as CoreDNS. */
+export function ttlOption(d: Directive, plugin: string): number {
+  argCount(d, plugin, 1, 1);
+  return int(d, plugin, d.args[0]!, 0, 3600, 'ttl');
+}
+
 const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go duration text ("5s", "1m30s", "250ms", "0") in milliseconds, or null when malformed. */

@@ -15,7 +15,7 @@ import type { Directive } from '../../corefile/parser.ts';
 import { canonicalIp } from '../../dns/ip.ts';
 import { manifestErrorCounter } from '../../cluster/manifests/manifest-metrics.ts';
 import { DnsRecordFeeds, type DnsRecordSourceConfig } from '../../dnsrecord/feeds.ts';
-import { argCount, children, duration, fail, Fallthrough, int, zonesArg } from '../../plugin/options.ts';
+import { argCount, children, duration, fail, Fallthrough, ttlOption, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { DnsRecordAnswers, PLUGIN as P } from './answers.ts';
 import { DnsRecordHandler } from './handler.ts';
@@ -83,8 +83,7 @@ export function parseDnsRecordDirective(d: Directive, ctx: Pick<BlockContext, 'z
         }
         break;
       case 'ttl':
-        argCount(c, P, 1, 1);
-        ttl = int(c, P, c.args[0]!, 0, 3600, 'ttl');
+        ttl = ttlOption(c, P);
         break;
       case 'startup_timeout':
         argCount(c, P, 1, 1);

@@ -18,7 +18,7 @@ import { isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { rdata, rr, rrs, type RR } from '../../dns/rr.ts';
-import { argCount, children, fail, Fallthrough, int, zonesArg } from '../../plugin/options.ts';
+import { argCount, children, fail, Fallthrough, ttlOption, zonesArg } from '../../plugin/options.ts';
 import type { Answer, BlockContext, ChainHandler, Handler, PluginDefinition } from '../../plugin/plugin.ts';
 import { KubernetesHandler } from '../kubernetes/handler.ts';
 
@@ -168,8 +168,7 @@ function parseOptions(d: Directive, ctx: Pick<BlockContext, 'zones'>): ExternalO
         apex = c.args[0]!.toLowerCase();
         break;
       case 'ttl':
-        argCount(c, P, 1, 1);
-        ttl = int(c, P, c.args[0]!, 0, 3600, 'ttl');
+        ttl = ttlOption(c, P);
         break;
       case 'headless':
         argCount(c, P, 0, 0);

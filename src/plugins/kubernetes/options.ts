@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import type { Directive } from '../../corefile/parser.ts';
 import { parseLabelSelector, type LabelSelector } from '../../cluster/label-selector.ts';
 import type { ClusterKind } from '../../cluster/types.ts';
-import { argCount, children, duration, Fallthrough, fail, int, zonesArg } from '../../plugin/options.ts';
+import { argCount, children, duration, fail, Fallthrough, int, ttlOption, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext } from '../../plugin/plugin.ts';
 import type { PodMode } from './records.ts';
 
@@ -150,8 +150,7 @@ export function parseKubernetesOptions(d: Directive, ctx: Pick<BlockContext, 'zo
         endpointPodNames = true;
         break;
       case 'ttl':
-        argCount(c, P, 1, 1);
-        ttl = int(c, P, c.args[0]!, 0, 3600, 'ttl');
+        ttl = ttlOption(c, P);
         break;
       case 'noendpoints':
         noArgs(c);
