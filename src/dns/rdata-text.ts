@@ -8,6 +8,7 @@
 import { Type } from './constants.ts';
 import { ipToBytes } from './ip.ts';
 import { encodeName } from './name.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 /** One token of a record line: its text as written (escapes kept) and whether it was quoted. */
 export interface RdataToken {
@@ -52,7 +53,7 @@ function nameData(tokens: readonly RdataToken[], at: number, origin: string): Ui
   try {
     return encodeName(absoluteName(t.text, origin));
   } catch (e) {
-    throw new RdataError((e as Error).message);
+    throw new RdataError(errorMessage(e));
   }
 }
 

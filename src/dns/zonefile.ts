@@ -10,6 +10,7 @@ import { classFromName, Class, typeFromName } from './constants.ts';
 import { canonicalName, encodeName } from './name.ts';
 import { absoluteName, RdataError, rdataFromText, ttlSeconds, type RdataToken } from './rdata-text.ts';
 import { rr, type RR } from './rr.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export class ZoneFileError extends Error {
   readonly file: string;
@@ -148,7 +149,7 @@ function directive(out: RR[], e: Entry, file: string, st: State, opts: ZoneParse
       if (!opts.include) fail('$INCLUDE is not allowed here');
       if (depth >= MAX_INCLUDE_DEPTH) fail(`$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
       let inc: { text: string; file: string };
-      try { inc = opts.include!(args[0]!.text); } catch (err) { return fail(`$INCLUDE ${args[0]!.text}: ${(err as Error).message}`); }
+      try { inc = opts.include!(args[0]!.text); } catch (err) { return fail(`$INCLUDE ${args[0]!.text}: ${errorMessage(err)}`); }
       // The included file starts from the given origin (or ours) and does not change ours (RFC 1035 5.1).
       const sub: State = { ...st, origin: args[1] ? canonicalName(absoluteName(args[1].text, st.origin)) : st.origin };
       readInto(out, inc.text, inc.file, sub, opts, depth + 1);
@@ -192,7 +193,7 @@ function record(e: Entry, file: string, st: State, defaultTtl: number): RR {
   try {
     encodeName(owner);
   } catch (err) {
-    fail(`bad owner name '${owner}': ${(err as Error).message}`);
+    fail(`bad owner name '${owner}': ${errorMessage(err)}`);
   }
   const recTtl = ttl ?? st.ttl ?? st.lastTtl ?? defaultTtl;
   let data: Uint8Array;

@@ -18,6 +18,7 @@ import { within } from '../cluster/within.ts';
 import type { Logger } from '../log/logger.ts';
 import { convertDnsRecord, HOST_PATTERN, type DnsRecord } from './record.ts';
 import type { DnsRecordKind } from './record-set.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export const DEFAULT_ETCD_PREFIX = '/dns/';
 /** Namespace of the DNS-only records made from host keys. */
@@ -45,7 +46,7 @@ export function parseEtcdValue(kv: Pick<EtcdKv, 'key' | 'value'>, prefix: string
   try {
     v = JSON.parse(kv.value.toString('utf8'));
   } catch (e) {
-    return { error: `${kv.key}: not JSON (${(e as Error).message})` };
+    return { error: `${kv.key}: not JSON (${errorMessage(e)})` };
   }
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   if (o.kind !== undefined) {

@@ -10,6 +10,7 @@
 import type { Logger } from '../log/logger.ts';
 import { conflictMessage, type DnsRecordSet } from './record-set.ts';
 import { ACCEPTED, dnsRecordKey, describeDnsRecord, type AcceptedCondition, type DnsRecord } from './record.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export type StatusPatcher = (namespace: string, name: string, patch: unknown) => Promise<void>;
 
@@ -59,7 +60,7 @@ export class DnsRecordStatusWriter {
         this.#written.set(key, JSON.stringify(job.want));
         this.writes++;
       } catch (e) {
-        this.#log.warn(`writing the status of ${describeDnsRecord(job.record)} failed: ${(e as Error).message}; retrying on the next change`);
+        this.#log.warn(`writing the status of ${describeDnsRecord(job.record)} failed: ${errorMessage(e)}; retrying on the next change`);
       }
     }
   }

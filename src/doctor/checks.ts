@@ -15,6 +15,7 @@ import { MAX_NAMESERVERS, ndotsOf, parseNodeResolvConf, podResolvConf } from '..
 import { readPodFile } from '../pod/pod-file.ts';
 import { has, parseMetricsText, sumOf, type MetricSample } from './metrics-text.ts';
 import { httpGet, probeTcp, probeUdp } from './probe.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export type Status = 'ok' | 'warn' | 'fail';
 
@@ -239,7 +240,7 @@ export async function checkUpstreams(inp: DoctorInput): Promise<CheckResult[]> {
   try {
     ups = upstreamsOf(inp.corefile);
   } catch (e) {
-    return [r('corefile.parse', 'fail', inp.corefile, (e as Error).message, '', 'Fix the Corefile at the line given.')];
+    return [r('corefile.parse', 'fail', inp.corefile, errorMessage(e), '', 'Fix the Corefile at the line given.')];
   }
   const out: CheckResult[] = [];
   if (ups.length === 0) return [r('upstream.probe', 'ok', inp.corefile, 'no forward upstreams')];
@@ -275,7 +276,7 @@ export async function checkResolvConf(inp: DoctorInput): Promise<CheckResult[]> 
   try {
     conf = parseNodeResolvConf(readFileSync(path, 'utf8'));
   } catch (e) {
-    return [r('resolvconf.parse', 'fail', path, (e as Error).message, '', 'The kubelet refuses this file for Default pods: fix the nameserver line.')];
+    return [r('resolvconf.parse', 'fail', path, errorMessage(e), '', 'The kubelet refuses this file for Default pods: fix the nameserver line.')];
   }
   const out: CheckResult[] = [];
   const ns = conf.nameservers;
@@ -337,6 +338,6 @@ export function checkPod(inp: DoctorInput): CheckResult[] {
       : r('pod.search', 'ok', t, summary));
     return out;
   } catch (e) {
-    return [r('pod.parse', 'fail', t, (e as Error).message, '', 'Give a Pod or workload manifest that the kubelet would accept.')];
+    return [r('pod.parse', 'fail', t, errorMessage(e), '', 'Give a Pod or workload manifest that the kubelet would accept.')];
   }
 }

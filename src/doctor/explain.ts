@@ -17,6 +17,7 @@ import { KubeletDnsError, ndotsOf, podResolvConf } from '../pod/resolv-conf.ts';
 import { probeUdp } from './probe.ts';
 import { UsageError } from '../cli/args.ts';
 import { lastValue, parseFlags } from '../cli/flags.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 type Write = (s: string) => void;
 
@@ -88,7 +89,7 @@ export async function explainCommand(argv: readonly string[], write: Write, writ
     }
   } catch (e) {
     if (e instanceof PodFileError || e instanceof KubeletDnsError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
-      writeErr(`${(e as Error).message}\n`);
+      writeErr(`${errorMessage(e)}\n`);
       return 1;
     }
     throw e;

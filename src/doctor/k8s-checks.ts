@@ -17,6 +17,7 @@ import { resolveConnection } from '../cluster/api/connection.ts';
 import { KubeApiClient, readBody } from '../cluster/api/client.ts';
 import type { CheckResult } from './checks.ts';
 import { probeUdp } from './probe.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
@@ -86,7 +87,7 @@ export async function checkKubernetes(kubeconfig: string | null, dnsService: str
     svc = await getJson(client, `/api/v1/namespaces/${ns}/services/${name}`, timeoutMs);
     slices = await getJson(client, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${name}`)}`, timeoutMs);
   } catch (e) {
-    return [r('k8s.api', 'fail', kubeconfig, `cannot read ${ns}/${name} from the API server: ${(e as Error).message}`,
+    return [r('k8s.api', 'fail', kubeconfig, `cannot read ${ns}/${name} from the API server: ${errorMessage(e)}`,
       'Check the kubeconfig context, that the API server is reachable, and that you may get services and endpointslices.')];
   }
   const out: CheckResult[] = [r('k8s.api', 'ok', kubeconfig, `${version}read Service ${ns}/${name} and its EndpointSlices`)];

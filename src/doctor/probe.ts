@@ -11,6 +11,7 @@ import { frameEnd } from '../dns/tcp-frame.ts';
 import { udpExchange } from '../plugins/forward/udp-exchange.ts';
 import { randomId } from '../plugins/forward/wire.ts';
 import { joinHostPort } from '../dns/ip.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export interface ProbeResult {
   readonly ok: boolean;
@@ -31,7 +32,7 @@ export async function probeUdp(host: string, port: number, name: string, type: n
     const raw = await udpExchange({ host, port, family: host.includes(':') ? 6 : 4, label: joinHostPort(host, port) }, q, timeoutMs);
     return { ok: true, ms: performance.now() - start, reply: decodeMessage(raw), error: null };
   } catch (e) {
-    return { ok: false, ms: performance.now() - start, reply: null, error: (e as Error).message };
+    return { ok: false, ms: performance.now() - start, reply: null, error: errorMessage(e) };
   }
 }
 
@@ -62,7 +63,7 @@ export function probeTcp(host: string, port: number, name: string, type: number,
       try {
         finish({ ok: true, reply: decodeMessage(buf.subarray(2, end)), error: null });
       } catch (e) {
-        finish({ ok: false, reply: null, error: `bad reply: ${(e as Error).message}` });
+        finish({ ok: false, reply: null, error: `bad reply: ${errorMessage(e)}` });
       }
     });
     s.on('error', (e) => finish({ ok: false, reply: null, error: e.message }));
@@ -90,7 +91,7 @@ export function httpGet(url: string, timeoutMs: number): Promise<HttpResult> {
         res.on('error', (e) => settle({ status: 0, body: '', error: e.message }));
       });
     } catch (e) {
-      settle({ status: 0, body: '', error: (e as Error).message });
+      settle({ status: 0, body: '', error: errorMessage(e) });
       return;
     }
     req.on('timeout', () => { req.destroy(); settle({ status: 0, body: '', error: `no answer within ${timeoutMs} ms` }); });

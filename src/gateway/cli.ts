@@ -18,6 +18,7 @@ import { joinHostPort } from '../dns/ip.ts';
 import { DnsRecordStatusWriter } from '../dnsrecord/status-writer.ts';
 import { GatewayController } from './controller.ts';
 import { DEFAULT_NGINX_BIN, mainConfig, NginxBinary, NginxSupervisor } from './nginx.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export const GATEWAY_USAGE = `Usage: clusterdns gateway [source] [flags]
 Source (one; default: the API, in-cluster):
@@ -112,7 +113,7 @@ export async function gatewayCommand(argv: readonly string[], stdout: (s: string
   try {
     args = parseGatewayArgs(argv);
   } catch (e) {
-    stderr(`clusterdns gateway: ${(e as Error).message}\n${GATEWAY_USAGE}`);
+    stderr(`clusterdns gateway: ${errorMessage(e)}\n${GATEWAY_USAGE}`);
     return 2;
   }
   // Logs go to stderr: stdout carries the configuration with --once.
@@ -156,7 +157,7 @@ export async function startGateway(args: GatewayArgs, log: Logger, stdout: (s: s
   try {
     await feeds.start();
   } catch (e) {
-    log.error((e as Error).message);
+    log.error(errorMessage(e));
     return 1;
   }
   if (!(await feeds.waitForSync(5000))) log.warn('DNSRecords not read yet after 5 s; the configuration follows once they arrive');

@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorMessage } from '../errors/to-error.ts';
 
 export const DEFAULT_NGINX_BIN = '/usr/sbin/nginx';
 
@@ -26,7 +27,7 @@ function run(bin: string, args: readonly string[], timeoutMs = 10_000): Promise<
     try {
       child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      resolve({ code: -1, output: (e as Error).message });
+      resolve({ code: -1, output: errorMessage(e) });
       return;
     }
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

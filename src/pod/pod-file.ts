@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
+import { errorMessage } from '../errors/to-error.ts';
 
 export type DnsPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
 
@@ -128,7 +129,7 @@ export function readPodFile(file: string): PodView {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PodFileError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new PodFileError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(e)}`);
   }
   return podFromText(text, file);
 }

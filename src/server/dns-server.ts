@@ -16,6 +16,7 @@ import { TcpListener, DEFAULT_TCP_OPTIONS, type TcpOptions } from './tcp-listene
 import { UdpListener } from './udp-listener.ts';
 import { udpPathChoice, type UdpBatchAddon } from './udp-batch/addon.ts';
 import { BatchUdpListener } from './udp-batch/batch-listener.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 interface ListenerPair {
   readonly key: string;
@@ -145,7 +146,7 @@ export class DnsServer {
         if (p.spec.routes.some((r) => r.block === block)) bound.push({ address: p.spec.address, port: p.port });
       }
       for (const fn of block.listening) {
-        try { fn(bound); } catch (e) { this.#opts.logger.error(`listening hook failed: ${(e as Error).message}`); }
+        try { fn(bound); } catch (e) { this.#opts.logger.error(`listening hook failed: ${errorMessage(e)}`); }
       }
     }
   }
@@ -213,7 +214,7 @@ async function closePair(p: ListenerPair): Promise<void> {
 
 async function runAll(fns: readonly (() => Promise<void> | void)[], logger: Logger): Promise<void> {
   await Promise.all(fns.map(async (fn) => {
-    try { await fn(); } catch (e) { logger.error(`shutdown hook failed: ${(e as Error).message}`); }
+    try { await fn(); } catch (e) { logger.error(`shutdown hook failed: ${errorMessage(e)}`); }
   }));
 }
 

@@ -13,6 +13,7 @@ import { writeErrorReply, writeReply } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
 import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
+import { toError } from '../errors/to-error.ts';
 import type { Logger } from '../log/logger.ts';
 import { HandlerPanic, PanicLog, panicPlugin } from './panic.ts';
 
@@ -119,8 +120,8 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
   } catch (e) {
     // A record that cannot be encoded (a plugin bug): answer SERVFAIL rather than nothing.
     const plugin = (reply as Reply | undefined)?.plugin ?? '';
-    stats.panic(plugin, req, asError(e));
-    sent = Reply.error(Rcode.SERVFAIL, plugin, asError(e));
+    stats.panic(plugin, req, toError(e));
+    sent = Reply.error(Rcode.SERVFAIL, plugin, toError(e));
     buf = writeReply(req, sent, block);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
@@ -132,17 +133,17 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
     try {
       obs[i]!(req, sent, buf.length, buf);
     } catch (e) {
-      stats.panic(block.observerPlugins[i] ?? '', req, asError(e));
+      stats.panic(block.observerPlugins[i] ?? '', req, toError(e));
     }
   }
 }
 
 /** A thrown or rejected handler: counted and logged under the plugin that threw, answered SERVFAIL. */
 function panicked(req: DnsRequest, e: unknown, stats: ServeStats): Reply {
-  const err = asError(e);
+  const err = toError(e);
   stats.panic(panicPlugin(e), req, err);
   // The reply carries the cause, not the HandlerPanic: finish() must not count it a second time.
-  return Reply.error(Rcode.SERVFAIL, '', err instanceof HandlerPanic ? asError(err.cause) : err);
+  return Reply.error(Rcode.SERVFAIL, '', err instanceof HandlerPanic ? toError(err.cause) : err);
 }
 
 /** The rest of a multi-message reply (a zone transfer), each message written like the first. */
@@ -151,12 +152,9 @@ function sendMore(req: DnsRequest, more: readonly Reply[], block: Route['block']
     try {
       out.send(writeReply(req, r, block), req.remotePort, req.remoteAddress);
     } catch (e) {
-      stats.panic(r.plugin, req, asError(e));
+      stats.panic(r.plugin, req, toError(e));
       return;
     }
   }
 }
 
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}

@@ -11,6 +11,7 @@ import { VERSION } from '../version.ts';
 import { NameTracker } from './name-tracker.ts';
 import { statusData } from './status-data.ts';
 import { STATUS_HTML } from './status-page.ts';
+import { errorMessage } from '../errors/to-error.ts';
 
 export const STATUS_PATH = '/status';
 export const STATUS_JSON_PATH = '/status.json';
@@ -32,7 +33,7 @@ export function mountStatus(ctx: BlockContext, address: string): void {
       res.end(JSON.stringify(statusData(text, names, VERSION, startedAt, Date.now())));
     }, (e: unknown) => {
       res.statusCode = 500;
-      res.end(`status: ${(e as Error).message}\n`);
+      res.end(`status: ${errorMessage(e)}\n`);
     });
   };
   ctx.onStartup(async () => {

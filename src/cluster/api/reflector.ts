@@ -18,6 +18,7 @@ import type { ApiTransport } from './client.ts';
 import { compactRecord, StringPool } from '../compact-record.ts';
 import { convertObject, objectMeta, placeholderRecord } from './convert.ts';
 import { ErrorLogGate } from './error-log-gate.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export interface Logger {
   warn(msg: string): void;
@@ -473,7 +474,7 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
     try {
       ev = JSON.parse(line) as typeof ev;
     } catch (err) {
-      throw new Error(`malformed watch event (${(err as Error).message}): ${line.slice(0, 80)}`);
+      throw new Error(`malformed watch event (${errorMessage(err)}): ${line.slice(0, 80)}`);
     }
     const type = ev.type;
     if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {

@@ -29,6 +29,7 @@ import { convertObject, describeObject, SERVICE_NAME_LABEL } from '../api/conver
 import type { ClusterKind, ClusterRecord, EndpointSliceRecord, NamespaceRecord } from '../types.ts';
 import { recordKey } from '../types.ts';
 import { endpointsToSlices } from './legacy-endpoints.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 /** Namespace used for namespaced objects written without one, as kubectl does. */
 export const DEFAULT_NAMESPACE = 'default';
@@ -186,9 +187,9 @@ function* documentsOf(text: string, file: string): Generator<{ value: unknown; l
       return;
     } catch (e) {
       if (json) {
-        const m = /position (\d+)/.exec((e as Error).message);
+        const m = /position (\d+)/.exec(errorMessage(e));
         const line = m ? text.slice(0, Number(m[1])).split('\n').length : 1;
-        yield new ManifestSyntaxError(line, (e as Error).message.split('\n')[0]!);
+        yield new ManifestSyntaxError(line, errorMessage(e).split('\n')[0]!);
         return;
       }
     }
@@ -230,7 +231,7 @@ function* composed(text: string, lineOffset: number): Generator<{ value: unknown
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      yield new ManifestSyntaxError(line, (e as Error).message);
+      yield new ManifestSyntaxError(line, errorMessage(e));
       continue;
     }
     // Through JSON once: strings sliced out of a large file would keep the whole text alive.
@@ -471,7 +472,7 @@ export async function readFilesKeepingLastGood<F extends FileStamp>(listing: Man
     try {
       text = await readFile(f.path, 'utf8');
     } catch (e) {
-      errors.push({ file: f.path, message: `${f.path}:1: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${kept(prev)}` });
+      errors.push({ file: f.path, message: `${f.path}:1: cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}; ${kept(prev)}` });
       if (prev !== undefined) files.set(f.path, prev);
       continue;
     }

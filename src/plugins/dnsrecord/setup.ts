@@ -19,6 +19,7 @@ import { argCount, children, duration, fail, Fallthrough, ttlOption, zonesArg } 
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { DnsRecordAnswers, PLUGIN as P } from './answers.ts';
 import { DnsRecordHandler } from './handler.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export interface DnsRecordOptions {
   readonly zones: readonly string[];
@@ -116,7 +117,7 @@ export const dnsrecord: PluginDefinition = {
       try {
         await feeds.start();
       } catch (e) {
-        throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
+        throw new CorefileError(d.file, d.line, `plugin/${P}: ${errorMessage(e)}`);
       }
       if (!(await feeds.waitForSync(o.startupTimeoutMs))) {
         log.warn(`starting server with unsynced DNSRecords after ${o.startupTimeoutMs} ms; answers follow once they arrive`);

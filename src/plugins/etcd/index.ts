@@ -10,6 +10,7 @@ import type { EtcdKv, PrefixEvents } from '../../cluster/etcd/prefix-watcher.ts'
 import type { Logger } from '../../log/logger.ts';
 import { parseService } from './service.ts';
 import { ServiceTree } from './tree.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export class EtcdIndex implements PrefixEvents {
   readonly prefix: string;
@@ -83,7 +84,7 @@ export class EtcdIndex implements PrefixEvents {
       this.invalid++;
       this.#bad.add(kv.key);
       const kept = this.tree.get(kv.key) ? 'keeping its previous value' : 'skipped';
-      this.#log.warn(`${kv.key}: bad value (${(e as Error).message}); ${kept}`);
+      this.#log.warn(`${kv.key}: bad value (${errorMessage(e)}); ${kept}`);
       return null;
     }
   }

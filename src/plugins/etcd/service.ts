@@ -10,6 +10,7 @@
  */
 import { canonicalIp } from '../../dns/ip.ts';
 import { encodeName } from '../../dns/name.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 /** What a service's host makes of it (CoreDNS's HostType). */
 export const HostKind = { A: 1, AAAA: 28, NAME: 5, TXT: 16 } as const;
@@ -65,7 +66,7 @@ function stringField(f: Fields, name: string): string {
 function hostName(host: string): string {
   const fq = host.endsWith('.') ? host.toLowerCase() : `${host.toLowerCase()}.`;
   if (fq === '.' || fq.includes('..')) throw new Error(`"host" is neither an IP address nor a domain name: ${JSON.stringify(host)}`);
-  try { encodeName(fq); } catch (e) { throw new Error(`"host" ${JSON.stringify(host)}: ${(e as Error).message}`); }
+  try { encodeName(fq); } catch (e) { throw new Error(`"host" ${JSON.stringify(host)}: ${errorMessage(e)}`); }
   return fq;
 }
 
@@ -75,7 +76,7 @@ export function parseService(key: string, value: Uint8Array): SkyService {
   try {
     raw = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
   } catch (e) {
-    throw new Error(`not JSON: ${(e as Error).message}`);
+    throw new Error(`not JSON: ${errorMessage(e)}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
   const f: Fields = {};

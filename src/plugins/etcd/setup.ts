@@ -19,6 +19,7 @@ import { EtcdHandler } from './handler.ts';
 import { EtcdIndex } from './index.ts';
 import { etcdMetrics } from './metrics.ts';
 import { normalizePath } from './service.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'etcd';
 export const DEFAULT_PATH = '/skydns';
@@ -57,7 +58,7 @@ function endpointUrl(d: Directive, text: string): string {
 
 function readPem(d: Directive, configDir: string, file: string): Buffer {
   const path = isAbsolute(file) ? file : join(configDir, file);
-  try { return readFileSync(path); } catch (e) { fail(d, P, `tls: cannot read '${path}': ${(e as Error).message}`); }
+  try { return readFileSync(path); } catch (e) { fail(d, P, `tls: cannot read '${path}': ${errorMessage(e)}`); }
 }
 
 /** Parses one `etcd` directive. Throws CorefileError ("FILE:LINE: plugin/etcd: ..."). */

@@ -19,6 +19,7 @@ import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import type { TransferSource } from '../../plugin/transfer-source.ts';
 import { Zone } from './zone.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export interface FileOptions {
   /** Absolute path of the zone file. */
@@ -116,7 +117,7 @@ export class FileHandler implements ChainHandler, TransferSource {
       try {
         next = loadZone(this.#opts.path, origin);
       } catch (e) {
-        this.#log.error(`${origin}: keeping serial ${this.#zones.get(origin)?.serial ?? 0}: ${(e as Error).message}`);
+        this.#log.error(`${origin}: keeping serial ${this.#zones.get(origin)?.serial ?? 0}: ${errorMessage(e)}`);
         continue;
       }
       const old = this.#zones.get(origin);

@@ -11,6 +11,7 @@ import { ZoneFileError } from '../../dns/zonefile.ts';
 import { argCount, children, duration, fail, Fallthrough, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { FileHandler, type FileOptions } from './file.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'file';
 
@@ -50,7 +51,7 @@ export const file: PluginDefinition = {
       handler.loadNow();
     } catch (e) {
       if (e instanceof ZoneFileError) throw e;
-      fail(d, P, `${opts.path}: ${(e as Error).message}`);
+      fail(d, P, `${opts.path}: ${errorMessage(e)}`);
     }
     ctx.onStartup(() => handler.start());
     ctx.onShutdown(() => handler.stop());

@@ -20,6 +20,7 @@ import { Forward, QUERY_DEADLINE_MS, READ_TIMEOUT_MS, type ForwardOptions, type 
 import { forwardMetrics } from './metrics.ts';
 import { Upstream, type HealthOptions } from './upstream.ts';
 import type { ConnectionOptions } from 'node:tls';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'forward';
 export const MAX_UPSTREAMS = 15;
@@ -117,7 +118,7 @@ export function parseForward(d: Directive, ctx: Pick<BlockContext, 'zones' | 'co
         argCount(c, P, 0, 3);
         const read = (file: string, what: string): Buffer => {
           const path = isAbsolute(file) ? file : join(ctx.configDir, file);
-          try { return readFileSync(path); } catch (e) { fail(c, P, `cannot read the TLS ${what} ${path}: ${(e as Error).message}`); }
+          try { return readFileSync(path); } catch (e) { fail(c, P, `cannot read the TLS ${what} ${path}: ${errorMessage(e)}`); }
         };
         const a = c.args;
         if (a.length === 1) tls.ca = read(a[0]!, 'CA');
@@ -160,7 +161,7 @@ function readTo(d: Directive, to: string, configDir: string): UpstreamAddress[] 
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    fail(d, P, code === 'ENOENT' ? `'${to}' is not an IP address or file` : `cannot read ${path}: ${(e as Error).message}`);
+    fail(d, P, code === 'ENOENT' ? `'${to}' is not an IP address or file` : `cannot read ${path}: ${errorMessage(e)}`);
   }
   const servers = nameserversOf(text, path);
   if (servers.length === 0) fail(d, P, `no nameservers found in ${path}`);

@@ -24,6 +24,7 @@ import type { DeadlineQueue } from './deadlines.ts';
 import { TcpPool } from './tcp-pool.ts';
 import { udpExchange, type UdpStats } from './udp-exchange.ts';
 import { isTruncated, randomId, setId, UpstreamError, type UpstreamQuery } from './wire.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 /** Health-probe read timeout (CoreDNS: 1s). */
 const PROBE_TIMEOUT_MS = 1000;
@@ -190,7 +191,7 @@ export class Upstream {
     } catch (e) {
       ok = false;
       this.#hcFailures.inc();
-      this.#log.debug(`health check of ${this.label} failed: ${(e as Error).message}`);
+      this.#log.debug(`health check of ${this.label} failed: ${errorMessage(e)}`);
     }
     this.#probeTimer = null;
     if (this.#closed) return;

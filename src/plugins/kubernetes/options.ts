@@ -13,6 +13,7 @@ import type { ClusterKind } from '../../cluster/types.ts';
 import { argCount, children, duration, fail, Fallthrough, int, ttlOption, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext } from '../../plugin/plugin.ts';
 import type { PodMode } from './records.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'kubernetes';
 
@@ -52,7 +53,7 @@ function selectorArg(c: Directive): LabelSelector {
   try {
     return parseLabelSelector(text);
   } catch (e) {
-    fail(c, P, `${c.name}: ${(e as Error).message}`);
+    fail(c, P, `${c.name}: ${errorMessage(e)}`);
   }
 }
 

@@ -21,6 +21,7 @@ import { KubernetesHandler } from './handler.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
 import { parseKubernetesOptions, watchedKinds } from './options.ts';
 import { makeSource, sourceKey, waitForSync } from './source.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'kubernetes';
 
@@ -51,7 +52,7 @@ export const kubernetes: PluginDefinition = {
     // autopath @kubernetes finds a client's namespace in a compact pod-IP index fed by this plugin's source.
     const podIps = ctx.plugins.includes('autopath') ? new PodIpIndex() : null;
     const kinds = watchedKinds(o, podIps !== null);
-    const store = new ClusterStore({ onListenerError: (e) => log.error(`index update failed: ${(e as Error).message}`) });
+    const store = new ClusterStore({ onListenerError: (e) => log.error(`index update failed: ${errorMessage(e)}`) });
     const filtered: ClusterStateSink = o.labels !== null && !o.labels.empty ? new LabelFilteredSink(store, o.labels) : store;
     const sink = podIps === null ? filtered : new PodIpIndexSink(filtered, podIps, o.pods === 'verified');
     let own: string[] = [];
@@ -80,7 +81,7 @@ export const kubernetes: PluginDefinition = {
           return made;
         });
       } catch (e) {
-        throw new CorefileError(d.file, d.line, `plugin/${P}: ${(e as Error).message}`);
+        throw new CorefileError(d.file, d.line, `plugin/${P}: ${errorMessage(e)}`);
       }
       source.start(sink);
       await waitForSync(store, kinds, o.startupTimeoutMs, log);

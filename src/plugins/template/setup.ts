@@ -14,6 +14,7 @@ import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { GoTemplate } from './gotemplate.ts';
 import { templateMetrics } from './metrics.ts';
 import { TemplateHandler, type TemplateRule } from './template.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const P = 'template';
 
@@ -21,7 +22,7 @@ function goRegex(d: Directive, text: string): RegExp {
   try {
     return goRegExp(text);
   } catch (e) {
-    return fail(d, P, `could not parse regex: ${text}, ${(e as Error).message}`);
+    return fail(d, P, `could not parse regex: ${text}, ${errorMessage(e)}`);
   }
 }
 
@@ -29,7 +30,7 @@ function compileTemplate(d: Directive, text: string): GoTemplate {
   try {
     return new GoTemplate(text);
   } catch (e) {
-    return fail(d, P, `could not compile template: ${text}, ${(e as Error).message}`);
+    return fail(d, P, `could not compile template: ${text}, ${errorMessage(e)}`);
   }
 }
 

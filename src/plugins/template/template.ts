@@ -18,6 +18,7 @@ import type { Fallthrough } from '../../plugin/options.ts';
 import type { Answer, ChainHandler, Handler } from '../../plugin/plugin.ts';
 import type { GoTemplate } from './gotemplate.ts';
 import type { TemplateMetrics } from './metrics.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export type Section = 'answer' | 'additional' | 'authority';
 
@@ -104,13 +105,13 @@ export class TemplateHandler implements ChainHandler {
       text = tmpl.execute(data);
     } catch (e) {
       this.#metrics.failure('template', this.#server, zone, cls, type, section, tmpl.source);
-      return new Error(`plugin/template: ${section} template '${tmpl.source}': ${(e as Error).message}`);
+      return new Error(`plugin/template: ${section} template '${tmpl.source}': ${errorMessage(e)}`);
     }
     try {
       return parseRecordLine(text, '.', `${section} template`);
     } catch (e) {
       this.#metrics.failure('rr', this.#server, zone, cls, type, section, tmpl.source);
-      return new Error(`plugin/template: ${section} record '${text}': ${(e as Error).message}`);
+      return new Error(`plugin/template: ${section} record '${text}': ${errorMessage(e)}`);
     }
   }
 }

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../errors/to-error.ts';
 
 /** The addon's functions (see udp-batch.c). */
 export interface UdpBatchAddon {
@@ -44,7 +45,7 @@ export function loadUdpBatch(): UdpBatchAddon | null {
   try {
     loaded = createRequire(import.meta.url)(ADDON_PATH) as UdpBatchAddon;
   } catch (e) {
-    failure = `${ADDON_PATH}: ${(e as Error).message}`;
+    failure = `${ADDON_PATH}: ${errorMessage(e)}`;
     loaded = null;
   }
   return loaded;

@@ -20,6 +20,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADDON_PATH } from './addon.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 const SOURCE = fileURLToPath(new URL('./udp-batch.c', import.meta.url));
 
@@ -58,7 +59,7 @@ if (import.meta.main) {
     const out = buildUdpBatch();
     if (!process.argv.includes('--quiet')) process.stdout.write(`built ${out}\n`);
   } catch (e) {
-    const why = (e as Error).message.split('\n')[0];
+    const why = errorMessage(e).split('\n')[0];
     if (optional) {
       process.stdout.write(`udp-batch: not built (${why}); UDP will use node:dgram\n`);
     } else {

@@ -14,6 +14,7 @@ import type { ServerControl } from '../../plugin/process-services.ts';
 import { isProtocolMessage, WORKER_HTTP_ENV, type StateMessage, type ToPrimary, type ToWorker } from './messages.ts';
 import { StateRelay } from './state-relay.ts';
 import { primaryPortsFrom, WorkerHttpListeners } from './worker-http.ts';
+import { errorMessage } from '../../errors/to-error.ts';
 
 export type WorkerAppOptions = Pick<AppOptions, 'corefilePath' | 'corefileText' | 'dnsPort' | 'logger'>;
 
@@ -62,13 +63,13 @@ export async function runWorker(opts: WorkerAppOptions): Promise<number> {
         http.update(msg.http);
         app.reload(true).then(
           () => send({ t: 'reloaded', id: msg.id, error: null }),
-          (e: unknown) => send({ t: 'reloaded', id: msg.id, error: (e as Error).message }),
+          (e: unknown) => send({ t: 'reloaded', id: msg.id, error: errorMessage(e) }),
         );
         break;
       case 'metrics':
         metricsRegistry(app.services).getMetricsAsJSON().then(
           (metrics) => send({ t: 'metrics', id: msg.id, metrics, error: null }),
-          (e: unknown) => send({ t: 'metrics', id: msg.id, metrics: null, error: (e as Error).message }),
+          (e: unknown) => send({ t: 'metrics', id: msg.id, metrics: null, error: errorMessage(e) }),
         );
         break;
     }
@@ -85,7 +86,7 @@ export async function runWorker(opts: WorkerAppOptions): Promise<number> {
     await app.start();
   } catch (e) {
     await app.stop(0).catch(() => {});
-    sendAndExit({ t: 'start-failed', message: (e as Error).message }, 1);
+    sendAndExit({ t: 'start-failed', message: errorMessage(e) }, 1);
     return -1;
   }
   send({ t: 'listening' });
