@@ -47,6 +47,8 @@ export interface ReplyInit {
   ednsOptions?: Uint8Array | null;
   /** Further messages sent after this one on the same TCP connection (a zone transfer's stream). */
   more?: readonly Reply[] | null;
+  /** The plugin keeps this reply packed and gives it again at the cost of a cache hit (Reply.kept). */
+  kept?: boolean;
 }
 
 export class Reply {
@@ -66,6 +68,13 @@ export class Reply {
   readonly ttlAge: number;
   /** Error a plugin met while producing this reply; the errors plugin logs it. */
   readonly error: Error | null;
+  /**
+   * The plugin that made this reply keeps it, packed, and answers the same
+   * question again from it at the cost of a cache hit (the kubernetes
+   * index): a cache in front gains nothing by storing a copy, so it lets
+   * such replies pass (cache/README.md, "Differences from CoreDNS").
+   */
+  readonly kept: boolean;
   private packedCache: PackedSections | null = null;
   /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
   private agedCopy: Reply | null = null;
@@ -80,6 +89,7 @@ export class Reply {
     this.plugin = init.plugin ?? '';
     this.ednsOptions = init.ednsOptions ?? null;
     this.more = init.more ?? null;
+    this.kept = init.kept ?? false;
     this.ttlAge = ttlAge;
     this.error = error;
   }
@@ -108,8 +118,8 @@ export class Reply {
    * packing and no allocation. The SOA owner is a pointer to the zone's
    * labels at the end of the question, set by the writer.
    */
-  static negativeInZone(zone: string, rcode: number, soa: RR, plugin: string): Reply {
-    const r = new Reply({ rcode, authoritative: true, authority: [soa], plugin });
+  static negativeInZone(zone: string, rcode: number, soa: RR, plugin: string, kept = false): Reply {
+    const r = new Reply({ rcode, authoritative: true, authority: [soa], plugin, kept });
     const viaZone = packSections(r, zone);
     // Packed for the zone itself, the SOA owner is the whole question name: a pointer to offset 12.
     if (viaZone.body[0] !== 0xc0 || viaZone.body[1] !== 12) throw new Error('negativeInZone: the SOA must be owned by the zone');
@@ -148,10 +158,11 @@ export class Reply {
     return r;
   }
 
-  /** A copy with fields replaced (drops the packed bytes when a section changes). */
+  /** A copy with fields replaced (drops the packed bytes, and `kept`, when a section changes: no plugin keeps that copy). */
   with(change: ReplyInit): Reply {
-    const r = new Reply({ ...this, ...change }, this.ttlAge, this.error);
-    if (change.answer === undefined && change.authority === undefined && change.additional === undefined) r.packedCache = this.packedCache;
+    const same = change.answer === undefined && change.authority === undefined && change.additional === undefined;
+    const r = new Reply({ ...this, kept: same && this.kept, ...change }, this.ttlAge, this.error);
+    if (same) r.packedCache = this.packedCache;
     return r;
   }
 

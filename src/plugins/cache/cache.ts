@@ -7,7 +7,10 @@
  * plugin and stores what is cacheable with every TTL set to the entry's
  * lifetime (CoreDNS: one TTL for the whole reply, capped). Expired entries
  * may be served stale while the next plugin fails (serve_stale), and
- * popular entries are refreshed before they expire (prefetch).
+ * popular entries are refreshed before they expire (prefetch). A reply the
+ * plugin behind keeps pre-encoded (Reply.kept: the kubernetes index's
+ * answers) is passed on, not stored: asking that plugin again costs what a
+ * hit costs, and the capacity goes to answers that are dear to get.
  */
 import { Rcode } from '../../dns/constants.ts';
 import { isSubdomain } from '../../dns/name.ts';
@@ -212,6 +215,16 @@ export class Cache implements ChainHandler, CacheStatsSource {
     if (ttl <= 0) return r;
     // Sections whose TTLs already are the entry's (the kubernetes index's answers) are kept as they are, with their packed bytes.
     const keep = o.keepTtl || (allTtl(r.answer, ttl) && allTtl(r.authority, ttl) && allTtl(r.additional, ttl));
+    // The plugin behind keeps this reply and gives it again as cheaply as a hit would: a copy here would only take
+    // capacity from answers that are dear to get (forwarded ones). Passed on as it is when the cache would not change
+    // its TTLs; counted as a miss (CoreDNS's meaning: not answered from the cache) and as passed.
+    if (keep && r.kept) {
+      c.passed++;
+      // An older entry for the question (stored before the plugin kept this answer) must not be served stale instead.
+      const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
+      if (old !== null) this.store.delete(old);
+      return r;
+    }
     const served = new Reply({
       rcode: r.rcode, authoritative: true, recursionAvailable: r.recursionAvailable, plugin: 'cache',
       answer: keep ? r.answer : setTtl(r.answer, ttl),

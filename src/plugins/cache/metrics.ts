@@ -22,9 +22,11 @@ export class CacheCounters {
   stale = 0;
   evictionsSuccess = 0;
   evictionsDenial = 0;
+  /** Misses whose answer the plugin behind keeps pre-encoded (Reply.kept): passed on, not stored. */
+  passed = 0;
   /** What has been published to Prometheus so far. */
   readonly published: Record<CountField, number> = {
-    hitsSuccess: 0, hitsDenial: 0, misses: 0, requests: 0, prefetch: 0, stale: 0, evictionsSuccess: 0, evictionsDenial: 0,
+    hitsSuccess: 0, hitsDenial: 0, misses: 0, requests: 0, prefetch: 0, stale: 0, evictionsSuccess: 0, evictionsDenial: 0, passed: 0,
   };
 
   constructor(server: string) {
@@ -32,7 +34,7 @@ export class CacheCounters {
   }
 }
 
-export type CountField = 'hitsSuccess' | 'hitsDenial' | 'misses' | 'requests' | 'prefetch' | 'stale' | 'evictionsSuccess' | 'evictionsDenial';
+export type CountField = 'hitsSuccess' | 'hitsDenial' | 'misses' | 'requests' | 'prefetch' | 'stale' | 'evictionsSuccess' | 'evictionsDenial' | 'passed';
 
 /** What a cache instance shows the metrics: its label and counters, and its sizes. */
 export interface CacheStatsSource {
@@ -80,6 +82,8 @@ class CacheMetrics {
     counter('coredns_cache_prefetch_total', 'The number of times the cache has prefetched a cached item.', false, [['prefetch', undefined]]);
     counter('coredns_cache_served_stale_total', 'The number of requests served from stale cache entries.', false, [['stale', undefined]]);
     counter('coredns_cache_evictions_total', 'The count of cache evictions.', true, [['evictionsSuccess', 'success'], ['evictionsDenial', 'denial']]);
+    // Ours: the part of the misses the cache let pass because the plugin behind keeps its answers (README, Differences).
+    counter('clusterdns_cache_passed_total', 'The count of cache misses answered by a plugin that keeps its answers pre-encoded; not stored.', false, [['passed', undefined]]);
   }
 
   static publish(metric: Counter, src: CacheStatsSource, c: CacheCounters, field: CountField, type?: string): void {

@@ -1,12 +1,16 @@
 /**
  * @module plugins/kubernetes/answer-cache
- * The O(1) path of a query: canonical name -> per-type prepacked replies.
- * An entry remembers what it was built from (the namespace scope, the
- * service view and their generations); a store change bumps only the
- * generations it affects, so stale entries are found and rebuilt lazily on
- * their next query instead of rebuilding anything up front. Reverse names
- * are deleted explicitly when an address changes owner. Bounded: the oldest
- * entries go first, so random names cannot grow it without limit.
+ * The O(1) path of a query: canonical name -> per-type prepacked replies
+ * (CachedName), and for names that do not exist or hold no data, canonical
+ * name -> that fact alone (NegativeName: the reply is the zone's one
+ * pre-encoded negative, so nothing per name is built or packed). An entry
+ * remembers what it was built from (the namespace scope, the service view
+ * and their generations); a store change bumps only the generations it
+ * affects, so stale entries are found and rebuilt lazily on their next query
+ * instead of rebuilding anything up front. Reverse names are deleted
+ * explicitly when an address changes owner. Bounded: the oldest entries go
+ * first, so random names cannot grow it without limit; negatives have their
+ * own bound, so a flood of names that do not exist never pushes out answers.
  */
 import type { Reply } from '../../dns/reply.ts';
 import type { CnameFollow } from './answers.ts';
@@ -14,20 +18,13 @@ import type { NamespaceScope, ViewToken } from './generations.ts';
 
 export type CachedAnswer = Reply | CnameFollow;
 
-export class CachedName {
+/** What an entry was built from, and whether it still describes the cluster. */
+class BuiltFrom {
   readonly scope: NamespaceScope | null;
   readonly scopeGen: number;
   readonly scopeNegGen: number;
   readonly view: ViewToken | null;
   readonly viewGen: number;
-  // Two answers inline (a name is mostly asked A and AAAA), more in `more` as [type, answer, serial] triples.
-  #t0 = -1;
-  #a0: CachedAnswer | null = null;
-  #s0 = -1;
-  #t1 = -1;
-  #a1: CachedAnswer | null = null;
-  #s1 = -1;
-  #more: (number | CachedAnswer)[] | null = null;
 
   constructor(scope: NamespaceScope | null, view: ViewToken | null) {
     this.scope = scope;
@@ -47,6 +44,31 @@ export class CachedName {
     }
     return this.view === null || this.view.gen === this.viewGen;
   }
+}
+
+/**
+ * A name under the zone that does not exist (`nx`) or exists without data
+ * (the apex, `svc`, `<ns>.svc`, a zonal pin with no match): the same for
+ * every type, so one small entry per name and no reply of its own.
+ */
+export class NegativeName extends BuiltFrom {
+  readonly nx: boolean;
+
+  constructor(scope: NamespaceScope | null, view: ViewToken | null, nx: boolean) {
+    super(scope, view);
+    this.nx = nx;
+  }
+}
+
+export class CachedName extends BuiltFrom {
+  // Two answers inline (a name is mostly asked A and AAAA), more in `more` as [type, answer, serial] triples.
+  #t0 = -1;
+  #a0: CachedAnswer | null = null;
+  #s0 = -1;
+  #t1 = -1;
+  #a1: CachedAnswer | null = null;
+  #s1 = -1;
+  #more: (number | CachedAnswer)[] | null = null;
 
   /** The answer for `qtype` if built at `serial` (or carrying no SOA: serial -1), else undefined. */
   find(qtype: number, serial: number): CachedAnswer | undefined {
@@ -73,19 +95,20 @@ export class CachedName {
   }
 }
 
-export class AnswerCache {
-  readonly #map = new Map<string, CachedName>();
+/** Name -> entry, at most `maxNames` of them; the oldest goes first. */
+export class AnswerCache<T = CachedName> {
+  readonly #map = new Map<string, T>();
   readonly #max: number;
 
   constructor(maxNames: number) {
     this.#max = Math.max(1, maxNames);
   }
 
-  get(qname: string): CachedName | undefined {
+  get(qname: string): T | undefined {
     return this.#map.get(qname);
   }
 
-  set(qname: string, entry: CachedName): void {
+  set(qname: string, entry: T): void {
     if (!this.#map.has(qname) && this.#map.size >= this.#max) {
       const oldest = this.#map.keys().next().value;
       if (oldest !== undefined) this.#map.delete(oldest);

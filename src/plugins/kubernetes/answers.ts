@@ -5,7 +5,7 @@
  * floor(100/n), one record per target+port, target addresses in the
  * additional section: C10), CNAME for ExternalName, PTR, the zone SOA and
  * negative answers with it (C3). Every reply is authoritative and packed
- * once for the name it answers.
+ * once for the name it answers (negatives once per zone), and marked kept.
  */
 import { Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
@@ -41,13 +41,18 @@ export function soaRecord(zone: string, ttl: number, serial: number): RR {
   return rr(zone, Type.SOA, Math.min(ttl, 300), data);
 }
 
-/** NXDOMAIN or NODATA (NOERROR, no answer) with the SOA in the authority section: one reply for every name of `zone`. */
+/** NXDOMAIN or NODATA (NOERROR, no answer) with the SOA in the authority section: one reply for every name of `zone`, kept by the index. */
 export function negative(zone: string, rcode: number, soa: RR): Reply {
-  return Reply.negativeInZone(zone, rcode, soa, PLUGIN);
+  return Reply.negativeInZone(zone, rcode, soa, PLUGIN, true);
 }
 
-export function positive(qname: string, answer: readonly RR[], additional: readonly RR[] = []): Reply {
-  return new Reply({ authoritative: true, answer, additional, plugin: PLUGIN }).prepack(qname);
+/**
+ * A positive answer packed for `qname`. `kept`: the index keeps it and
+ * answers again from it (Reply.kept), so a cache in front lets it pass;
+ * false for answers built anew for each query.
+ */
+export function positive(qname: string, answer: readonly RR[], additional: readonly RR[] = [], kept = true): Reply {
+  return new Reply({ authoritative: true, answer, additional, plugin: PLUGIN, kept }).prepack(qname);
 }
 
 function isV6(ip: string): boolean {

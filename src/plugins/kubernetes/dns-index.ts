@@ -15,7 +15,7 @@ import { Rcode, Type } from '../../dns/constants.ts';
 import { ipFromReverseName, reverseName } from '../../dns/ip.ts';
 import { rrs, type RR } from '../../dns/rr.ts';
 import type { Reply } from '../../dns/reply.ts';
-import { AnswerCache, CachedName, type CachedAnswer } from './answer-cache.ts';
+import { AnswerCache, CachedName, NegativeName, type CachedAnswer } from './answer-cache.ts';
 import {
   addressAnswer, cnameAnswer, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
 } from './answers.ts';
@@ -44,14 +44,26 @@ export interface IndexOptions {
   readonly namespaceLabels: LabelSelector | null;
   /** The server's own addresses, for NS (C5); read when needed (bind is set up after us). */
   readonly localAddresses: () => readonly string[];
-  /** Most names kept in the answer cache (default 10000). */
+  /** Most names with answers kept (default 20480: the A, SRV and PTR names of 10k services fit). */
   readonly maxCachedNames?: number;
-  /** Most service views kept (default: maxCachedNames). */
+  /** Most service views kept (default 10000). */
   readonly maxViews?: number;
+  /** Most names kept as not existing or without data (default 65536: an ndots:5 search list's misses fit). */
+  readonly maxNegativeNames?: number;
 }
 
 /** Called for each EndpointSlice change that carries a trigger time (programming latency metric). */
 export type SliceObserver = (slice: EndpointSliceRecord, service: ServiceRecord | undefined) => void;
+
+/**
+ * Whether records() decides the answer to `qname` for every type alike, so
+ * one NegativeName can stand for all of them: not for the names some types
+ * answer specially (#dependencies): the apex (SOA, NS), ns.dns and
+ * dns-version, and reverse names of an address (PTR).
+ */
+function sameForEveryType(qname: string, zone: string): boolean {
+  return qname !== zone && qname !== inZone('ns.dns', zone) && qname !== inZone('dns-version', zone) && ipFromReverseName(qname) === null;
+}
 
 /** A records() result, as opposed to NO_DEPENDENCIES. */
 function isLookup(d: Dependencies): d is Lookup {
@@ -66,6 +78,8 @@ export class DnsIndex implements RecordSource {
   readonly ignoreEmptyService: boolean;
   readonly zonal: boolean;
   readonly #cache: AnswerCache;
+  /** Names that do not exist or hold no data: answered from the zone's one pre-encoded negative (#neg). */
+  readonly #negatives: AnswerCache<NegativeName>;
   readonly #reverse = new ReverseIndex();
   readonly #views = new Map<string, ServiceView>();
   readonly #maxViews: number;
@@ -85,10 +99,12 @@ export class DnsIndex implements RecordSource {
     this.pods = opts.pods;
     this.ignoreEmptyService = opts.ignoreEmptyService;
     this.zonal = opts.zonal;
-    this.#cache = new AnswerCache(opts.maxCachedNames ?? 10_000);
-    // As many views as cached names: a view evicted for room invalidates the cached names built from it, so with
-    // fewer views than names a query pattern over more services than views rebuilds on every cache-plugin miss.
-    this.#maxViews = opts.maxViews ?? opts.maxCachedNames ?? 10_000;
+    // Sized for the cache plugin stepping aside (Reply.kept): these hold the whole working set of cluster names.
+    this.#cache = new AnswerCache(opts.maxCachedNames ?? 20_480);
+    this.#negatives = new AnswerCache<NegativeName>(opts.maxNegativeNames ?? 65_536);
+    // A view evicted for room invalidates the names built from it: one per service, and a service has an A name
+    // and SRV names, so views need not be as many as names.
+    this.#maxViews = opts.maxViews ?? Math.min(opts.maxCachedNames ?? 10_000, 10_000);
     // Index what is already there, then follow changes.
     const touched: string[] = [];
     for (const s of store.services()) this.#reverse.onService(null, s, touched);
@@ -109,8 +125,8 @@ export class DnsIndex implements RecordSource {
     return Math.floor((this.store.lastChange || this.#created) / 1000);
   }
 
-  get stats(): { cachedNames: number; views: number; clusterIps: number; endpointIps: number } {
-    return { cachedNames: this.#cache.size, views: this.#views.size, ...this.#reverse.size };
+  get stats(): { cachedNames: number; negativeNames: number; views: number; clusterIps: number; endpointIps: number } {
+    return { cachedNames: this.#cache.size, negativeNames: this.#negatives.size, views: this.#views.size, ...this.#reverse.size };
   }
 
   /** The zone's SOA record at the current serial (one record per zone, shared by every negative answer). */
@@ -131,6 +147,7 @@ export class DnsIndex implements RecordSource {
   /** Drops every cached answer, so the next queries build theirs (benchmarks of the cold path). */
   forgetAnswers(): void {
     this.#cache.clear();
+    this.#negatives.clear();
   }
 
   // ---- answering ----
@@ -144,16 +161,30 @@ export class DnsIndex implements RecordSource {
       if (hit !== undefined) return hit;
     } else {
       entry = undefined;
+      const neg = this.#negatives.get(qname);
+      if (neg !== undefined && neg.valid) return this.#negativeFor(neg.nx, qtype, zone);
     }
     const deps = this.#dependencies(qname, qtype, zone);
     if (deps === null) return this.#uncached(qname, qtype, zone);
+    if (isLookup(deps) && deps.kind !== FOUND && sameForEveryType(qname, zone)) {
+      // No name of its own to pack: remember the fact, answer with the zone's negative.
+      this.#cache.delete(qname);
+      this.#negatives.set(qname, new NegativeName(deps.scope, deps.view, deps.kind === NX));
+      return this.#negativeFor(deps.kind === NX, qtype, zone);
+    }
     const built = this.#build(qname, qtype, zone, deps);
     if (entry === undefined || entry.scope !== deps.scope || entry.view !== deps.view) {
       entry = new CachedName(deps.scope, deps.view);
       this.#cache.set(qname, entry);
+      this.#negatives.delete(qname);
     }
     entry.put(qtype, built, 'authority' in built && built.authority.length > 0 ? serial : -1);
     return built;
+  }
+
+  /** The negative for a name records() found missing (`nx`) or empty: TXT exists only as the schema record (D9). */
+  #negativeFor(nx: boolean, qtype: number, zone: string): Reply {
+    return this.#neg(zone, nx || qtype === Type.TXT ? Rcode.NXDOMAIN : Rcode.NOERROR);
   }
 
   /**
@@ -223,11 +254,11 @@ export class DnsIndex implements RecordSource {
     if (qtype === Type.NS) {
       if (ns.length === 0) return this.#neg(zone, Rcode.NOERROR);
       const names = [...new Set(ns.map((n) => n.name))];
-      return positive(qname, names.map((n) => rrs.ns(qname, this.ttl, n)), ns.map((n) => rrs.addr(n.name, this.ttl, n.ip)));
+      return positive(qname, names.map((n) => rrs.ns(qname, this.ttl, n)), ns.map((n) => rrs.addr(n.name, this.ttl, n.ip)), false);
     }
     const want = qtype === Type.AAAA;
     const addrs = ns.filter((n) => n.ip.includes(':') === want).map((n) => (want ? rrs.aaaa(qname, this.ttl, n.ip) : rrs.a(qname, this.ttl, n.ip)));
-    return addrs.length === 0 ? this.#neg(zone, Rcode.NOERROR) : positive(qname, addrs);
+    return addrs.length === 0 ? this.#neg(zone, Rcode.NOERROR) : positive(qname, addrs, [], false);
   }
 
   /**
