@@ -98,10 +98,13 @@ function renderSize(size: SizeResult, settings: BenchSettings, subject: string):
   if (left.length > 0) out.push('', `Left out: ${left.join('; ')}.`);
 
   const cacheCells = mixes.map((m) => {
-    const c = subj ? mixOf(subj, m)?.saturation?.cacheHitPct : undefined;
-    return `${m} ${c === undefined ? '–' : `${c.toFixed(1)}%`}`;
+    const s = subj ? mixOf(subj, m)?.saturation : undefined;
+    const c = s?.cacheHitPct;
+    const p = s?.cachePassedPct;
+    return `${m} ${c === undefined ? '–' : `${c.toFixed(1)}%`}${p === undefined ? '' : ` (${p.toFixed(1)}% kept answers passed)`}`;
   });
-  out.push('', `${subject} cache hit ratio at saturation (coredns_cache_hits_total ÷ hits + misses over the run): ${cacheCells.join(', ')}.`);
+  out.push('', `${subject} cache hit ratio at saturation (share of queries the cache answered: coredns_cache_hits_total ÷ hits + misses over the run; ` +
+    `in brackets the share it let pass to the kubernetes plugin's kept answers, which cost what a hit costs: clusterdns_cache_passed_total ÷ hits + misses): ${cacheCells.join(', ')}.`);
 
   const latMixes = settings.latency.mixes;
   const rate = int(settings.latency.rateQps);

@@ -31,7 +31,7 @@ import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.ts';
 import type { Peer, RunningPeer } from './peers/types.ts';
-import { cacheCounters, hitPct } from './metrics-scrape.ts';
+import { cacheCounters, hitPct, passedPct } from './metrics-scrape.ts';
 import { startMemorySection } from './start-memory.ts';
 import { memorySection } from './memory-section.ts';
 import { workersSection } from './scaling.ts';
@@ -192,12 +192,14 @@ async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => 
 
 async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
   const { pid, port } = running;
-  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number }> => {
+  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number; cachePassedPct?: number }> => {
     if (running.metricsUrl === undefined) return { r: await fn() };
     const before = await cacheCounters(running.metricsUrl);
     const r = await fn();
-    const pctHit = hitPct(before, await cacheCounters(running.metricsUrl));
-    return pctHit === null ? { r } : { r, cacheHitPct: pctHit };
+    const after = await cacheCounters(running.metricsUrl);
+    const pctHit = hitPct(before, after);
+    const pctPassed = passedPct(before, after);
+    return pctHit === null || pctPassed === null ? { r } : { r, cacheHitPct: pctHit, cachePassedPct: pctPassed };
   };
   const file = zoneData.mixes[mix].path;
   const outDir = path.join(WORK_DIR, 'dnsperf');
@@ -218,6 +220,7 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
         ...m.r, serverCpuPct: m.serverCpuPct, othersCpuPct: m.othersCpuPct, attempts: 0,
         rcodeMatchPct: rcodeMatch(m.r.rcodes, m.r.completed, zoneData.mixes[mix].expectedRcodes),
         ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
+        ...(c.cachePassedPct !== undefined ? { cachePassedPct: c.cachePassedPct } : {}),
       };
     }
     saturation = { ...saturation, attempts: i + 1 };
@@ -284,7 +287,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         const s = m.saturation!;
         const l = m.latency;
         log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
-          `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''})` +
+          `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''}` +
+          `${s.cachePassedPct !== undefined ? `, kept answers past the cache ${s.cachePassedPct.toFixed(1)}%` : ''})` +
           (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : ''));
       } catch (err) {
         mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });

@@ -22,6 +22,8 @@ export interface SaturationResult extends DnsperfResult {
   readonly attempts: number;
   /** Share of queries the answer cache answered during the run (coredns_cache_hits_total ÷ hits+misses), for servers with /metrics. */
   readonly cacheHitPct?: number;
+  /** Share of queries the cache let pass because the kubernetes plugin keeps their answers (clusterdns_cache_passed_total ÷ hits+misses). */
+  readonly cachePassedPct?: number;
 }
 
 export interface MixResult {

@@ -52,13 +52,16 @@ export function minimalTtl(r: Reply, type: ReplyType): number {
   }
   if (r.answer.length + r.authority.length === 0) return MINIMAL_DEFAULT_TTL;
   const negative = type === ReplyType.NAME_ERROR || type === ReplyType.NO_DATA;
-  let min = MAXIMUM_DEFAULT_TTL;
-  for (const section of [r.answer, r.authority, r.additional]) {
-    for (const rr of section) {
-      let t = rr.ttl;
-      if (negative && rr.type === Type.SOA) t = Math.min(t, soaMinimum(rr));
-      if (t < min) min = t;
-    }
+  // Section by section with index loops: an array of the sections and for-of iterators cost ~380 B per call.
+  return sectionMinTtl(r.additional, negative, sectionMinTtl(r.authority, negative, sectionMinTtl(r.answer, negative, MAXIMUM_DEFAULT_TTL)));
+}
+
+function sectionMinTtl(rrs: readonly RR[], negative: boolean, min: number): number {
+  for (let i = 0; i < rrs.length; i++) {
+    const rr = rrs[i]!;
+    let t = rr.ttl;
+    if (negative && rr.type === Type.SOA) t = Math.min(t, soaMinimum(rr));
+    if (t < min) min = t;
   }
   return min;
 }

@@ -130,6 +130,48 @@ describe('DnsIndex', () => {
     assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.1'], 'evicted names are rebuilt');
   });
 
+  it('names that do not exist are kept apart, by their own bound: a flood of them pushes out no answer', () => {
+    const { index } = setup({ maxCachedNames: 2, maxNegativeNames: 5 });
+    const web = reply(index, `web.a.svc.${Z}`);
+    const negatives = new Set<Reply>();
+    for (let i = 0; i < 50; i++) {
+      const r = reply(index, `x${i}.a.svc.${Z}`, i % 2 === 0 ? Type.A : Type.AAAA);
+      assert.equal(r.rcode, Rcode.NXDOMAIN);
+      negatives.add(r);
+    }
+    assert.equal(negatives.size, 1, 'one pre-encoded NXDOMAIN for every name of the zone');
+    assert.ok(negatives.values().next().value!.kept, 'kept: a cache in front lets it pass');
+    assert.deepEqual([index.stats.cachedNames, index.stats.negativeNames], [1, 5]);
+    assert.equal(reply(index, `web.a.svc.${Z}`), web, 'still the same reply: not rebuilt');
+  });
+
+  it('a name found empty or missing answers every type alike, but not the names some types answer specially', () => {
+    const { index } = setup();
+    // An empty non-terminal: NODATA for A and AAAA, NXDOMAIN for TXT (TXT exists only as the schema record).
+    assert.deepEqual([Type.A, Type.AAAA, Type.TXT].map((t) => reply(index, `a.svc.${Z}`, t).rcode), [Rcode.NOERROR, Rcode.NOERROR, Rcode.NXDOMAIN]);
+    assert.equal(index.stats.negativeNames, 1);
+    // Missing for A, but each has a type answered from elsewhere.
+    assert.equal(reply(index, '1.0.96.10.in-addr.arpa.', Type.A).rcode, Rcode.NXDOMAIN);
+    assert.equal(reply(index, '1.0.96.10.in-addr.arpa.', Type.PTR).answer.length, 1, 'PTR of a ClusterIP');
+    assert.equal(reply(index, `dns-version.${Z}`, Type.A).rcode, Rcode.NXDOMAIN);
+    assert.equal(reply(index, `dns-version.${Z}`, Type.TXT).answer.length, 1, 'schema version');
+    assert.equal(reply(index, Z, Type.A).rcode, Rcode.NOERROR);
+    assert.equal(reply(index, Z, Type.SOA).answer[0]!.type, Type.SOA, 'apex SOA');
+    assert.equal(index.stats.negativeNames, 1, 'none of those kept as a negative');
+  });
+
+  it('a negative name follows the cluster: a service created under it answers', () => {
+    const { store, index } = setup();
+    assert.equal(reply(index, `new.b.svc.${Z}`).rcode, Rcode.NXDOMAIN);
+    assert.equal(reply(index, `x.nons.svc.${Z}`).rcode, Rcode.NXDOMAIN);
+    store.apply({ type: 'ADDED', object: svcRec('b', 'new', '10.96.0.7') });
+    store.apply({ type: 'ADDED', object: nsRec('nons') });
+    store.apply({ type: 'ADDED', object: svcRec('nons', 'x', '10.96.0.8') });
+    assert.deepEqual(ips(reply(index, `new.b.svc.${Z}`)), ['10.96.0.7']);
+    assert.deepEqual(ips(reply(index, `x.nons.svc.${Z}`)), ['10.96.0.8']);
+    assert.equal(index.stats.negativeNames, 0, 'the names now answer: no negative left for them');
+  });
+
   it('closing stops following the store', () => {
     const { store, index } = setup();
     const web = reply(index, `web.a.svc.${Z}`);
