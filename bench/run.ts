@@ -15,7 +15,7 @@
  *
  * Options: --sizes 1000,10000  --peers knot,nsd  --mixes hit-a,blend
  *          --duration S  --latency-duration S  --large-peers a,b  --nice -10
- *          --wait-quiet S  --no-save
+ *          --wait-quiet S  --no-save  --no-sections (throughput and latency only)
  * See bench/README.md.
  */
 
@@ -59,7 +59,7 @@ const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const LARGE_SIZE = 100_000;
 const LARGE_PEERS = [SUBJECT, 'knot', 'go-miekg'];
 /** Peers of the default run (the others on request with --peers): the issue's anchors plus unbound. */
-const DEFAULT_PEERS = [SUBJECT, `${SUBJECT}-batch`, 'knot', 'dnsmasq', 'go-miekg', 'unbound'];
+const DEFAULT_PEERS = [SUBJECT, `${SUBJECT}-batch`, 'knot', 'dnsmasq', 'go-miekg', 'unbound', 'node-floor', 'node-floor-batch'];
 /** The fixed rate of the latency runs (a busy cluster's DNS load per core). */
 const LATENCY_RATE_QPS = 5000;
 
@@ -72,6 +72,8 @@ class UsageError extends Error {}
 
 interface Args {
   quick: boolean;
+  /** Skip the extra sections (start/memory at scale, memory.ts, workers). */
+  noSections?: boolean;
   sizes?: number[];
   peers?: string[];
   mixes?: Mix[];
@@ -105,6 +107,7 @@ function parseArgs(argv: readonly string[]): Args {
       case '--nice': args.nice = Number(next()); break;
       case '--wait-quiet': args.waitQuiet = Number(next()); break;
       case '--no-save': args.save = false; break;
+      case '--no-sections': args.noSections = true; break;
       case '-h': case '--help':
         console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
         process.exit(0);
@@ -368,7 +371,7 @@ async function main(): Promise<void> {
   }
 
   let cached: ZoneData | null = null;
-  const sections = await runSections({
+  const sections = args.noSections === true ? [] : await runSections({
     settings, environment: env, results,
     peers: selectedPeers(args),
     workDir: path.join(WORK_DIR, 'sections'),
