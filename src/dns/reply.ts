@@ -75,6 +75,12 @@ export class Reply {
    * such replies pass (cache/README.md, "Differences from CoreDNS").
    */
   readonly kept: boolean;
+  /**
+   * The cache's minimal TTL of this reply (cache/classify.ts minimalTtl),
+   * -1 until computed: the sections never change, so a kept reply passing
+   * the cache again and again is scanned once.
+   */
+  minimalTtlMemo = -1;
   private packedCache: PackedSections | null = null;
   /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
   private agedCopy: Reply | null = null;

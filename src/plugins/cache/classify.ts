@@ -51,9 +51,13 @@ export function minimalTtl(r: Reply, type: ReplyType): number {
     return MINIMAL_DEFAULT_TTL;
   }
   if (r.answer.length + r.authority.length === 0) return MINIMAL_DEFAULT_TTL;
+  // `type` is classify(r): a function of the reply, like the result, which the reply keeps.
+  if (r.minimalTtlMemo >= 0) return r.minimalTtlMemo;
   const negative = type === ReplyType.NAME_ERROR || type === ReplyType.NO_DATA;
   // Section by section with index loops: an array of the sections and for-of iterators cost ~380 B per call.
-  return sectionMinTtl(r.additional, negative, sectionMinTtl(r.authority, negative, sectionMinTtl(r.answer, negative, MAXIMUM_DEFAULT_TTL)));
+  const min = sectionMinTtl(r.additional, negative, sectionMinTtl(r.authority, negative, sectionMinTtl(r.answer, negative, MAXIMUM_DEFAULT_TTL)));
+  r.minimalTtlMemo = min;
+  return min;
 }
 
 function sectionMinTtl(rrs: readonly RR[], negative: boolean, min: number): number {
