@@ -14,6 +14,7 @@ import { VERSION } from '../../version.ts';
 import { pushHistogram, registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
 import { udpSocketDrops } from '../../metrics/udp-drops.ts';
 import { LOOP_DELAY_BUCKETS, processLoopDelay } from '../../server/loop-delay.ts';
+import { semiSpaceMiB } from '../../server/heap.ts';
 
 export interface EnabledPlugin {
   readonly server: string;
@@ -73,6 +74,11 @@ export function serverMetrics(services: ProcessServices): { enabled: EnabledPlug
       () => enabled.samples());
     collectDefaultMetrics({ register: registry });
     // Cumulative (prom-client's nodejs_eventloop_lag_* reset at every scrape): a bench diffs two scrapes.
+    // What the young generation may grow to (server/heap.ts sets it at start); absent: V8's default.
+    registerScraped(registry, 'clusterdns_heap_max_semi_space_bytes', 'The V8 semi-space limit this process was started with (--max-semi-space-size).', 'gauge', () => {
+      const mib = semiSpaceMiB();
+      return mib === null ? [] : [{ value: mib * 2 ** 20, labels: {} }];
+    });
     registerScraped(registry, 'clusterdns_event_loop_delay_seconds', 'How late the event loop ran a timer, while serving.', 'histogram', () => {
       const d = processLoopDelay();
       const out: Sample[] = [];
