@@ -31,7 +31,7 @@ import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.ts';
 import type { Peer, RunningPeer } from './peers/types.ts';
-import { cacheCounters, hitPct } from './metrics-scrape.ts';
+import { cacheCounters, hitPct, loopAndGc, loopAndGcBetween, type LoopAndGcDelta } from './metrics-scrape.ts';
 import { startMemorySection } from './start-memory.ts';
 import { memorySection } from './memory-section.ts';
 import { workersSection } from './scaling.ts';
@@ -199,6 +199,14 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
     const pctHit = hitPct(before, await cacheCounters(running.metricsUrl));
     return pctHit === null ? { r } : { r, cacheHitPct: pctHit };
   };
+  // The server's event-loop delay and GC pauses over a run (clusterdns with prometheus only).
+  const loop = async <T>(fn: () => Promise<T>): Promise<{ r: T; loop?: LoopAndGcDelta }> => {
+    if (running.metricsUrl === undefined) return { r: await fn() };
+    const before = await loopAndGc(running.metricsUrl);
+    const r = await fn();
+    const d = loopAndGcBetween(before, await loopAndGc(running.metricsUrl));
+    return d === null ? { r } : { r, loop: d };
+  };
   const file = zoneData.mixes[mix].path;
   const outDir = path.join(WORK_DIR, 'dnsperf');
   mkdirSync(outDir, { recursive: true });
@@ -229,10 +237,15 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
   if (settings.latency.mixes.includes(mix) && saturation.qps > 0) {
     const rateQps = settings.latency.rateQps;
     for (let i = 0; ; i++) {
-      const c = await cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) })));
+      const l = await loop(() => cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) }))));
+      const c = l.r;
       const m = c.r;
       if (latency === null || m.othersCpuPct < latency.othersCpuPct) {
-        latency = { ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0, ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}) };
+        latency = {
+          ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0,
+          ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
+          ...(l.loop !== undefined ? { loop: l.loop } : {}),
+        };
       }
       latency = { ...latency, attempts: i + 1 };
       if (!mayRetry(i, m.othersCpuPct)) break;
@@ -285,7 +298,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         const l = m.latency;
         log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''})` +
-          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : ''));
+          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : '') +
+          (l?.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
       } catch (err) {
         mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
         log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
