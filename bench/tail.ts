@@ -80,7 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
       console.log(`${mix}: p50 ${us(l.p50Us)} p99 ${us(l.p99Us)} p99.9 ${us(l.p999Us)} max ${us(l.maxUs)} µs (${l.samples} answers, ${l.lost} lost)` +
         (d ? `; loop delay p50 ${d.loopP50Ms} p99 ${d.loopP99Ms} max ≤${d.loopMaxMs} ms (${d.loopSamples} samples); GC ${d.gcCount} pauses, ${d.gcTotalMs.toFixed(1)} ms` : ''));
       if (flags.some((f) => f.startsWith('--trace-gc'))) {
-        const gcLines = readFrom(running.logFile, logAt).split('\n').filter((s) => /Scavenge|Mark-Compact|Mark-sweep|MinorMS/.test(s));
+        const gcLines = readFrom(running.logFile, logAt).split('\n').filter((s) => /Scavenge|Mark-Compact|Mark-sweep|MinorMS|gc=/.test(s));
         for (const s of gcLines) console.log(`  ${s.trim()}`);
       }
     }
