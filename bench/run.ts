@@ -201,20 +201,16 @@ async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => 
 
 async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
   const { pid, port } = running;
-  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number }> => {
-    if (running.metricsUrl === undefined) return { r: await fn() };
-    const before = await cacheCounters(running.metricsUrl);
+  // /metrics before and after a run: the cache hit ratio, the event-loop delay and the GC pauses of that run (servers with /metrics).
+  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number; loop?: LoopAndGcDelta }> => {
+    const url = running.metricsUrl;
+    if (url === undefined) return { r: await fn() };
+    const [c0, l0] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
     const r = await fn();
-    const pctHit = hitPct(before, await cacheCounters(running.metricsUrl));
-    return pctHit === null ? { r } : { r, cacheHitPct: pctHit };
-  };
-  // The server's event-loop delay and GC pauses over a run (clusterdns with prometheus only).
-  const loop = async <T>(fn: () => Promise<T>): Promise<{ r: T; loop?: LoopAndGcDelta }> => {
-    if (running.metricsUrl === undefined) return { r: await fn() };
-    const before = await loopAndGc(running.metricsUrl);
-    const r = await fn();
-    const d = loopAndGcBetween(before, await loopAndGc(running.metricsUrl));
-    return d === null ? { r } : { r, loop: d };
+    const [c1, l1] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
+    const pctHit = hitPct(c0, c1);
+    const loop = loopAndGcBetween(l0, l1);
+    return { r, ...(pctHit !== null ? { cacheHitPct: pctHit } : {}), ...(loop !== null ? { loop } : {}) };
   };
   const file = zoneData.mixes[mix].path;
   const outDir = path.join(WORK_DIR, 'dnsperf');
@@ -246,14 +242,13 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
   if (settings.latency.mixes.includes(mix) && saturation.qps > 0) {
     const rateQps = settings.latency.rateQps;
     for (let i = 0; ; i++) {
-      const l = await loop(() => cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) }))));
-      const c = l.r;
+      const c = await cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) })));
       const m = c.r;
       if (latency === null || m.othersCpuPct < latency.othersCpuPct) {
         latency = {
           ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0,
           ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
-          ...(l.loop !== undefined ? { loop: l.loop } : {}),
+          ...(c.loop !== undefined ? { loop: c.loop } : {}),
         };
       }
       latency = { ...latency, attempts: i + 1 };
