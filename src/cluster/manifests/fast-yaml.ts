@@ -232,11 +232,10 @@ function mapping(lines: readonly Line[], pos: number, indent: number): [Value, n
     const l = lines[pos]!;
     if (l.indent < indent) break;
     if (l.indent > indent) bail();
+    // The parent's sequence continues (or, after `key: value`, a syntax error the caller finds): never a key "- x".
+    if (l.text === '-' || l.text.startsWith('- ')) break;
     const e = entry(l.text);
-    if (e === null) {
-      if (l.text === '-' || l.text.startsWith('- ')) break; // the parent's sequence continues
-      bail();
-    }
+    if (e === null) bail();
     const [key, rest] = e!;
     if (Object.hasOwn(out, key)) bail(); // duplicate key: the full parser reports it
     if (key === '__proto__') bail(); // would set the object's prototype; the yaml package keeps it as a key
