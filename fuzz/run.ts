@@ -40,14 +40,16 @@ export interface FuzzRun {
   readonly seed?: number;
   /** Run these files once each instead of fuzzing. */
   readonly replay?: readonly string[];
+  /** Where new inputs and crashes go (default .tmp/fuzz/). */
+  readonly workDir?: string;
 }
 
 /** The command line that fuzzes `run.target`: node, then its arguments. */
 export function fuzzCommand(run: FuzzRun): string[] {
   if (!fuzzTargets().includes(run.target)) throw new Error(`no fuzz target '${run.target}' (have: ${fuzzTargets().join(', ')})`);
   const cli = createRequire(import.meta.url).resolve('@jazzer.js/core/dist/cli.js');
-  const work = join(WORK_DIR, run.target);
-  const crashes = join(WORK_DIR, 'crashes');
+  const work = join(run.workDir ?? WORK_DIR, run.target);
+  const crashes = join(run.workDir ?? WORK_DIR, 'crashes');
   mkdirSync(work, { recursive: true });
   mkdirSync(crashes, { recursive: true });
   const inputs = run.replay ?? [work, seedCorpus(run.target)];
