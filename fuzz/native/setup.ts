@@ -55,13 +55,17 @@ export function probeAddon(addon: string, shim: string | null): string | null {
 export function setupJazzer(): string {
   const addon = addonPath();
   if (!existsSync(addon)) throw new Error(`no prebuilt jazzer addon for ${process.platform}-${process.arch} (${addon})`);
-  const asShipped = probeAddon(addon, null);
-  if (asShipped === null) return `jazzer addon loads as shipped (${addon})`;
+  // A second run (npm install over an installed tree) starts again from the binary as shipped.
+  const original = `${addon}.orig`;
+  if (!existsSync(original)) copyFileSync(addon, original);
+  const asShipped = probeAddon(original, null);
+  if (asShipped === null) {
+    copyFileSync(original, addon);
+    return `jazzer addon loads as shipped (${addon})`;
+  }
   if (![...SHIMMED_VERSIONS].some((v) => asShipped.includes(v))) throw new Error(`jazzer addon does not load: ${asShipped}`);
   mkdirSync(dirname(COMPAT_PATH), { recursive: true });
   execFileSync(process.env.CXX ?? 'c++', ['-O2', '-Wall', '-shared', '-fPIC', '-o', COMPAT_PATH, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const original = `${addon}.orig`;
-  if (!existsSync(original)) copyFileSync(addon, original);
   const bytes = readFileSync(original);
   const changed = markNeedsWeak(bytes, SHIMMED_VERSIONS);
   writeFileSync(addon, bytes);
