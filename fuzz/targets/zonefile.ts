@@ -45,7 +45,7 @@ export function fuzz(data: Buffer): void {
 }
 
 /** Types whose rdata holds names: decodeMessage hands those names back in lower case (DNS names ignore case). */
-const NAME_TYPES = new Set([Type.CNAME, Type.PTR, Type.NS, Type.MX, Type.SRV, Type.SOA]);
+const NAME_TYPES: ReadonlySet<number> = new Set([Type.CNAME, Type.PTR, Type.NS, Type.MX, Type.SRV, Type.SOA]);
 
 function plainRecord(r: RR): { name: string; type: number; class: number; ttl: number; data: string } {
   const data = Buffer.from(r.data).toString('latin1');
