@@ -84,7 +84,8 @@ export class Churn {
   readonly #api: ApiProcess;
   readonly #rng = new Rng(17);
   readonly #live = new Map<string, ChurnedService>();
-  readonly deleted: string[] = [];
+  /** Deleted names with when their delete was acknowledged (ms on the caller's clock). */
+  readonly deleted: { name: string; t: number }[] = [];
   readonly #target: number;
   /** How long after its create was acknowledged a name counts as served (the watch delivers it). */
   readonly #settleMs: number;
@@ -102,13 +103,39 @@ export class Churn {
 
   get live(): readonly KnownName[] { return [...this.#live.values()]; }
 
-  /** The API server goes down: names created from now on are not served until it is back. */
+  /** The API server goes down: names created from now on are not served until the server's watch is back. */
   apiDown(): void { this.#apiDown = true; }
 
-  /** Back up at `now`: names created meanwhile count as served once the watch has had time to catch up. */
-  apiUp(now: number, catchUpMs: number): void {
+  /**
+   * The API server is back: its clients reconnect after their backoff, so
+   * until a name created now (`sentinel`) is answered, new names stay
+   * unasked; then catchingUp() is null again and caughtUp() runs.
+   */
+  async apiUp(): Promise<void> {
+    const svc = this.#service(this.#next++, false);
+    await this.#api.send(`create ${JSON.stringify(serviceManifest(svc))}`);
+    this.#sentinel = { name: fqdnOf(svc), addresses: expectedAddresses(svc) };
+  }
+
+  /** The name whose answer says the watch is back, while the server is catching up after an outage. */
+  get catchingUp(): KnownName | null { return this.#sentinel; }
+
+  /** The sentinel answered at `now`: every name created while down or catching up is asked from `now + settle`. */
+  caughtUp(now: number): void {
+    this.#sentinel = null;
     this.#apiDown = false;
-    for (const s of this.#live.values()) if (s.visibleFrom === Infinity) s.visibleFrom = now + catchUpMs;
+    for (const s of this.#live.values()) if (s.visibleFrom === Infinity) s.visibleFrom = now + this.#settleMs;
+  }
+
+  #sentinel: KnownName | null = null;
+
+  #service(n: number, headless: boolean): GenService {
+    const ip = (base: number, k: number): string => `10.${base}.${(k >> 8) & 255}.${k & 255}`;
+    return {
+      namespace: CHURN_NAMESPACE, name: `churn-${n}`, clusterIP: headless ? null : ip(200, n),
+      ports: [{ name: 'http', port: 80, protocol: 'tcp' }],
+      endpoints: headless ? [0, 1].map((i) => ({ ip: ip(201 + i, n), ready: true, hostname: null, podName: `churn-${n}-${i}`, nodeName: 'node-1' })) : [],
+    };
   }
 
   /** One create or delete. */
@@ -116,7 +143,7 @@ export class Churn {
     const grow = this.#live.size < this.#target / 2 || (this.#live.size < this.#target * 2 && this.#rng.chance(0.5));
     try {
       if (grow) await this.#create(now);
-      else await this.#delete();
+      else await this.#delete(now);
     } catch {
       this.errors++;
     }
@@ -125,20 +152,16 @@ export class Churn {
   async #create(now: () => number): Promise<void> {
     const n = this.#next++;
     const headless = n % 2 === 1;
-    const ip = (base: number, k: number): string => `10.${base}.${(k >> 8) & 255}.${k & 255}`;
-    const svc: GenService = {
-      namespace: CHURN_NAMESPACE, name: `churn-${n}`, clusterIP: headless ? null : ip(200, n),
-      ports: [{ name: 'http', port: 80, protocol: 'tcp' }],
-      endpoints: headless ? [0, 1].map((i) => ({ ip: ip(201 + i, n), ready: true, hostname: null, podName: `churn-${n}-${i}`, nodeName: 'node-1' })) : [],
-    };
-    const downAtSend = this.#apiDown;
+    const svc = this.#service(n, headless);
+    const unseen = (): boolean => this.#apiDown || this.#sentinel !== null;
+    const unseenAtSend = unseen();
     await this.#api.send(`create ${JSON.stringify(serviceManifest(svc))}`);
     if (headless) await this.#api.send(`create ${JSON.stringify(sliceManifest(svc, 's1'))}`);
     this.created++;
-    this.#live.set(svc.name, { svc, name: fqdnOf(svc), addresses: expectedAddresses(svc), visibleFrom: downAtSend || this.#apiDown ? Infinity : now() + this.#settleMs });
+    this.#live.set(svc.name, { svc, name: fqdnOf(svc), addresses: expectedAddresses(svc), visibleFrom: unseenAtSend || unseen() ? Infinity : now() + this.#settleMs });
   }
 
-  async #delete(): Promise<void> {
+  async #delete(now: () => number): Promise<void> {
     const names = [...this.#live.keys()];
     if (names.length === 0) return;
     const key = this.#rng.pick(names);
@@ -148,7 +171,7 @@ export class Churn {
     if (s.svc.clusterIP === null) await this.#api.send(`delete EndpointSlice ${CHURN_NAMESPACE} ${s.svc.name}-s1`);
     await this.#api.send(`delete Service ${CHURN_NAMESPACE} ${s.svc.name}`);
     this.removed++;
-    this.deleted.push(s.name);
+    this.deleted.push({ name: s.name, t: now() });
   }
 
   /** A churned name the server must answer now, or null. */

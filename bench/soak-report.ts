@@ -36,7 +36,7 @@ export interface SoakResult {
   readonly verify: CheckCounts;
   readonly churn: { created: number; deleted: number; errors: number; liveAtEnd: number };
   readonly corefile: { versions: number; broken: number; reloadLines: number; refusedLines: number };
-  readonly end: { live: number; liveFailed: number; deleted: number; deletedFailed: number; examples: readonly string[] };
+  readonly end: { convergedMs: number; live: number; liveFailed: number; deleted: number; deletedFailed: number; examples: readonly string[] };
   readonly lameduck: {
     exitCode: number | null; sigtermToBeginMs: number; lameduckMs: number; sigtermToExitMs: number;
     /** Probe queries sent from SIGTERM until 50 ms before the close line, and how many got no answer. */
@@ -80,7 +80,7 @@ export function renderSoak(r: SoakResult): string {
   out.push(`- Queries: ${sent.toLocaleString('en')} sent by dnsperf, ${lost} lost, ${servfail} SERVFAIL (all names, external ones through the black-holed upstream included).`);
   out.push(`- Verifying client (names that existed at that moment): ${r.verify.checks} asked, ${failedChecks(r.verify)} failed (SERVFAIL ${r.verify.servfail}, NXDOMAIN ${r.verify.nxdomain}, wrong ${r.verify.wrong}, no answer ${r.verify.timeout})${r.verify.examples.length > 0 ? `: ${r.verify.examples.join('; ')}` : ''}.`);
   out.push(`- Churn: ${r.churn.created} services created, ${r.churn.deleted} deleted (half headless with an EndpointSlice), ${r.churn.errors} command errors. Corefile: ${r.corefile.versions} versions written, ${r.corefile.broken} broken; ${r.corefile.refusedLines} reloads refused in the log.`);
-  out.push(`- End check: ${r.end.live} names that exist, ${r.end.liveFailed} wrong; ${r.end.deleted} deleted names, ${r.end.deletedFailed} still answered${r.end.examples.length > 0 ? `: ${r.end.examples.join('; ')}` : ''}.`);
+  out.push(`- End check (${Number.isFinite(r.end.convergedMs) ? `right ${(r.end.convergedMs / 1000).toFixed(1)} s after the churn stopped` : 'not right within 45 s'}): ${r.end.live} names that exist, ${r.end.liveFailed} wrong; ${r.end.deleted} deleted names, ${r.end.deletedFailed} still answered${r.end.examples.length > 0 ? `: ${r.end.examples.join('; ')}` : ''}.`);
   out.push(`- SIGTERM under load with \`lameduck ${s.lameduckS}s\`: lameduck began ${ld.sigtermToBeginMs} ms after the signal and lasted ${ld.lameduckMs} ms; exit ${ld.exitCode} after ${ld.sigtermToExitMs} ms. Probe queries sent in the lameduck window: ${ld.probeSent}, unanswered ${ld.probeFailed} (in the last 50 ms before the listeners closed: ${ld.edgeSent} sent, ${ld.edgeFailed} unanswered).`);
   out.push('');
   out.push('Targets (issue 17):');

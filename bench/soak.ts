@@ -47,6 +47,8 @@ const DOWN_S = arg('down', 20);
 const WINDOW_S = 10;
 const QUIET_WINDOWS = 2;
 const LAMEDUCK_S = 5;
+/** The end check waits at most this long for deleted names to go (answers cached up to 30 s). */
+const END_WAIT_MS = 45_000;
 const outArg = process.argv.indexOf('--out');
 
 /** The bench's kubeadm-like Corefile with the soak's health, reload and forward; `variant` changes the cache; `broken` adds an error. */
@@ -137,6 +139,9 @@ async function main(): Promise<void> {
   const readyAt = now();
   process.stderr.write(`soak: clusterdns ready after ${readyAt} ms with ${SERVICES} services; quiet ${QUIET_WINDOWS * WINDOW_S} s, then ${DURATION_S} s of chaos at ${RATE} q/s\n`);
 
+  // What happened when (chaos and the catch-up after the outage).
+  const events: { t: number; what: string }[] = [];
+  const event = (what: string): void => { events.push({ t: now(), what }); process.stderr.write(`soak: t=${(now() / 1000).toFixed(1)}s ${what}\n`); };
   // The verifying client: 50 names a second that exist now, counted per window.
   const churn = new Churn(api);
   let counts = newCounts();
@@ -144,6 +149,11 @@ async function main(): Promise<void> {
   let verifying = true;
   const verifyLoop = (async () => {
     while (verifying) {
+      const sentinel = churn.catchingUp;
+      if (sentinel !== null && await verifyName(verifier, sentinel, newCounts(), 500)) {
+        churn.caughtUp(now());
+        event('the server serves names created after the outage');
+      }
       const pickChurned = rng.chance(0.5) ? churn.pickVisible(now()) : null;
       const known = pickChurned ?? rng.pick(staticNames);
       const c = newCounts();
@@ -154,9 +164,6 @@ async function main(): Promise<void> {
     }
   })();
 
-  // Chaos, scheduled from the start of the first chaos window.
-  const events: { t: number; what: string }[] = [];
-  const event = (what: string): void => { events.push({ t: now(), what }); process.stderr.write(`soak: t=${(now() / 1000).toFixed(1)}s ${what}\n`); };
   const timers: NodeJS.Timeout[] = [];
   let churning = false;
   let churnLoop: Promise<void> = Promise.resolve();
@@ -173,7 +180,7 @@ async function main(): Promise<void> {
     const downAt = Math.min(Math.round(DURATION_S * 0.4), Math.max(0, DURATION_S - DOWN_S - 20));
     at(downAt, () => {
       event(`API server down for ${DOWN_S} s`); churn.apiDown(); void api.send('down');
-      timers.push(setTimeout(() => { void api.send('up').then(() => { churn.apiUp(now(), 10_000); event('API server up'); }); }, DOWN_S * 1000));
+      timers.push(setTimeout(() => { void api.send('up').then(() => { event('API server up'); return churn.apiUp(); }); }, DOWN_S * 1000));
     });
     for (let k = 1; k * 30 < DURATION_S; k++) {
       at(k * 30 - 5, () => {
@@ -220,19 +227,24 @@ async function main(): Promise<void> {
   let endDeletedFailed = 0;
   const endCounts = newCounts();
   const deletedExamples: string[] = [];
-  for (let attempt = 0; attempt < 10; attempt++) {
+  // Answers are cached (`cache 30`, records' `ttl 30`): a name deleted just before may answer until its TTL runs out.
+  const endStart = now();
+  let endConvergedMs = NaN;
+  while (now() - endStart < END_WAIT_MS) {
     const c = newCounts();
+    deletedExamples.length = 0;
     endLiveFailed = await askAll(live, 64, (n) => verifyName(endClient, n, c));
-    endDeletedFailed = await askAll(churn.deleted, 64, async (name) => {
+    endDeletedFailed = await askAll(churn.deleted, 64, async ({ name, t }) => {
       try {
         const m = await endClient.query(name, Type.A, { timeoutMs: 2000 });
         if (m.rcode === Rcode.NXDOMAIN) return true;
-        if (deletedExamples.length < 5) deletedExamples.push(`${name}: rcode ${m.rcode}`);
+        if (deletedExamples.length < 5) deletedExamples.push(`${name} (deleted ${((now() - t) / 1000).toFixed(0)} s before): rcode ${m.rcode}`);
       } catch { /* no answer: failed */ }
       return false;
     });
     Object.assign(endCounts, c);
-    if (endLiveFailed === 0 && endDeletedFailed === 0) break;
+    if (endLiveFailed === 0 && endDeletedFailed === 0) { endConvergedMs = now() - endStart; break; }
+    process.stderr.write(`soak: end check: ${endLiveFailed} live names wrong, ${endDeletedFailed} deleted names answered (${deletedExamples[0] ?? ''}); again in 2 s\n`);
     await sleep(2000);
   }
   verifying = false;
@@ -278,7 +290,7 @@ async function main(): Promise<void> {
     readyMs: readyAt, windows, quietP99Us: percentile(merged(quietLat), 99), chaosP99Us: percentile(merged(chaosLat), 99), verify: allCounts,
     churn: { created: churn.created, deleted: churn.removed, errors: churn.errors, liveAtEnd: churn.live.length },
     corefile: { versions: corefileVersion, broken: brokenWritten, reloadLines: reloads, refusedLines: refused },
-    end: { live: live.length, liveFailed: endLiveFailed, deleted: churn.deleted.length, deletedFailed: endDeletedFailed, examples: [...endCounts.examples, ...deletedExamples] },
+    end: { convergedMs: endConvergedMs, live: live.length, liveFailed: endLiveFailed, deleted: churn.deleted.length, deletedFailed: endDeletedFailed, examples: [...endCounts.examples, ...deletedExamples] },
     lameduck: {
       exitCode: code, sigtermToBeginMs: beginAt - sigAt, lameduckMs: endAt - beginAt, sigtermToExitMs: exitAt - sigAt,
       probeSent: inWindow.length, probeFailed: inWindow.filter((p) => !p.answered).length,
