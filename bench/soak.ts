@@ -18,6 +18,7 @@
  * Writes a Markdown table to stdout and JSON to bench/results/.
  *
  *   node bench/soak.ts [--duration 180] [--rate 5000] [--services 10000] [--down 20] [--out FILE]
+ *   SOAK_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' node bench/soak.ts ...   # profile the server
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -115,7 +116,9 @@ async function main(): Promise<void> {
   writeFileSync(conf, soakCorefile(base, upstreams, 0, false));
   const metricsUrl = `http://127.0.0.1:${side.metrics}/metrics`;
 
-  const server = spawn(nodeBinary(), [path.join(ROOT, 'src', 'main.ts'), '-conf', conf], {
+  // SOAK_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (written at its exit, after the SIGTERM).
+  const nodeArgs = (process.env.SOAK_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const server = spawn(nodeBinary(), [...nodeArgs, path.join(ROOT, 'src', 'main.ts'), '-conf', conf], {
     cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: { t: number; line: string }[] = [];
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
 
   const timers: NodeJS.Timeout[] = [];
   let churning = false;
+  let apiDown = false;
   let churnLoop: Promise<void> = Promise.resolve();
   let corefileVersion = 0;
   let brokenWritten = 0;
@@ -174,13 +178,14 @@ async function main(): Promise<void> {
     churnLoop = (async () => { while (churning) { const t = Date.now(); await churn.tick(now); await sleep(Math.max(0, 100 - (Date.now() - t))); } })();
     const at = (s: number, fn: () => void): void => { if (s < DURATION_S) timers.push(setTimeout(fn, s * 1000)); };
     for (let m = 0; m * 60 < DURATION_S; m++) {
-      at(m * 60 + 20, () => { event('watches dropped'); void api.send('drop'); });
-      at(m * 60 + 50, () => { event('history compacted: watches expire (410) and relist'); void api.send('relist'); });
+      // Both restart the API test server's listener: not while it is meant to be down.
+      at(m * 60 + 20, () => { if (apiDown) event('(watch drop skipped: API server down)'); else { event('watches dropped'); void api.send('drop'); } });
+      at(m * 60 + 50, () => { if (apiDown) event('(410 skipped: API server down)'); else { event('history compacted: watches expire (410) and relist'); void api.send('relist'); } });
     }
     const downAt = Math.min(Math.round(DURATION_S * 0.4), Math.max(0, DURATION_S - DOWN_S - 20));
     at(downAt, () => {
-      event(`API server down for ${DOWN_S} s`); churn.apiDown(); void api.send('down');
-      timers.push(setTimeout(() => { void api.send('up').then(() => { event('API server up'); return churn.apiUp(); }); }, DOWN_S * 1000));
+      event(`API server down for ${DOWN_S} s`); apiDown = true; churn.apiDown(); void api.send('down');
+      timers.push(setTimeout(() => { apiDown = false; void api.send('up').then(() => { event('API server up'); return churn.apiUp(); }); }, DOWN_S * 1000));
     });
     for (let k = 1; k * 30 < DURATION_S; k++) {
       at(k * 30 - 5, () => {
