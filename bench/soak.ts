@@ -309,11 +309,12 @@ async function main(): Promise<void> {
   await endClient.close();
   await api.stop();
 
+  writeFileSync(path.join(work, 'server.log'), log.map((l) => `${(l.t / 1000).toFixed(3)} ${l.line}\n`).join(''));
   const out = outArg > 0 ? process.argv[outArg + 1]! : path.join(ROOT, 'bench', 'results', `${result.date.slice(0, 10)}-soak.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(renderSoak(result));
-  process.stderr.write(`soak: JSON in ${out}\n`);
+  process.stderr.write(`soak: JSON in ${out}; the server's log in ${path.join(work, 'server.log')}\n`);
 }
 
 await main();
