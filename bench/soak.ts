@@ -63,7 +63,9 @@ function soakCorefile(base: string, upstreams: string, variant: number, broken: 
   c = swap(c, /^( *)forward \. \S+ \{$/m, `$1forward . ${upstreams} {\n$1    policy sequential`);
   c = swap(c, /^( *)reload$/m, '$1reload 2s 1s');
   c = swap(c, /^( *)cache 30$/m, `$1cache ${30 + (variant % 2)}`);
-  return broken ? swap(c, /^( *)loadbalance$/m, `$1loadbalance\n$1cache thirty-${variant}`) : c;
+  if (!broken) return c;
+  // Two kinds of mistake in turn: a bad option value, an unknown directive.
+  return variant % 2 === 0 ? swap(c, /^( *)cache \d+$/m, '$1cache thirty') : swap(c, /^( *)loadbalance$/m, '$1loadbalance\n$1nonsense-directive');
 }
 
 function rssBytes(pid: number): number {
