@@ -15,7 +15,7 @@
  * sent/lost/SERVFAIL, p50/p99, RSS (/proc) and V8 heap used (/metrics). At the
  * end: every live name answers and every deleted one is NXDOMAIN; then SIGTERM
  * under load, counting unanswered queries sent before the lameduck ended.
- * Writes a Markdown table to stdout and JSON to bench/results/.
+ * Writes a Markdown table to stdout and, with the JSON, to bench/results/.
  *
  *   node bench/soak.ts [--duration 180] [--rate 5000] [--services 10000] [--down 20] [--out FILE]
  *   SOAK_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' node bench/soak.ts ...   # profile the server
@@ -315,7 +315,9 @@ async function main(): Promise<void> {
   const out = outArg > 0 ? process.argv[outArg + 1]! : path.join(ROOT, 'bench', 'results', `${result.date.slice(0, 10)}-soak.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(renderSoak(result));
+  const table = renderSoak(result);
+  writeFileSync(out.replace(/\.json$/, '.md'), table);
+  process.stdout.write(table);
   process.stderr.write(`soak: JSON in ${out}; the server's log in ${path.join(work, 'server.log')}\n`);
 }
 
