@@ -44,3 +44,9 @@ export function fillFromLastKnown(services: ProcessServices, key: string, store:
   log.warn(`Kubernetes API not synced after the reload: serving the last known ${missing.join(', ')} (${records.length} objects) until it is`);
   return records.length;
 }
+
+/** A configuration's shutdown: its store is let go unless it is still the newest (a removed kubernetes block frees it). */
+export function forgetLastKnown(services: ProcessServices, key: string, store: ClusterStore): void {
+  const byKey = services.get(LAST_KNOWN);
+  if (byKey.get(key) === store) byKey.delete(key);
+}
