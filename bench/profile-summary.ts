@@ -3,10 +3,11 @@
  * A text summary of a V8 .cpuprofile (`node --cpu-prof`): self time summed
  * by function (name and source line), as a share of the non-idle samples,
  * optionally only from --from seconds on (to leave out start-up and the
- * manifest load when profiling a server under dnsperf).
+ * manifest load when profiling a server under dnsperf) and before --to
+ * (one moment of a soak run).
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof src/main.ts -conf Corefile   # load it, then SIGTERM
- *   node bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 25] [--from 12]
+ *   node bench/profile-summary.ts /tmp/prof/CPU.*.cpuprofile [--top 25] [--from 12] [--to 40]
  */
 import { readFileSync } from 'node:fs';
 
@@ -27,8 +28,8 @@ export interface SelfTime {
   readonly share: number;
 }
 
-/** Self time per function, largest first; idle samples and those before `fromS` are left out. */
-export function summarise(profile: CpuProfile, fromS = 0): { totalMs: number; rows: SelfTime[] } {
+/** Self time per function, largest first; idle samples and those before `fromS` or from `toS` on are left out. */
+export function summarise(profile: CpuProfile, fromS = 0, toS = Infinity): { totalMs: number; rows: SelfTime[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let t = 0;
@@ -36,7 +37,7 @@ export function summarise(profile: CpuProfile, fromS = 0): { totalMs: number; ro
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
     t += dt;
-    if (t < fromS * 1e6) continue;
+    if (t < fromS * 1e6 || t >= toS * 1e6) continue;
     const cf = byId.get(profile.samples[i]!)!.callFrame;
     if (cf.functionName === '(idle)') continue;
     const where = cf.url === '' ? '' : ` ${cf.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
@@ -58,10 +59,10 @@ if (import.meta.main) {
   };
   const file = args.find((a) => a.endsWith('.cpuprofile'));
   if (file === undefined) {
-    process.stderr.write('usage: node bench/profile-summary.ts FILE.cpuprofile [--top N] [--from SECONDS]\n');
+    process.stderr.write('usage: node bench/profile-summary.ts FILE.cpuprofile [--top N] [--from SECONDS] [--to SECONDS]\n');
     process.exit(2);
   }
-  const { totalMs, rows } = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(opt('--from', '0')));
+  const { totalMs, rows } = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(opt('--from', '0')), Number(opt('--to', 'Infinity')));
   process.stdout.write(`${Math.round(totalMs)} ms of non-idle samples\n`);
   for (const r of rows.slice(0, Number(opt('--top', '25')))) process.stdout.write(`${(100 * r.share).toFixed(1).padStart(5)}%  ${r.fn}\n`);
 }

@@ -161,6 +161,7 @@ export class App implements ServerControl {
         this.#endLameduck = () => { clearTimeout(t); r(); };
       });
       this.#endLameduck = null;
+      lameduck.end?.();
     }
     await this.server.shutdown(graceMs);
     await this.services.http.closeAll();

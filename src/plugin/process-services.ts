@@ -183,6 +183,8 @@ export interface LameduckRequest {
   readonly ms: number;
   /** Called when the lameduck period begins (to log it). */
   readonly begin?: () => void;
+  /** Called when it ends, just before the DNS listeners close (to log it: the moment a client stops being answered). */
+  readonly end?: () => void;
 }
 
 /**

@@ -130,7 +130,11 @@ export const health: PluginDefinition = {
     const log = ctx.logger.plugin('health');
     const metrics = healthMetrics(services);
     const route: HttpRoute = (_req, res) => { res.statusCode = 200; res.end('OK'); };
-    const lameduck: LameduckRequest = { ms: lameduckMs, begin: () => { log.info(`Going into lameduck mode for ${goDuration(lameduckMs)}`); } };
+    const lameduck: LameduckRequest = {
+      ms: lameduckMs,
+      begin: () => { log.info(`Going into lameduck mode for ${goDuration(lameduckMs)}`); },
+      end: () => { log.info('Lameduck over: closing the DNS listeners'); },
+    };
     let probe: HealthProbe | null = null;
     ctx.onStartup(async () => {
       const port = await services.http.mount(address, HEALTH_PATH, route);

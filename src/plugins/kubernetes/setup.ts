@@ -20,6 +20,7 @@ import { DnsIndex } from './dns-index.ts';
 import { KubernetesHandler } from './handler.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
 import { parseKubernetesOptions, watchedKinds } from './options.ts';
+import { fillFromLastKnown, forgetLastKnown } from './last-known.ts';
 import { makeSource, sourceKey, waitForSync } from './source.ts';
 import { errorMessage } from '../../errors/to-error.ts';
 
@@ -85,8 +86,10 @@ export const kubernetes: PluginDefinition = {
       }
       source.start(sink);
       await waitForSync(store, kinds, o.startupTimeoutMs, log);
+      fillFromLastKnown(ctx.services, sourceKey(o, kinds), store, sink, kinds, log);
     });
     ctx.onShutdown(async () => {
+      forgetLastKnown(ctx.services, sourceKey(o, kinds), store);
       await source?.stop();
       if (made !== null && o.manifests === null) metrics().sources.delete(made as KubernetesApiSource);
       index.close();

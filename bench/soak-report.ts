@@ -1,0 +1,92 @@
+/**
+ * @module bench/soak-report
+ * What bench/soak.ts measured (the JSON it saves) and its Markdown: one row
+ * per 10 s window (load, latency, memory, the verifying client, what chaos
+ * happened in it), then the totals, the end check, SIGTERM under lameduck,
+ * and the issue's targets as met or missed.
+ */
+import type { CheckCounts } from './soak-churn.ts';
+
+export interface SoakWindow {
+  readonly index: number;
+  readonly quiet: boolean;
+  readonly startS: number;
+  readonly sent: number;
+  readonly lost: number;
+  /** SERVFAIL answers dnsperf got (every name in the file, external ones included). */
+  readonly servfail: number;
+  readonly qps: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly maxUs: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly verify: CheckCounts;
+  readonly events: readonly string[];
+}
+
+export interface SoakResult {
+  readonly date: string;
+  readonly node: string;
+  readonly settings: { services: number; rateQps: number; durationS: number; windowS: number; quietWindows: number; downS: number; lameduckS: number };
+  readonly readyMs: number;
+  readonly windows: readonly SoakWindow[];
+  readonly quietP99Us: number;
+  readonly chaosP99Us: number;
+  readonly verify: CheckCounts;
+  readonly churn: { created: number; deleted: number; errors: number; liveAtEnd: number };
+  readonly corefile: { versions: number; broken: number; reloadLines: number; refusedLines: number };
+  readonly end: { convergedMs: number; live: number; liveFailed: number; deleted: number; deletedFailed: number; examples: readonly string[] };
+  readonly lameduck: {
+    exitCode: number | null; sigtermToBeginMs: number; lameduckMs: number; sigtermToExitMs: number;
+    /** Probe queries sent from SIGTERM until 50 ms before the close line, and how many got no answer. */
+    probeSent: number; probeFailed: number;
+    /** Sent in the last 50 ms before the close line (may have reached closed listeners). */
+    edgeSent: number; edgeFailed: number;
+  };
+  readonly loadAverage: string;
+}
+
+const ms = (us: number): string => (Number.isFinite(us) ? (us / 1000).toFixed(2) : '–');
+const mib = (b: number): string => (Number.isFinite(b) ? (b / 2 ** 20).toFixed(0) : '–');
+const failedChecks = (c: CheckCounts): number => c.servfail + c.nxdomain + c.wrong + c.timeout;
+
+/** RSS growth after the first minute of chaos: last window's RSS over the highest one within that minute. */
+export function rssGrowth(r: SoakResult): number {
+  const chaos = r.windows.filter((w) => !w.quiet);
+  const firstMinute = chaos.filter((w) => w.startS - (chaos[0]?.startS ?? 0) < 60);
+  const ref = Math.max(...firstMinute.map((w) => w.rssBytes));
+  const last = chaos.at(-1)?.rssBytes ?? NaN;
+  return last / ref;
+}
+
+export function renderSoak(r: SoakResult): string {
+  const s = r.settings;
+  const out: string[] = [];
+  out.push(`### Soak: ${s.services.toLocaleString('en')} services over list/watch, ${s.rateQps.toLocaleString('en')} q/s, ${s.durationS} s of chaos`, '');
+  out.push(`${r.date}, Node ${r.node}, load average at the end ${r.loadAverage}; ready after ${(r.readyMs / 1000).toFixed(1)} s.`, '');
+  out.push('| window | t (s) | sent | lost | SERVFAIL | p50 ms | p99 ms | RSS MiB | heap MiB | verified (failed) | events |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const w of r.windows) {
+    out.push(`| ${w.quiet ? `quiet ${w.index}` : w.index} | ${w.startS.toFixed(0)} | ${w.sent} | ${w.lost} | ${w.servfail} | ${ms(w.p50Us)} | ${ms(w.p99Us)} | ${mib(w.rssBytes)} | ${mib(w.heapUsedBytes)} | ${w.verify.checks} (${failedChecks(w.verify)}) | ${w.events.join('; ')} |`);
+  }
+  const sent = r.windows.reduce((n, w) => n + w.sent, 0);
+  const lost = r.windows.reduce((n, w) => n + w.lost, 0);
+  const servfail = r.windows.reduce((n, w) => n + w.servfail, 0);
+  const ld = r.lameduck;
+  const growth = rssGrowth(r);
+  const existFailed = failedChecks(r.verify) + r.end.liveFailed;
+  out.push('');
+  out.push(`- Queries: ${sent.toLocaleString('en')} sent by dnsperf, ${lost} lost, ${servfail} SERVFAIL (all names, external ones through the black-holed upstream included).`);
+  out.push(`- Verifying client (names that existed at that moment): ${r.verify.checks} asked, ${failedChecks(r.verify)} failed (SERVFAIL ${r.verify.servfail}, NXDOMAIN ${r.verify.nxdomain}, wrong ${r.verify.wrong}, no answer ${r.verify.timeout})${r.verify.examples.length > 0 ? `: ${r.verify.examples.join('; ')}` : ''}.`);
+  out.push(`- Churn: ${r.churn.created} services created, ${r.churn.deleted} deleted (half headless with an EndpointSlice), ${r.churn.errors} command errors. Corefile: ${r.corefile.versions} versions written, ${r.corefile.broken} broken; ${r.corefile.refusedLines} reloads refused in the log.`);
+  out.push(`- End check (${Number.isFinite(r.end.convergedMs) ? `right ${(r.end.convergedMs / 1000).toFixed(1)} s after the churn stopped` : 'not right within 45 s'}): ${r.end.live} names that exist, ${r.end.liveFailed} wrong; ${r.end.deleted} deleted names, ${r.end.deletedFailed} still answered${r.end.examples.length > 0 ? `: ${r.end.examples.join('; ')}` : ''}.`);
+  out.push(`- SIGTERM under load with \`lameduck ${s.lameduckS}s\`: lameduck began ${ld.sigtermToBeginMs} ms after the signal and lasted ${ld.lameduckMs} ms; exit ${ld.exitCode} after ${ld.sigtermToExitMs} ms. Probe queries sent in the lameduck window: ${ld.probeSent}, unanswered ${ld.probeFailed} (in the last 50 ms before the listeners closed: ${ld.edgeSent} sent, ${ld.edgeFailed} unanswered).`);
+  out.push('');
+  out.push('Targets (issue 17):');
+  out.push(`- no failed query for a name that exists: ${existFailed === 0 && ld.probeFailed === 0 ? 'met' : `missed (${existFailed} failed, ${ld.probeFailed} in lameduck)`}`);
+  out.push(`- no RSS growth after the first minute: last window ${mib(r.windows.at(-1)?.rssBytes ?? NaN)} MiB = ${(growth * 100).toFixed(0)} % of the first minute's peak: ${growth <= 1.05 ? 'met' : 'missed'}`);
+  out.push(`- p99 within 2× of the quiet figure: quiet ${ms(r.quietP99Us)} ms, under chaos ${ms(r.chaosP99Us)} ms (${(r.chaosP99Us / r.quietP99Us).toFixed(2)}×): ${r.chaosP99Us <= 2 * r.quietP99Us ? 'met' : 'missed'}`);
+  out.push('');
+  return out.join('\n');
+}
