@@ -22,7 +22,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { knot } from './peers/knot.ts';
-import { corefile, nodeBinary, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
+import { corefile, nodeBinary, serverMain, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
 import { freePort, launch, LOADGEN_CPU, requireBinary } from './peers/process.ts';
 import { peakRss, processTree, statusKiB } from './proc.ts';
 import { sumFamily } from './metrics-scrape.ts';
@@ -110,7 +110,7 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
   const t0 = performance.now();
   let running;
   try {
-    const args = [path.join(ROOT, 'src', 'main.ts'), '-conf', conf, ...(workers > 1 ? ['-workers', String(workers)] : [])];
+    const args = [serverMain(), '-conf', conf, ...(workers > 1 ? ['-workers', String(workers)] : [])];
     running = await launch({ name: `clusterdns-${kind}`, cmd: nodeBinary(), args, port, workDir: dir, cwd: ROOT, env, readyTimeoutMs: 300_000, ...(workers > 1 ? { cpus: null } : {}) });
   } catch (err) {
     await api?.stop();
@@ -195,7 +195,7 @@ export const startMemorySection: ExtraSection = {
       ...rows.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.feed} | ${secs(r.firstAnswerMs)} | ${secs(r.readyMs)} | ${mib(r.peakKiB)} | ${mib(r.rssKiB)} | ${r.relistPeakKiB !== undefined ? `${secs(r.relistMs!)}, ${mib(r.relistPeakKiB)}` : '–'} | ${verdict(r)} |`),
     ];
     return [
-      'Spawn of `node src/main.ts -conf Corefile` (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); a cgroup memory limit is not applied here (the harness does not touch cgroups).',
+      'Spawn of `node dist/main.js -conf Corefile` (the compiled build) (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); a cgroup memory limit is not applied here (the harness does not touch cgroups).',
       '',
       ...table,
       '',
