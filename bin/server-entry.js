@@ -5,10 +5,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Newest modification time (ms) of any file under dir. */
+/** Newest modification time (ms) of any file under dir that the build compiles (tests and READMEs are not in dist/). */
 function newestMtime(dir) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory() && (e.name.endsWith('.test.ts') || e.name.endsWith('.md'))) continue;
     const p = join(dir, e.name);
     const t = e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs;
     if (t > newest) newest = t;
