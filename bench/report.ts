@@ -161,6 +161,20 @@ function targetLines(ok: readonly PeerResult[], subject: string, mixes: readonly
   };
   ratio(find(subject), find('go-miekg'), 1.5, `${subject} ÷ go-miekg (UDP default path)`);
   ratio(find(`${subject}-batch`), find('knot'), 1.0, `${subject}-batch ÷ knot (batched I/O)`);
+  // The ceiling of each UDP path in Node (every answer pre-encoded, no chain): a target above it is out of reach of clusterdns's code.
+  const plain = (a: PeerResult | undefined, b: PeerResult | undefined, label: string): void => {
+    if (!a || !b) return;
+    const cells = mixes.map((m) => {
+      const x = qpsOf(a, m);
+      const y = qpsOf(b, m);
+      return x === null || y === null || y === 0 ? `${m} –` : `${m} ${(x / y).toFixed(2)}×`;
+    });
+    out.push(`  - ${label}: ${cells.join(', ')}`);
+  };
+  plain(find('node-floor'), find('go-miekg'), 'ceiling of node:dgram, node-floor ÷ go-miekg');
+  plain(find(subject), find('node-floor'), `share of that ceiling ${subject} reaches, ${subject} ÷ node-floor`);
+  plain(find('node-floor-batch'), find('knot'), 'ceiling of batched I/O, node-floor-batch ÷ knot');
+  plain(find(`${subject}-batch`), find('node-floor-batch'), `share of that ceiling ${subject}-batch reaches, ${subject}-batch ÷ node-floor-batch`);
   const blend = find(subject) ? mixOf(find(subject)!, 'blend')?.latency : undefined;
   out.push(blend
     ? `- p99 ≤ 1 ms at ${int(settings.latency.rateQps)} q/s (blend): p99 ${us(blend.p99Us)}${blend.p99Us < 10_000 ? ' µs' : ''} ${blend.p99Us <= 1000 ? 'met' : `**missed: ${(blend.p99Us / 1000).toFixed(1)}× the target**`}`
