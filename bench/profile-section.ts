@@ -28,7 +28,7 @@ function kindOf(fn: string): string {
   const m = / (?:src|dist)\/([^/:]+)(?:\/([^/:]+))?/.exec(fn);
   if (m !== null) {
     const [, top, sub] = m;
-    return top === 'plugins' || top === 'cluster' || top === 'server' ? `src/${top}/${sub?.replace(/\.[jt]s$/, '') ?? ''}` : `src/${top.replace(/\.[jt]s$/, '')}`;
+    return top === 'plugins' || top === 'cluster' || top === 'server' ? `src/${top}/${sub?.replace(/\.[jt]s$/, '') ?? ''}` : `src/${top?.replace(/\.[jt]s$/, '') ?? ''}`;
   }
   if (fn.startsWith('(garbage collector)')) return 'GC';
   if (fn.startsWith('(program)')) return 'V8/libuv outside JS (system calls of the addon included)';
