@@ -16,6 +16,7 @@
  * for reference. Quick mode: 1,000 services only (the demo-size target).
  * BENCH_HEAP_STATS=1 prints the server's heap figures from its /metrics once
  * synced (where the RSS goes: old/new space, external).
+ * `--node-options '...'` sets NODE_OPTIONS for the server alone (V8 heap flags).
  * `--cgroup 256M` (command line only) runs the server inside a cgroup v1
  * memory controller with that limit (created under /sys/fs/cgroup/memory,
  * removed after): the row then says whether it survived the start and the
@@ -120,13 +121,13 @@ function parseSize(text: string): number {
   return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2]!.toUpperCase()]!;
 }
 
-async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1, cgroupLimit = 0): Promise<Row> {
+async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1, cgroupLimit = 0, nodeOptions = ''): Promise<Row> {
   const zone = ctx.zoneData(services);
   const api = kind === 'manifests' ? null : await startFakeApi(services, kind === 'in-cluster');
   const dir = path.join(ctx.workDir, `start-${kind}-${services}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', ...(nodeOptions !== '' ? { NODE_OPTIONS: nodeOptions } : {}) };
   let feed: ClusterFeed;
   if (kind === 'manifests') feed = { manifests: zone.manifestDir };
   else if (kind === 'api') feed = { endpoint: api!.url };
@@ -279,13 +280,15 @@ if (import.meta.main) {
   const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as ('manifests' | 'api' | 'in-cluster')[];
   const workers = Number(argOf('--workers', '1'));
   const cgroupLimit = process.argv.includes('--cgroup') ? parseSize(argOf('--cgroup', '256M')) : 0;
+  // --node-options '--max-old-space-size=192': V8 flags for the server only (not the API test server).
+  const nodeOptions = argOf('--node-options', '');
   const work = path.join(import.meta.dirname, 'work');
   const data = generate({ services: n, outDir: path.join(work, `cluster-${n}`) });
   const ctx = { workDir: path.join(work, 'sections'), zoneData: () => data } as unknown as SectionContext;
   for (const f of feeds) {
     let r: Row;
     try {
-      r = await measureClusterdns(ctx, n, f, workers, cgroupLimit);
+      r = await measureClusterdns(ctx, n, f, workers, cgroupLimit, nodeOptions);
     } catch (err) {
       process.stdout.write(`${n} ${f}: failed: ${(err as Error).message.split('\n')[0]}\n`);
       continue;
