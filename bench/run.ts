@@ -31,7 +31,7 @@ import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.ts';
 import type { Peer, RunningPeer } from './peers/types.ts';
-import { cacheCounters, hitPct } from './metrics-scrape.ts';
+import { cacheCounters, hitPct, loopAndGc, loopAndGcBetween, type LoopAndGcDelta } from './metrics-scrape.ts';
 import { startMemorySection } from './start-memory.ts';
 import { memorySection } from './memory-section.ts';
 import { workersSection } from './scaling.ts';
@@ -201,12 +201,16 @@ async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => 
 
 async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
   const { pid, port } = running;
-  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number }> => {
-    if (running.metricsUrl === undefined) return { r: await fn() };
-    const before = await cacheCounters(running.metricsUrl);
+  // /metrics before and after a run: the cache hit ratio, the event-loop delay and the GC pauses of that run (servers with /metrics).
+  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number; loop?: LoopAndGcDelta }> => {
+    const url = running.metricsUrl;
+    if (url === undefined) return { r: await fn() };
+    const [c0, l0] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
     const r = await fn();
-    const pctHit = hitPct(before, await cacheCounters(running.metricsUrl));
-    return pctHit === null ? { r } : { r, cacheHitPct: pctHit };
+    const [c1, l1] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
+    const pctHit = hitPct(c0, c1);
+    const loop = loopAndGcBetween(l0, l1);
+    return { r, ...(pctHit !== null ? { cacheHitPct: pctHit } : {}), ...(loop !== null ? { loop } : {}) };
   };
   const file = zoneData.mixes[mix].path;
   const outDir = path.join(WORK_DIR, 'dnsperf');
@@ -241,7 +245,11 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
       const c = await cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) })));
       const m = c.r;
       if (latency === null || m.othersCpuPct < latency.othersCpuPct) {
-        latency = { ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0, ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}) };
+        latency = {
+          ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0,
+          ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
+          ...(c.loop !== undefined ? { loop: c.loop } : {}),
+        };
       }
       latency = { ...latency, attempts: i + 1 };
       if (!mayRetry(i, m.othersCpuPct)) break;
@@ -294,7 +302,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         const l = m.latency;
         log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''})` +
-          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : ''));
+          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : '') +
+          (l?.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
       } catch (err) {
         mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
         log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);

@@ -14,5 +14,5 @@ if (major < 24) {
 }
 const root = dirname(dirname(realpathSync(fileURLToPath(import.meta.url))));
 const { main } = await import(pathToFileURL(serverEntry(root).file).href);
-const code = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2), true);
 if (code >= 0) process.exit(code);

@@ -120,7 +120,8 @@ function flow(s: string, i: number): [Value, number] {
     const start = j;
     while (j < s.length && !stops.includes(s[j]!) && !(s[j] === ':' && s[j + 1] === ' ')) j++;
     const text = s.slice(start, j).trim();
-    if (text === '' || INDICATOR.has(text[0]!)) bail();
+    // Flow indicators cannot appear in a plain scalar inside a flow collection (`{a{: 1}` is an error to yaml).
+    if (text === '' || INDICATOR.has(text[0]!) || /[[\]{}]/.test(text)) bail();
     return plain(text);
   };
   skip();
@@ -129,12 +130,13 @@ function flow(s: string, i: number): [Value, number] {
     if (open === '[') {
       items.push(item(',]'));
     } else {
-      const k = item(',}:');
+      // A plain key ends at ': ' only: `{a:b}` is the key "a:b" (a ':' not followed by a space is part of it).
+      const k = item(',}');
       skip();
       if (s[j] !== ':') bail();
       j++;
       const key = String(k);
-      if (Object.hasOwn(map, key)) bail();
+      if (Object.hasOwn(map, key) || key === '__proto__') bail();
       map[key] = item(',}');
     }
     skip();
@@ -190,9 +192,10 @@ function entry(text: string): [string, string] | null {
   }
   if (c === '?' && (text.length === 1 || text[1] === ' ')) bail();
   if (c !== undefined && INDICATOR.has(c)) return null;
+  // A plain key ends at its last non-space: `name : x` is the key "name", as in the yaml package (found by fuzz/targets/manifest).
   const i = text.indexOf(': ');
-  if (i > 0) return [text.slice(0, i), text.slice(i + 2).trim()];
-  if (text.endsWith(':')) return [text.slice(0, -1), ''];
+  if (i > 0) return [text.slice(0, i).trimEnd(), text.slice(i + 2).trim()];
+  if (text.endsWith(':')) return [text.slice(0, -1).trimEnd(), ''];
   return null;
 }
 
@@ -229,13 +232,13 @@ function mapping(lines: readonly Line[], pos: number, indent: number): [Value, n
     const l = lines[pos]!;
     if (l.indent < indent) break;
     if (l.indent > indent) bail();
+    // The parent's sequence continues (or, after `key: value`, a syntax error the caller finds): never a key "- x".
+    if (l.text === '-' || l.text.startsWith('- ')) break;
     const e = entry(l.text);
-    if (e === null) {
-      if (l.text === '-' || l.text.startsWith('- ')) break; // the parent's sequence continues
-      bail();
-    }
+    if (e === null) bail();
     const [key, rest] = e!;
     if (Object.hasOwn(out, key)) bail(); // duplicate key: the full parser reports it
+    if (key === '__proto__') bail(); // would set the object's prototype; the yaml package keeps it as a key
     const [v, next] = valueAfter(rest, lines, pos + 1, indent, false);
     out[key] = v;
     pos = next;
@@ -272,10 +275,13 @@ function sequence(lines: readonly Line[], pos: number, indent: number): [Value, 
   return [out, pos];
 }
 
+const NON_YAML_SPACE = /[\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+
 /** One document's text (no `---` line) as a plain value, or NOT_HANDLED. */
 export function fastDocument(doc: string): Value | undefined | typeof NOT_HANDLED {
   try {
-    if (doc.includes('\t') || doc.includes('&') && /(^|[\s:\-[{,])&\w/.test(doc) || /(^|[\s:\-[{,])[*!]\S/.test(doc)) return NOT_HANDLED;
+    // JavaScript's trim() also strips \f, \v, NBSP, BOM and Unicode spaces, which YAML keeps in scalars (found by fuzz/targets/manifest).
+    if (doc.includes('\t') || NON_YAML_SPACE.test(doc) || doc.includes('&') && /(^|[\s:\-[{,])&\w/.test(doc) || /(^|[\s:\-[{,])[*!]\S/.test(doc)) return NOT_HANDLED;
     const lines = linesOf(doc);
     if (lines.length === 0) return undefined;
     if (lines[0]!.text.startsWith('%')) return NOT_HANDLED;
