@@ -24,10 +24,11 @@ const TOP = 6;
 
 /** The kind of a profile row: the folder of our code, or what V8 calls the rest. */
 function kindOf(fn: string): string {
-  const m = / src\/([^/:]+)(?:\/([^/:]+))?/.exec(fn);
+  // The bench runs the compiled build: dist/x.js is src/x.ts.
+  const m = / (?:src|dist)\/([^/:]+)(?:\/([^/:]+))?/.exec(fn);
   if (m !== null) {
     const [, top, sub] = m;
-    return top === 'plugins' || top === 'cluster' || top === 'server' ? `src/${top}/${sub?.replace(/\.ts$/, '') ?? ''}` : `src/${top}`;
+    return top === 'plugins' || top === 'cluster' || top === 'server' ? `src/${top}/${sub?.replace(/\.[jt]s$/, '') ?? ''}` : `src/${top?.replace(/\.[jt]s$/, '') ?? ''}`;
   }
   if (fn.startsWith('(garbage collector)')) return 'GC';
   if (fn.startsWith('(program)')) return 'V8/libuv outside JS (system calls of the addon included)';

@@ -21,7 +21,7 @@ import { buildUdpBatch } from '../src/server/udp-batch/build.ts';
 import { generate, type Mix } from './cluster-gen.ts';
 import { DnsClient } from './dns-wire.ts';
 import { runDnsperf } from './dnsperf.ts';
-import { corefile, sidePorts } from './peers/clusterdns.ts';
+import { corefile, serverMain, sidePorts } from './peers/clusterdns.ts';
 import { freePort, launch } from './peers/process.ts';
 import { cpuSeconds, machineBusySeconds, processTree, statusKiB } from './proc.ts';
 import type { ExtraSection } from './types.ts';
@@ -92,7 +92,7 @@ async function measure(opts: ScalingOptions, setup: Setup, batch: boolean, log: 
   const conf = path.join(dir, 'Corefile');
   writeFileSync(conf, corefile(port, data.manifestDir, true, await sidePorts(true)));
   const server = await launch({
-    name: 'clusterdns', cmd: nodeBinary(), args: [path.join(ROOT, 'src', 'main.ts'), '-conf', conf, '-workers', String(setup.workers)],
+    name: 'clusterdns', cmd: nodeBinary(), args: [serverMain(), '-conf', conf, '-workers', String(setup.workers)],
     port, workDir: dir, cwd: ROOT, readyTimeoutMs: 120_000, cpus: setup.serverCpus,
     env: { ...process.env, NODE_ENV: 'production', CLUSTERDNS_UDP_BATCH: batch ? '1' : '0' },
   });

@@ -16,13 +16,19 @@
  * for reference. Quick mode: 1,000 services only (the demo-size target).
  * BENCH_HEAP_STATS=1 prints the server's heap figures from its /metrics once
  * synced (where the RSS goes: old/new space, external).
+ * `--node-options '...'` sets NODE_OPTIONS for the server alone (V8 heap flags).
+ * `--cgroup 256M` (command line only) runs the server inside a cgroup v1
+ * memory controller with that limit (created under /sys/fs/cgroup/memory,
+ * removed after): the row then says whether it survived the start and the
+ * relist, the cgroup's max usage and its failcnt. Where the controller is
+ * not writable the run says so in one line and measures without it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { knot } from './peers/knot.ts';
-import { corefile, nodeBinary, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
+import { corefile, nodeBinary, serverMain, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
 import { freePort, launch, LOADGEN_CPU, requireBinary } from './peers/process.ts';
 import { peakRss, processTree, statusKiB } from './proc.ts';
 import { sumFamily } from './metrics-scrape.ts';
@@ -61,6 +67,11 @@ async function startFakeApi(services: number, tls: boolean): Promise<FakeApi> {
   };
 }
 
+/** The process exists (signal 0). */
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until fn() is true (bounded). */
@@ -83,15 +94,40 @@ interface Row {
   readonly relistMs?: number;
   /** RSS of each process once synced (primary first), with -workers. */
   readonly processesKiB?: readonly number[];
+  /** With --cgroup: the cgroup's limit, max usage (KiB), failcnt and whether the server lived to the end. */
+  readonly cgroup?: { readonly limitKiB: number; readonly maxUsageKiB: number; readonly failcnt: number; readonly survived: boolean };
 }
 
-async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1): Promise<Row> {
+const CGROUP_ROOT = '/sys/fs/cgroup/memory';
+
+/** A cgroup v1 memory cgroup limited to `limit` bytes, or the reason there is none. */
+function makeCgroup(limit: number): { dir: string } | { error: string } {
+  const dir = path.join(CGROUP_ROOT, `clusterdns-bench-${process.pid}`);
+  try {
+    if (!existsSync(path.join(CGROUP_ROOT, 'memory.limit_in_bytes'))) return { error: `no cgroup v1 memory controller at ${CGROUP_ROOT}` };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limit));
+    return { dir };
+  } catch (err) {
+    return { error: `cgroup not writable: ${(err as Error).message}` };
+  }
+}
+
+const cgroupNumber = (dir: string, file: string): number => Number(readFileSync(path.join(dir, file), 'utf8').trim());
+
+function parseSize(text: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text);
+  if (m === null) throw new Error(`--cgroup ${text}: a size like 256M`);
+  return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2]!.toUpperCase()]!;
+}
+
+async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1, cgroupLimit = 0, nodeOptions = ''): Promise<Row> {
   const zone = ctx.zoneData(services);
   const api = kind === 'manifests' ? null : await startFakeApi(services, kind === 'in-cluster');
   const dir = path.join(ctx.workDir, `start-${kind}-${services}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', ...(nodeOptions !== '' ? { NODE_OPTIONS: nodeOptions } : {}) };
   let feed: ClusterFeed;
   if (kind === 'manifests') feed = { manifests: zone.manifestDir };
   else if (kind === 'api') feed = { endpoint: api!.url };
@@ -107,15 +143,29 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
   const side = await sidePorts(true);
   const conf = path.join(dir, 'Corefile');
   writeFileSync(conf, corefile(port, feed, true, side));
+  let cg: string | null = null;
+  if (cgroupLimit > 0) {
+    const made = makeCgroup(cgroupLimit);
+    if ('error' in made) process.stderr.write(`[start/memory] --cgroup: ${made.error}; measuring without a memory limit\n`);
+    else cg = made.dir;
+  }
+  const serverArgs = [serverMain(), '-conf', conf, ...(workers > 1 ? ['-workers', String(workers)] : [])];
+  // In a cgroup: a shell joins it, then execs the server (same pid, so the peak is the server's).
+  const [cmd, args] = cg === null ? [nodeBinary(), serverArgs] : ['/bin/sh', ['-c', 'echo $$ > "$BENCH_CGROUP/cgroup.procs" && exec "$@"', 'sh', nodeBinary(), ...serverArgs]];
+  if (cg !== null) env.BENCH_CGROUP = cg;
   const t0 = performance.now();
   let running;
   try {
-    const args = [path.join(ROOT, 'src', 'main.ts'), '-conf', conf, ...(workers > 1 ? ['-workers', String(workers)] : [])];
-    running = await launch({ name: `clusterdns-${kind}`, cmd: nodeBinary(), args, port, workDir: dir, cwd: ROOT, env, readyTimeoutMs: 300_000, ...(workers > 1 ? { cpus: null } : {}) });
+    running = await launch({ name: `clusterdns-${kind}`, cmd, args, port, workDir: dir, cwd: ROOT, env, readyTimeoutMs: 300_000, ...(workers > 1 ? { cpus: null } : {}) });
   } catch (err) {
     await api?.stop();
+    if (cg !== null) process.stderr.write(`[start/memory] in the ${mib(cgroupLimit / 1024)} cgroup: failcnt ${cgroupNumber(cg, 'memory.failcnt')}, max usage ${mib(cgroupNumber(cg, 'memory.max_usage_in_bytes') / 1024)}\n`);
+    removeCgroup(cg);
     throw err;
   }
+  const cgroupRow = (survived: boolean): Pick<Row, 'cgroup'> => cg === null ? {} : {
+    cgroup: { limitKiB: cgroupLimit / 1024, maxUsageKiB: cgroupNumber(cg, 'memory.max_usage_in_bytes') / 1024, failcnt: cgroupNumber(cg, 'memory.failcnt'), survived },
+  };
   try {
     await until(async () => (await fetch(`http://127.0.0.1:${side.ready}/ready`)).ok, 300_000, 'ready');
     const readyMs = performance.now() - t0;
@@ -129,20 +179,34 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
       services, firstAnswerMs: running.startupMs, readyMs, peakKiB: peakRss(running.pid).maxKiB, rssKiB: statusKiB(running.pid, 'VmRSS'),
       ...(workers > 1 ? { processesKiB: processTree(running.pid).map((p) => statusKiB(p, 'VmRSS')) } : {}),
     };
-    if (api === null) return row;
+    if (api === null) return { ...row, ...cgroupRow(alive(running.pid)) };
     const relists = async (): Promise<number> => sumFamily(await (await fetch(`http://127.0.0.1:${side.metrics}/metrics`)).text(), 'coredns_kubernetes_api_relists_total');
     const before = await relists();
     const r0 = performance.now();
     await api.relist();
     // Namespace, Service and EndpointSlice each relist once.
-    await until(async () => (await relists()) >= before + 3, 300_000, 'relist');
+    let died = false;
+    await until(async () => {
+      if (!alive(running.pid)) { died = true; return true; }
+      return (await relists()) >= before + 3;
+    }, 300_000, 'relist');
+    if (died) {
+      process.stderr.write(`[start/memory] ${kind}: the server died during the relist\n`);
+      return { ...row, ...cgroupRow(false) };
+    }
     const relistMs = performance.now() - r0;
     await sleep(500);
-    return { ...row, relistMs, relistPeakKiB: peakRss(running.pid).maxKiB };
+    return { ...row, relistMs, relistPeakKiB: peakRss(running.pid).maxKiB, ...cgroupRow(alive(running.pid)) };
   } finally {
     await running.stop();
     await api?.stop();
+    removeCgroup(cg);
   }
+}
+
+function removeCgroup(dir: string | null): void {
+  if (dir === null) return;
+  try { rmdirSync(dir); } catch (err) { process.stderr.write(`[start/memory] could not remove ${dir}: ${(err as Error).message}\n`); }
 }
 
 const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
@@ -195,7 +259,7 @@ export const startMemorySection: ExtraSection = {
       ...rows.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.feed} | ${secs(r.firstAnswerMs)} | ${secs(r.readyMs)} | ${mib(r.peakKiB)} | ${mib(r.rssKiB)} | ${r.relistPeakKiB !== undefined ? `${secs(r.relistMs!)}, ${mib(r.relistPeakKiB)}` : '–'} | ${verdict(r)} |`),
     ];
     return [
-      'Spawn of `node src/main.ts -conf Corefile` (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); a cgroup memory limit is not applied here (the harness does not touch cgroups).',
+      'Spawn of `node dist/main.js -conf Corefile` (the compiled build) (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); a cgroup memory limit is not applied here (the harness does not touch cgroups).',
       '',
       ...table,
       '',
@@ -215,13 +279,23 @@ if (import.meta.main) {
   const n = Number(argOf('--services', '100000'));
   const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as ('manifests' | 'api' | 'in-cluster')[];
   const workers = Number(argOf('--workers', '1'));
+  const cgroupLimit = process.argv.includes('--cgroup') ? parseSize(argOf('--cgroup', '256M')) : 0;
+  // --node-options '--max-old-space-size=192': V8 flags for the server only (not the API test server).
+  const nodeOptions = argOf('--node-options', '');
   const work = path.join(import.meta.dirname, 'work');
   const data = generate({ services: n, outDir: path.join(work, `cluster-${n}`) });
   const ctx = { workDir: path.join(work, 'sections'), zoneData: () => data } as unknown as SectionContext;
   for (const f of feeds) {
-    const r = await measureClusterdns(ctx, n, f, workers);
+    let r: Row;
+    try {
+      r = await measureClusterdns(ctx, n, f, workers, cgroupLimit, nodeOptions);
+    } catch (err) {
+      process.stdout.write(`${n} ${f}: failed: ${(err as Error).message.split('\n')[0]}\n`);
+      continue;
+    }
     process.stdout.write(`${n} ${r.feed}: first answer ${secs(r.firstAnswerMs)}, ready ${secs(r.readyMs)}, peak ${mib(r.peakKiB)}, rss ${mib(r.rssKiB)}` +
       `${r.relistPeakKiB !== undefined ? `, relist ${secs(r.relistMs!)} peak ${mib(r.relistPeakKiB)}` : ''}` +
-      `${r.processesKiB !== undefined ? `, RSS per process ${r.processesKiB.map(mib).join(' + ')}` : ''}\n`);
+      `${r.processesKiB !== undefined ? `, RSS per process ${r.processesKiB.map(mib).join(' + ')}` : ''}` +
+      `${r.cgroup !== undefined ? `; cgroup ${mib(r.cgroup.limitKiB)}: ${r.cgroup.survived ? 'survived' : '**died**'}, max usage ${mib(r.cgroup.maxUsageKiB)}, failcnt ${r.cgroup.failcnt}` : ''}\n`);
   }
 }

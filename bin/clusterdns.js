@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The clusterdns command. Needs Node.js 24 (TypeScript type stripping, UDP reusePort).
-// Installed as a package, the compiled dist/ is used; in a checkout, src/ runs directly.
-import { existsSync, realpathSync } from 'node:fs';
+// The compiled dist/ runs when it is up to date with src/ (bin/server-entry.js), else src/ directly.
+import { realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { serverEntry } from './server-entry.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
@@ -12,8 +13,6 @@ if (major < 24) {
   process.exit(1);
 }
 const root = dirname(dirname(realpathSync(fileURLToPath(import.meta.url))));
-const dist = join(root, 'dist', 'main.js');
-const entry = existsSync(dist) ? dist : join(root, 'src', 'main.ts');
-const { main } = await import(pathToFileURL(entry).href);
+const { main } = await import(pathToFileURL(serverEntry(root).file).href);
 const code = await main(process.argv.slice(2), true);
 if (code >= 0) process.exit(code);

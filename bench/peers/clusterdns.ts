@@ -1,6 +1,8 @@
 /**
  * @module bench/peers/clusterdns
- * clusterdns itself: `node src/main.ts -conf <Corefile>` with the project's
+ * clusterdns itself: `node dist/main.js -conf <Corefile>` (the compiled build
+ * that `npm ci` makes and the image runs; built first when missing or older
+ * than src/, see serverMain) with the project's
  * Node 24 (node_modules/.bin/node, never the system node), fed the generated
  * manifest folder through the kubernetes plugin's `manifests` option.
  * Readiness is the first answer to `dns-version.cluster.local TXT` (bounded
@@ -10,6 +12,7 @@
  */
 
 import dgram from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ADDON_PATH } from '../../src/server/udp-batch/addon.ts';
@@ -17,9 +20,21 @@ import { buildUdpBatch } from '../../src/server/udp-batch/build.ts';
 import type { ZoneData } from '../cluster-gen.ts';
 import type { Peer, RunningPeer } from './types.ts';
 import { freePort, launch, versionOf } from './process.ts';
+import { serverEntry } from '../../bin/server-entry.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const MAIN = path.join(ROOT, 'src', 'main.ts');
+
+/** The server's entry as shipped: dist/main.js, compiled now (scripts/build-dist.ts) when missing or older than src/. */
+export function serverMain(): string {
+  let entry = serverEntry(ROOT);
+  if (!entry.compiled) {
+    process.stderr.write(`[bench] building dist/: ${entry.reason}\n`);
+    spawnSync(nodeBinary(), [path.join(ROOT, 'scripts', 'build-dist.ts')], { cwd: ROOT, stdio: 'inherit' });
+    entry = serverEntry(ROOT);
+    if (!entry.compiled) throw new Error(`dist/ could not be built (${entry.reason})`);
+  }
+  return entry.file;
+}
 
 export function nodeBinary(): string {
   const p = path.join(ROOT, 'node_modules', '.bin', 'node');
@@ -136,7 +151,7 @@ function variant(name: string, metrics: boolean, batch = false): Peer {
       return `${pkg} on Node ${node ?? '?'}`;
     },
     async start(zoneData: ZoneData, workDir: string): Promise<RunningPeer> {
-      if (!existsSync(MAIN)) throw new Error('src/main.ts does not exist yet (server not built)');
+      const main = serverMain();
       const node = nodeBinary();
       if (batch && !existsSync(ADDON_PATH)) buildUdpBatch();
       const port = await freePort();
@@ -146,7 +161,7 @@ function variant(name: string, metrics: boolean, batch = false): Peer {
       const conf = path.join(workDir, 'Corefile');
       writeFileSync(conf, corefile(port, zoneData.manifestDir, metrics, side));
       const running = await launch({
-        name, cmd: node, args: [MAIN, '-conf', conf], port, workDir, cwd: ROOT,
+        name, cmd: node, args: [main, '-conf', conf], port, workDir, cwd: ROOT,
         env: { ...process.env, NODE_ENV: 'production', CLUSTERDNS_UDP_BATCH: batch ? '1' : '0' },
         readyTimeoutMs: 120_000,
       });

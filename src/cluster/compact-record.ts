@@ -2,7 +2,7 @@
  * @module cluster/compact-record
  * Makes the records the store keeps share their repeated strings (namespace,
  * node and zone names, targetRef kind and namespace, port names, protocols,
- * label values) and empty label maps, instead of one copy per object as a
+ * label values), port lists and empty label maps, instead of one copy per object as a
  * JSON decoder produces them. At a million endpoints this is about 50 bytes
  * per endpoint (bench/memory.ts). Only values that repeat across objects are
  * pooled; unique ones (pod names, addresses) are kept as they are.
@@ -13,8 +13,12 @@ import type {
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
+const NO_PORTS: readonly PortRecord[] = Object.freeze([]);
+const PORT_LISTS_MAX = 10_000;
+
 export class StringPool {
   readonly #pool = new Map<string, string>();
+  readonly #portLists = new Map<string, readonly PortRecord[]>();
   /** Above this many entries the pool starts over (it only saves memory; correctness never depends on it). */
   readonly #max: number;
 
@@ -37,6 +41,23 @@ export class StringPool {
   internOrNull(s: string | null): string | null {
     return s === null ? null : this.intern(s);
   }
+
+  /**
+   * One shared frozen list per distinct (port, protocol, name) sequence: port lists repeat across
+   * objects (every slice of a Service, most Services of a chart); ~50 bytes per endpoint at 3
+   * endpoints a slice (bench/memory.ts). Bounded like the strings.
+   */
+  portList(p: readonly PortRecord[]): readonly PortRecord[] {
+    if (p.length === 0) return NO_PORTS;
+    let key = '';
+    for (const x of p) key += `${x.port}/${x.protocol}/${x.name}\n`;
+    const held = this.#portLists.get(key);
+    if (held !== undefined) return held;
+    const list = Object.freeze(p.map((x) => Object.freeze({ name: this.intern(x.name), port: x.port, protocol: this.intern(x.protocol) as PortRecord['protocol'] })));
+    if (this.#portLists.size >= PORT_LISTS_MAX) this.#portLists.clear();
+    this.#portLists.set(key, list);
+    return list;
+  }
 }
 
 /** The slice label naming its service: its value is the record's serviceName string, not pooled. */
@@ -56,7 +77,7 @@ function labels(pool: StringPool, l: Readonly<Record<string, string>>, serviceNa
 }
 
 function ports(pool: StringPool, p: readonly PortRecord[]): readonly PortRecord[] {
-  return p.map((x) => ({ name: pool.intern(x.name), port: x.port, protocol: pool.intern(x.protocol) as PortRecord['protocol'] }));
+  return pool.portList(p);
 }
 
 function endpoint(pool: StringPool, e: EndpointRecord): EndpointRecord {

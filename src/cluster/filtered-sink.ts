@@ -37,4 +37,8 @@ export class LabelFilteredSink implements ClusterStateSink {
   markSynced(kind: ClusterKind): void {
     this.#inner.markSynced(kind);
   }
+
+  held(object: ClusterRecord): ClusterRecord {
+    return this.#inner.held?.(object) ?? object;
+  }
 }

@@ -191,4 +191,9 @@ export class PodIpIndexSink implements ClusterStateSink {
     if (kind === 'Pod') this.#index.markSynced();
     this.#inner.markSynced(kind);
   }
+
+  held(object: ClusterRecord): ClusterRecord {
+    if (object.kind === 'Pod' && !this.#forwardPods) return object;
+    return this.#inner.held?.(object) ?? object;
+  }
 }

@@ -114,6 +114,12 @@ export class ClusterStore implements ClusterStateSink {
     this.#emit(changes);
   }
 
+  /** The equal record held under the same key, else `object` (a list's pages dedupe against the store with it). */
+  held(object: ClusterRecord): ClusterRecord {
+    const previous = this.#get(object.kind, object.kind === 'Namespace' ? '' : object.namespace, object.name);
+    return previous !== undefined && sameRecord(previous, object) ? previous : object;
+  }
+
   markSynced(kind: ClusterKind): void {
     this.#synced.add(kind);
     if (syncChannel.hasSubscribers) publishSync({ kind, objects: count(this.#all(kind)) });

@@ -117,6 +117,8 @@ export interface ClusterStateSink {
   replace(kinds: readonly ClusterKind[], objects: readonly ClusterRecord[]): void;
   /** The first full list of this kind has been applied. */
   markSynced(kind: ClusterKind): void;
+  /** As RecordSink.held: the equal record already held, else `object`. */
+  held?(object: ClusterRecord): ClusterRecord;
 }
 
 /**
@@ -128,6 +130,12 @@ export interface RecordSink<K extends string, R> {
   apply(event: { readonly type: WatchEvent['type']; readonly object: R }): void;
   replace(kinds: readonly K[], objects: readonly R[]): void;
   markSynced(kind: K): void;
+  /**
+   * The record the sink already holds equal to `object`, else `object` itself (optional). A list
+   * collecting every page before `replace` keeps this instead of its fresh copy, so a relist of
+   * unchanged objects holds one copy of the state, not two, until it is replaced.
+   */
+  held?(object: R): R;
 }
 
 export interface ClusterStateSource {

@@ -2,46 +2,63 @@
  * @module plugins
  * Every built-in plugin. Adding a plugin: a folder here with its setup,
  * handler, README and tests, a place in plugin/order.ts, and a line below.
+ * Each line names the directive, its module and the definition it exports;
+ * the module is loaded (require of ESM, synchronous) the first time a
+ * Corefile uses the directive, so a plugin not in the Corefile costs no
+ * memory: its code and its libraries (etcd3 and gRPC, the kubernetes index,
+ * prom-client's collectors...) are never loaded.
  */
+import { createRequire } from 'node:module';
 import type { PluginDefinition } from '../plugin/plugin.ts';
-import { PluginRegistry } from '../plugin/registry.ts';
-import { bind } from './bind/bind.ts';
-import { bufsize } from './bufsize/bufsize.ts';
-import { chaos } from './chaos/chaos.ts';
-import { errors } from './errors/errors.ts';
-import { log } from './log/log.ts';
-import { whoami } from './whoami/whoami.ts';
-import { forward } from './forward/setup.ts';
-import { cache } from './cache/setup.ts';
-import { hosts } from './hosts/setup.ts';
-import { loop } from './loop/loop.ts';
-import { loadbalance } from './loadbalance/loadbalance.ts';
-import { prometheus } from './prometheus/prometheus.ts';
-import { reload } from './reload/reload.ts';
-import { health } from './health/health.ts';
-import { ready } from './ready/ready.ts';
-import { kubernetes } from './kubernetes/setup.ts';
-import { template } from './template/setup.ts';
-import { rewrite } from './rewrite/setup.ts';
-import { file } from './file/setup.ts';
-import { acl } from './acl/acl.ts';
-import { any } from './any/any.ts';
-import { minimal } from './minimal/minimal.ts';
-import { local } from './local/local.ts';
-import { metadata } from './metadata/metadata.ts';
-import { k8sExternal } from './k8s_external/k8s_external.ts';
-import { transfer } from './transfer/setup.ts';
-import { dnsrecord } from './dnsrecord/setup.ts';
-import { etcd } from './etcd/setup.ts';
-import { autopath } from './autopath/autopath.ts';
-import { explain } from './explain/explain.ts';
+import { PluginRegistry, type LazyPlugin, type PluginEntry } from '../plugin/registry.ts';
 
-export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
-  bind, bufsize, chaos, errors, log, whoami,
-  forward, cache, hosts, loop, loadbalance,
-  prometheus, reload, health, ready,
-  kubernetes, dnsrecord, etcd, template, rewrite, file,
-  acl, any, minimal, local, metadata, k8sExternal, transfer, autopath, explain,
+const requireModule = createRequire(import.meta.url);
+/** '.ts' when running the sources, '.js' in the compiled build (dist/): require() paths are not rewritten by tsc. */
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** A built-in plugin whose module `./FILE` (without extension) exports its definition as `exported`. */
+function lazy(name: string, file: string, exported: string): LazyPlugin {
+  return {
+    name,
+    load: () => {
+      const def = (requireModule(`./${file}${EXT}`) as Record<string, PluginDefinition | undefined>)[exported];
+      if (def === undefined) throw new Error(`plugin ${name}: ./${file}${EXT} exports no '${exported}'`);
+      return def;
+    },
+  };
+}
+
+export const BUILTIN_PLUGINS: readonly PluginEntry[] = [
+  lazy('bind', 'bind/bind', 'bind'),
+  lazy('bufsize', 'bufsize/bufsize', 'bufsize'),
+  lazy('chaos', 'chaos/chaos', 'chaos'),
+  lazy('errors', 'errors/errors', 'errors'),
+  lazy('log', 'log/log', 'log'),
+  lazy('whoami', 'whoami/whoami', 'whoami'),
+  lazy('forward', 'forward/setup', 'forward'),
+  lazy('cache', 'cache/setup', 'cache'),
+  lazy('hosts', 'hosts/setup', 'hosts'),
+  lazy('loop', 'loop/loop', 'loop'),
+  lazy('loadbalance', 'loadbalance/loadbalance', 'loadbalance'),
+  lazy('prometheus', 'prometheus/prometheus', 'prometheus'),
+  lazy('reload', 'reload/reload', 'reload'),
+  lazy('health', 'health/health', 'health'),
+  lazy('ready', 'ready/ready', 'ready'),
+  lazy('kubernetes', 'kubernetes/setup', 'kubernetes'),
+  lazy('dnsrecord', 'dnsrecord/setup', 'dnsrecord'),
+  lazy('etcd', 'etcd/setup', 'etcd'),
+  lazy('template', 'template/setup', 'template'),
+  lazy('rewrite', 'rewrite/setup', 'rewrite'),
+  lazy('file', 'file/setup', 'file'),
+  lazy('acl', 'acl/acl', 'acl'),
+  lazy('any', 'any/any', 'any'),
+  lazy('minimal', 'minimal/minimal', 'minimal'),
+  lazy('local', 'local/local', 'local'),
+  lazy('metadata', 'metadata/metadata', 'metadata'),
+  lazy('k8s_external', 'k8s_external/k8s_external', 'k8sExternal'),
+  lazy('transfer', 'transfer/setup', 'transfer'),
+  lazy('autopath', 'autopath/autopath', 'autopath'),
+  lazy('explain', 'explain/explain', 'explain'),
 ];
 
 export function builtinRegistry(): PluginRegistry {

@@ -14,7 +14,8 @@ import { makeTempDir, removeDir, writeKubeconfig } from '../../../test/support/k
 import { RecordingLogger } from '../../../test/support/recording-logger.ts';
 import { RecordingSink } from '../../../test/support/recording-sink.ts';
 import { ioUntil, waitUntil } from '../../../test/support/wait-until.ts';
-import type { ServiceRecord } from '../types.ts';
+import { ClusterStore } from '../store.ts';
+import type { ClusterRecord, ClusterStateSink, ServiceRecord } from '../types.ts';
 import { KubeApiClient } from './client.ts';
 import { resolveConnection } from './connection.ts';
 import { Reflector, backoffDelay } from './reflector.ts';
@@ -124,6 +125,37 @@ test('a bookmark advances the resourceVersion and the next watch resumes from it
     assert.equal(st.bookmarks, 1);
     assert.equal(st.lists, 1);
     assert.equal(st.errors, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a relist of unchanged objects lists the records the sink holds, not fresh copies (one copy of the state at its peak)', async () => {
+  const store = new ClusterStore();
+  const lists: (readonly ClusterRecord[])[] = [];
+  const sink: ClusterStateSink = {
+    apply: (e) => { store.apply(e); },
+    replace: (kinds, objects) => { lists.push([...objects]); store.replace(kinds, objects); },
+    markSynced: (kind) => { store.markSynced(kind); },
+    held: (o) => store.held(o),
+  };
+  const h = await harness({ sink, pageSize: 2 }, (s) => {
+    for (let i = 0; i < 5; i++) s.create(serviceObject('default', `s${i}`, `10.0.0.${i + 1}`));
+  });
+  try {
+    await h.reflector.whenSynced;
+    const before = new Map([...store.services()].map((r) => [r.name, r]));
+    await waitUntil(() => h.server.openWatches === 1);
+    await h.server.kill();
+    h.server.update(serviceObject('default', 's4', '10.0.0.99'));
+    h.server.compact();
+    await h.server.restart();
+    await waitUntil(() => h.reflector.status().relists === 1);
+    assert.equal(lists.length, 2);
+    const relisted = new Map(lists[1]!.map((r) => [r.name, r]));
+    for (const name of ['s0', 's1', 's2', 's3']) assert.equal(relisted.get(name), before.get(name), `${name}: the held record itself`);
+    assert.notEqual(relisted.get('s4'), before.get('s4'), 'a changed object is the new version');
+    assert.deepEqual((store.service('default', 's4') as ServiceRecord).clusterIPs, ['10.0.0.99']);
   } finally {
     await h.close();
   }

@@ -385,7 +385,8 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
       for (const item of body.items) {
         const r = this.codec.convert(item);
         if (r.record !== undefined) {
-          records.push(r.record);
+          // An object the sink holds unchanged (most of a relist) is kept as the held one: the fresh copy is garbage at once.
+          records.push(this.opts.sink.held?.(r.record) ?? r.record);
         } else {
           // A generic codec's result does not narrow on `record`: the error is there all the same.
           const error = r.error ?? 'unconvertible object';

@@ -101,6 +101,7 @@ class FeedingSource implements ClusterStateSource {
     this.#inner.start({
       apply: (e) => { feed.store.apply(e); },
       replace: (kinds, objects) => { feed.store.replace(kinds, objects); },
+      held: (o) => feed.store.held(o),
       markSynced: (kind) => { feed.markSynced(kind); sink.markSynced(kind); },
     });
   }
