@@ -2,9 +2,9 @@
  * @module plugins/etcd/index
  * The plugin's in-memory copy of its etcd prefix, fed by the prefix
  * watcher: every value parsed once into a compact service in the tree. A
- * value that does not parse is logged with its key and skipped; the key's
- * previous good service (if any) stays, so a bad write never removes a
- * name. Each change bumps `generation`, which drops the answer cache.
+ * value that does not parse is logged with its key, counted (`onBadValue`,
+ * coredns_etcd_bad_values_total) and skipped; the key's previous good
+ * service (if any) stays, so a bad write never removes a name. Each change bumps `generation`, which drops the answer cache.
  */
 import type { EtcdKv, PrefixEvents } from '../../cluster/etcd/prefix-watcher.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -17,6 +17,7 @@ export class EtcdIndex implements PrefixEvents {
   tree: ServiceTree;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #onBadValue: (key: string) => void;
   /** Bumped on every change (answers cached under an older one are stale). */
   generation = 0;
   /** SOA serial: Unix seconds of the last change. */
@@ -28,8 +29,9 @@ export class EtcdIndex implements PrefixEvents {
   /** Keys whose value was last rejected (so a later good value is announced once). */
   readonly #bad = new Set<string>();
 
-  constructor(prefix: string, log: Logger, now: () => number = Date.now) {
+  constructor(prefix: string, log: Logger, now: () => number = Date.now, onBadValue: (key: string) => void = () => {}) {
     this.prefix = prefix;
+    this.#onBadValue = onBadValue;
     this.tree = new ServiceTree(prefix);
     this.#log = log;
     this.#now = now;
@@ -85,6 +87,7 @@ export class EtcdIndex implements PrefixEvents {
       this.#bad.add(kv.key);
       const kept = this.tree.get(kv.key) ? 'keeping its previous value' : 'skipped';
       this.#log.warn(`${kv.key}: bad value (${errorMessage(e)}); ${kept}`);
+      this.#onBadValue(kv.key);
       return null;
     }
   }
