@@ -26,8 +26,8 @@ export class EtcdIndex implements PrefixEvents {
   invalid = 0;
   /** Revision of the data held. */
   revision = 0;
-  /** Keys whose value was last rejected (so a later good value is announced once). */
-  readonly #bad = new Set<string>();
+  /** Keys whose value was last rejected, with that value's revision (reported once; a later good value is announced once). */
+  readonly #bad = new Map<string, number>();
 
   constructor(prefix: string, log: Logger, now: () => number = Date.now, onBadValue: (key: string) => void = () => {}) {
     this.prefix = prefix;
@@ -83,8 +83,10 @@ export class EtcdIndex implements PrefixEvents {
       if (this.#bad.delete(kv.key)) this.#log.info(`${kv.key}: valid again`);
       return s;
     } catch (e) {
+      // A relist hands the same bad value again: it was reported when it was written.
+      if (this.#bad.get(kv.key) === kv.modRevision) return null;
       this.invalid++;
-      this.#bad.add(kv.key);
+      this.#bad.set(kv.key, kv.modRevision);
       const kept = this.tree.get(kv.key) ? 'keeping its previous value' : 'skipped';
       this.#log.warn(`${kv.key}: bad value (${errorMessage(e)}); ${kept}`);
       this.#onBadValue(kv.key);
