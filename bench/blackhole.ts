@@ -55,6 +55,14 @@ function socketDrops(port: number): number {
   return NaN;
 }
 
+/** CPU time (user + system, ms) the process has used: a figure a loaded machine changes far less than latency. */
+function processCpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 async function main(): Promise<void> {
   // Reads and answers nothing: over UDP a bare socket, over TCP a server that accepts and stays silent.
   const hole = TCP ? await startFakeUpstream(() => ({})) : await bindLoopbackUdp();
@@ -100,6 +108,7 @@ async function main(): Promise<void> {
     });
   }
   const dropsBefore = socketDrops(dnsPort);
+  const goodDropsBefore = socketDrops(good.port);
   const start = performance.now();
   const total = RATE * SECONDS;
   let n = 0;
@@ -123,6 +132,8 @@ async function main(): Promise<void> {
   // Stragglers: up to the 5 s query deadline and a margin.
   for (let i = 0; i < 70 && sentAt.size > 0; i++) await new Promise((r) => setTimeout(r, 100));
   const dropsAfter = socketDrops(dnsPort);
+  const goodDrops = socketDrops(good.port) - goodDropsBefore;
+  const cpuMs = processCpuMs(child.pid!);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (process.env.BLACKHOLE_LOG) process.stderr.write(out);
@@ -142,6 +153,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${row('cluster names', kinds.cluster)}\n${row('external names', kinds.external)}\n\n`);
   process.stdout.write(`external answers within the initial per-try timeout + 100 ms (${INITIAL_TRY_MS + 100} ms): ${within} of ${kinds.external.answered}\n`);
   process.stdout.write(`kernel drops on clusterdns's listening socket during the run: ${dropsAfter - dropsBefore}\n`);
+  // The good upstream runs in this (load-generating) process: queries it never saw are lost here, not in clusterdns.
+  process.stdout.write(`kernel drops on the good upstream's UDP socket (in the load generator's process): ${goodDrops}\n`);
+  process.stdout.write(`clusterdns CPU time (user + system, start-up included): ${(cpuMs / 1000).toFixed(2)} s for ${total} queries\n`);
 }
 
 await main();
