@@ -15,7 +15,7 @@
  *
  * Options: --sizes 1000,10000  --peers knot,nsd  --mixes hit-a,blend
  *          --duration S  --latency-duration S  --large-peers a,b  --nice -10
- *          --wait-quiet S  --no-save
+ *          --wait-quiet S  --no-save  --sections profile,start-memory,memory,workers|none
  * See bench/README.md.
  */
 
@@ -31,10 +31,11 @@ import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.ts';
 import type { Peer, RunningPeer } from './peers/types.ts';
-import { cacheCounters, hitPct } from './metrics-scrape.ts';
+import { cacheCounters, hitPct, loopAndGc, loopAndGcBetween, type LoopAndGcDelta } from './metrics-scrape.ts';
 import { startMemorySection } from './start-memory.ts';
 import { memorySection } from './memory-section.ts';
 import { workersSection } from './scaling.ts';
+import { profileSection } from './profile-section.ts';
 import type { BenchEnvironment, BenchSettings, ExtraSection, MixResult, PeerResult, SaturationResult, SectionContext, SizeResult } from './types.ts';
 import { errorMessage } from '../src/errors/to-error.ts';
 
@@ -45,7 +46,9 @@ import { errorMessage } from '../src/errors/to-error.ts';
 //   const EXTRA_SECTIONS = [memorySection];
 // See ExtraSection in ./types.ts for the contract.
 // ----------------------------------------------------------------------------
-const EXTRA_SECTIONS: readonly ExtraSection[] = [startMemorySection, memorySection, workersSection];
+const EXTRA_SECTIONS: readonly (readonly [id: string, section: ExtraSection])[] = [
+  ['profile', profileSection], ['start-memory', startMemorySection], ['memory', memorySection], ['workers', workersSection],
+];
 
 const BENCH_DIR = import.meta.dirname;
 const WORK_DIR = path.join(BENCH_DIR, 'work');
@@ -59,7 +62,7 @@ const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const LARGE_SIZE = 100_000;
 const LARGE_PEERS = [SUBJECT, 'knot', 'go-miekg'];
 /** Peers of the default run (the others on request with --peers): the issue's anchors plus unbound. */
-const DEFAULT_PEERS = [SUBJECT, `${SUBJECT}-batch`, 'knot', 'dnsmasq', 'go-miekg', 'unbound'];
+const DEFAULT_PEERS = [SUBJECT, `${SUBJECT}-batch`, 'knot', 'dnsmasq', 'go-miekg', 'unbound', 'node-floor', 'node-floor-batch'];
 /** The fixed rate of the latency runs (a busy cluster's DNS load per core). */
 const LATENCY_RATE_QPS = 5000;
 
@@ -72,6 +75,8 @@ class UsageError extends Error {}
 
 interface Args {
   quick: boolean;
+  /** The extra sections to run, by id (default: all; [] for none). */
+  sections?: string[];
   sizes?: number[];
   peers?: string[];
   mixes?: Mix[];
@@ -105,6 +110,7 @@ function parseArgs(argv: readonly string[]): Args {
       case '--nice': args.nice = Number(next()); break;
       case '--wait-quiet': args.waitQuiet = Number(next()); break;
       case '--no-save': args.save = false; break;
+      case '--sections': { const v = next(); args.sections = v === 'none' ? [] : list(v); break; }
       case '-h': case '--help':
         console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
         process.exit(0);
@@ -115,6 +121,9 @@ function parseArgs(argv: readonly string[]): Args {
   for (const m of args.mixes ?? []) if (!MIXES.includes(m)) throw new UsageError(`unknown mix ${m}; mixes: ${MIXES.join(', ')}`);
   for (const p of [...(args.peers ?? []), ...(args.largePeers ?? [])]) {
     if (!ALL_PEERS.some((x) => x.name === p)) throw new UsageError(`unknown peer ${p}; peers: ${ALL_PEERS.map((x) => x.name).join(', ')}`);
+  }
+  for (const id of args.sections ?? []) {
+    if (!EXTRA_SECTIONS.some(([x]) => x === id)) throw new UsageError(`unknown section ${id}; sections: ${EXTRA_SECTIONS.map(([x]) => x).join(', ')}, none`);
   }
   return args;
 }
@@ -192,12 +201,16 @@ async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => 
 
 async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
   const { pid, port } = running;
-  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number }> => {
-    if (running.metricsUrl === undefined) return { r: await fn() };
-    const before = await cacheCounters(running.metricsUrl);
+  // /metrics before and after a run: the cache hit ratio, the event-loop delay and the GC pauses of that run (servers with /metrics).
+  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number; loop?: LoopAndGcDelta }> => {
+    const url = running.metricsUrl;
+    if (url === undefined) return { r: await fn() };
+    const [c0, l0] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
     const r = await fn();
-    const pctHit = hitPct(before, await cacheCounters(running.metricsUrl));
-    return pctHit === null ? { r } : { r, cacheHitPct: pctHit };
+    const [c1, l1] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
+    const pctHit = hitPct(c0, c1);
+    const loop = loopAndGcBetween(l0, l1);
+    return { r, ...(pctHit !== null ? { cacheHitPct: pctHit } : {}), ...(loop !== null ? { loop } : {}) };
   };
   const file = zoneData.mixes[mix].path;
   const outDir = path.join(WORK_DIR, 'dnsperf');
@@ -232,7 +245,11 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
       const c = await cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) })));
       const m = c.r;
       if (latency === null || m.othersCpuPct < latency.othersCpuPct) {
-        latency = { ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0, ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}) };
+        latency = {
+          ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0,
+          ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
+          ...(c.loop !== undefined ? { loop: c.loop } : {}),
+        };
       }
       latency = { ...latency, attempts: i + 1 };
       if (!mayRetry(i, m.othersCpuPct)) break;
@@ -285,7 +302,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         const l = m.latency;
         log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''})` +
-          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : ''));
+          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : '') +
+          (l?.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
       } catch (err) {
         mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
         log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
@@ -318,10 +336,10 @@ function peersFor(size: number, args: Args): { run: Peer[]; notRun: string[] } {
   return { run: selected.filter((p) => large.includes(p.name)), notRun: selected.filter((p) => !large.includes(p.name)).map((p) => p.name) };
 }
 
-async function runSections(ctx: SectionContext, quick: boolean): Promise<RenderedSection[]> {
+async function runSections(ctx: SectionContext, quick: boolean, only: readonly string[] | undefined): Promise<RenderedSection[]> {
   const out: RenderedSection[] = [];
-  for (const section of EXTRA_SECTIONS) {
-    if (quick && !section.quick) continue;
+  for (const [id, section] of EXTRA_SECTIONS) {
+    if (only !== undefined ? !only.includes(id) : quick && !section.quick) continue;
     log(`section: ${section.title}`);
     try {
       out.push({ title: section.title, markdown: await section.run(ctx) });
@@ -376,7 +394,7 @@ async function main(): Promise<void> {
       if (cached?.services !== n) cached = generate({ services: n, outDir: path.join(WORK_DIR, `cluster-${n}`) });
       return cached;
     },
-  }, args.quick);
+  }, args.quick, args.sections);
 
   const markdown = renderReport(settings, env, results, sections, SUBJECT);
   console.log(markdown);

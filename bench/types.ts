@@ -7,6 +7,7 @@
 import type { Mix, ZoneData } from './cluster-gen.ts';
 import type { DnsperfResult } from './dnsperf.ts';
 import type { LatencyResult } from './latency.ts';
+import type { LoopAndGcDelta } from './metrics-scrape.ts';
 import type { PeakRss } from './proc.ts';
 import type { SanityResult } from './check.ts';
 import type { Peer } from './peers/types.ts';
@@ -28,7 +29,11 @@ export interface MixResult {
   readonly mix: Mix;
   readonly saturation: SaturationResult | null;
   /** The least disturbed of its attempts. */
-  readonly latency: (LatencyResult & { readonly othersCpuPct: number; readonly attempts: number; readonly cacheHitPct?: number }) | null;
+  readonly latency: (LatencyResult & {
+    readonly othersCpuPct: number; readonly attempts: number; readonly cacheHitPct?: number;
+    /** The server's event-loop delay and GC pauses during the kept run (servers with clusterdns's /metrics). */
+    readonly loop?: LoopAndGcDelta;
+  }) | null;
   readonly error?: string;
   /** Not run: the peer is not fed this mix's data (see Peer.leavesOut). */
   readonly leftOut?: string;

@@ -15,5 +15,5 @@ const root = dirname(dirname(realpathSync(fileURLToPath(import.meta.url))));
 const dist = join(root, 'dist', 'main.js');
 const entry = existsSync(dist) ? dist : join(root, 'src', 'main.ts');
 const { main } = await import(pathToFileURL(entry).href);
-const code = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2), true);
 if (code >= 0) process.exit(code);

@@ -21,8 +21,17 @@ const DEFAULT_COREFILE = '. {\n  whoami\n  log\n}\n';
 /** Where `clusterdns demo` (npm start) serves unless -dns.port says otherwise. */
 const DEMO_PORT = 1053;
 
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * `entry`: this process was started as the clusterdns command (bin/clusterdns.js
+ * or `node src/main.ts`), so serving may first re-exec it with the heap flags
+ * (server/heap.ts); never when main() runs inside another program.
+ */
+export async function main(argv: readonly string[], entry = false): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (entry && (cmd === undefined || cmd === 'demo' || cmd === 'serve' || cmd.startsWith('-'))) {
+    const { reexecWithHeapFlags } = await import('./server/heap.ts');
+    reexecWithHeapFlags();
+  }
   if (cmd === 'demo') {
     const args = parseOrExit(rest, { dnsPort: DEMO_PORT });
     if (args.conf !== null) return serve(args, true);
@@ -116,7 +125,7 @@ function demoHints(port: number): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); }, (e: unknown) => {
+  main(process.argv.slice(2), true).then((code) => { if (code >= 0) process.exit(code); }, (e: unknown) => {
     process.stderr.write(`clusterdns: ${toError(e).stack ?? String(e)}\n`);
     process.exit(1);
   });

@@ -3,7 +3,8 @@
  * Process-wide metrics the prometheus plugin brings along: coredns_build_info,
  * coredns_panics_total, coredns_plugin_enabled, coredns_udp_receive_drops_total
  * (kernel drops on our listening sockets), clusterdns_event_loop_delay_seconds
- * (server/loop-delay.ts), and the Node.js process and
+ * (server/loop-delay.ts), clusterdns_heap_max_semi_space_bytes (server/heap.ts),
+ * and the Node.js process and
  * runtime metrics (prom-client's default collectors: the counterpart of
  * CoreDNS's Go runtime metrics). Created once per process.
  */
@@ -14,6 +15,7 @@ import { VERSION } from '../../version.ts';
 import { pushHistogram, registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
 import { udpSocketDrops } from '../../metrics/udp-drops.ts';
 import { LOOP_DELAY_BUCKETS, processLoopDelay } from '../../server/loop-delay.ts';
+import { semiSpaceMiB } from '../../server/heap.ts';
 
 export interface EnabledPlugin {
   readonly server: string;
@@ -72,6 +74,11 @@ export function serverMetrics(services: ProcessServices): { enabled: EnabledPlug
     registerScraped(registry, 'coredns_plugin_enabled', 'A metric that indicates whether a plugin is enabled on per server and zone basis.', 'gauge',
       () => enabled.samples());
     collectDefaultMetrics({ register: registry });
+    // What the young generation may grow to (server/heap.ts sets it at start); absent: V8's default.
+    registerScraped(registry, 'clusterdns_heap_max_semi_space_bytes', 'The V8 semi-space limit this process was started with (--max-semi-space-size).', 'gauge', () => {
+      const mib = semiSpaceMiB();
+      return mib === null ? [] : [{ value: mib * 2 ** 20, labels: {} }];
+    });
     // Cumulative (prom-client's nodejs_eventloop_lag_* reset at every scrape): a bench diffs two scrapes.
     registerScraped(registry, 'clusterdns_event_loop_delay_seconds', 'How late the event loop ran a timer, while serving.', 'histogram', () => {
       const d = processLoopDelay();

@@ -31,8 +31,9 @@ export class CliServer {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
 
-  constructor(args: readonly string[], cwd?: string) {
-    this.child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLUSTERDNS_DEBUG: '' } });
+  /** `env`: added to (or, when undefined, removed from) this process's environment. */
+  constructor(args: readonly string[], cwd?: string, env: Readonly<Record<string, string | undefined>> = {}) {
+    this.child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLUSTERDNS_DEBUG: '', ...env } });
     this.child.stdout!.on('data', (d: Buffer) => { this.stdout += d.toString(); });
     this.child.stderr!.on('data', (d: Buffer) => { this.stderr += d.toString(); });
     this.exited = new Promise((r) => this.child.on('exit', (code, signal) => r({ code, signal })));

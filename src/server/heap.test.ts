@@ -1,0 +1,62 @@
+/**
+ * @module server/heap.test
+ * The heap flags: which are added to which command line, and that a real
+ * clusterdns process (node src/main.ts) runs with the semi-space limit,
+ * as its own /metrics says, unless the operator chose one.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { CliServer } from '../../test/server/helpers/cli.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { inputDir } from '../../test/support/cli.ts';
+import { DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, semiSpaceMiB } from './heap.ts';
+
+test('the semi-space flag is added unless the command line or NODE_OPTIONS has one', () => {
+  assert.deepEqual(heapFlagsToAdd([], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
+  assert.deepEqual(heapFlagsToAdd(['--trace-gc'], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
+  assert.deepEqual(heapFlagsToAdd(['--max-semi-space-size=16'], {}), []);
+  assert.deepEqual(heapFlagsToAdd(['--max_semi_space_size=16'], {}), []);
+  assert.deepEqual(heapFlagsToAdd([], { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8' }), []);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '4' }), ['--max-semi-space-size=4']);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0' }), []);
+  assert.throws(() => heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: 'big' }), /CLUSTERDNS_SEMI_SPACE_MIB=big: want a whole number/);
+});
+
+test('the semi-space limit read back: the command line wins over NODE_OPTIONS, as in node', () => {
+  assert.equal(semiSpaceMiB([], {}), null);
+  assert.equal(semiSpaceMiB(['--max-semi-space-size=2'], { NODE_OPTIONS: '--max-semi-space-size=8' }), 2);
+  assert.equal(semiSpaceMiB([], { NODE_OPTIONS: '--max_semi_space_size=8' }), 8);
+});
+
+async function startedWith(env: Readonly<Record<string, string | undefined>>): Promise<{ cmdline: string[]; semi: number | null }> {
+  const metrics = await freePort();
+  const files = inputDir('clusterdns-heap-');
+  const conf = files.write('Corefile', `.:0 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:${metrics}\n    whoami\n}\n`);
+  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, ...env });
+  try {
+    await server.ports(20_000);
+    const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('clusterdns_heap_max_semi_space_bytes '));
+    return { cmdline, semi: line === undefined ? null : Number(line.split(' ')[1]) };
+  } finally {
+    server.child.kill('SIGTERM');
+    if ((await server.waitExit(10_000)) === null) await server.kill();
+  }
+}
+
+test('a spawned server re-executes itself with the semi-space limit and reports it', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
+  const r = await startedWith({});
+  assert.ok(r.cmdline.includes(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`), r.cmdline.join(' '));
+  assert.equal(r.semi, DEFAULT_SEMI_SPACE_MIB * 2 ** 20);
+});
+
+test("an operator's NODE_OPTIONS semi-space is kept; CLUSTERDNS_SEMI_SPACE_MIB=0 leaves V8's default", { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
+  const own = await startedWith({ NODE_OPTIONS: '--max-semi-space-size=8' });
+  assert.ok(!own.cmdline.some((a) => a.startsWith('--max-semi-space-size')), own.cmdline.join(' '));
+  assert.equal(own.semi, 8 * 2 ** 20);
+  const off = await startedWith({ CLUSTERDNS_SEMI_SPACE_MIB: '0' });
+  assert.ok(!off.cmdline.some((a) => a.startsWith('--max-semi-space-size')), off.cmdline.join(' '));
+  assert.equal(off.semi, null);
+});

@@ -1,0 +1,96 @@
+/**
+ * @module server/heap
+ * V8 heap flags the server runs with, and the one re-exec that applies them.
+ *
+ * Why: a DNS server allocates a little per query and keeps what it caches for
+ * the TTL. V8's young generation grows to 64 MiB semi-spaces by default, and
+ * a scavenge copies everything in it that is still alive (the cache entries of
+ * the last seconds), so at 5,000 q/s one scavenge paused the loop for 50–90 ms
+ * every few seconds: the p99.9 of the fixed-rate bench. Small semi-spaces make
+ * scavenges frequent and short (each copies only what the last few hundred
+ * queries kept). Measured figures: bench/README.md and the s3tail note.
+ *
+ * How: V8 sizes the heap when the isolate is made; `v8.setFlagsFromString`
+ * later does not resize the young generation (checked on Node 24: the new
+ * space still grew to 128 MiB). So the command line must carry the flag: the
+ * server's entry points call `reexecWithHeapFlags()` first, which, when a flag
+ * is missing, replaces the process by itself with the flag added
+ * (`process.execve`: same pid, same stdio, so supervisors and pid files see
+ * one process). Flags the operator gave (command line or NODE_OPTIONS) win.
+ * Workers forked by node:cluster inherit the primary's execArgv.
+ *
+ * Environment: CLUSTERDNS_SEMI_SPACE_MIB=N picks the size (MiB), 0 leaves
+ * V8's default. Other heap flags (e.g. an old-space limit from the cgroup)
+ * belong in heapFlagsToAdd too, so there is one re-exec.
+ */
+
+import cluster from 'node:cluster';
+import { errorMessage } from '../errors/to-error.ts';
+
+/** Semi-space size (MiB) when nothing says otherwise. */
+export const DEFAULT_SEMI_SPACE_MIB = 2;
+export const SEMI_SPACE_ENV = 'CLUSTERDNS_SEMI_SPACE_MIB';
+const SEMI_FLAG = '--max-semi-space-size';
+
+/** Whether a flag (`--name` or `--name=value`, `_` spelled as `-` too) is among the given ones. */
+function hasFlag(flags: readonly string[], name: string): boolean {
+  const alt = name.replaceAll('-', '_').replace(/^__/, '--');
+  return flags.some((f) => f === name || f.startsWith(`${name}=`) || f === alt || f.startsWith(`${alt}=`));
+}
+
+/** The value of the last `--name=N` among the flags (command line, then NODE_OPTIONS, as V8 reads them), or null. */
+function flagValue(flags: readonly string[], name: string): number | null {
+  const alt = name.replaceAll('-', '_').replace(/^__/, '--');
+  let v: number | null = null;
+  for (const f of flags) {
+    const m = f.startsWith(`${name}=`) ? f.slice(name.length + 1) : f.startsWith(`${alt}=`) ? f.slice(alt.length + 1) : null;
+    if (m !== null && Number.isFinite(Number(m))) v = Number(m);
+  }
+  return v;
+}
+
+function givenFlags(execArgv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  return [...(env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), ...execArgv];
+}
+
+/**
+ * The semi-space limit (MiB) this process was started with, from its flags;
+ * null when none was given (V8's default, which grows to 64 MiB here).
+ * Shown as clusterdns_heap_max_semi_space_bytes.
+ */
+export function semiSpaceMiB(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): number | null {
+  return flagValue(givenFlags(execArgv, env), SEMI_FLAG);
+}
+
+/**
+ * The heap flags to add to a process started with `execArgv` and
+ * `env` (NODE_OPTIONS included): empty when everything is set already.
+ * Throws on a CLUSTERDNS_SEMI_SPACE_MIB that is not a whole number.
+ */
+export function heapFlagsToAdd(execArgv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const given = givenFlags(execArgv, env);
+  const out: string[] = [];
+  const raw = env[SEMI_SPACE_ENV];
+  const mib = raw === undefined || raw === '' ? DEFAULT_SEMI_SPACE_MIB : Number(raw);
+  if (!Number.isInteger(mib) || mib < 0) throw new Error(`${SEMI_SPACE_ENV}=${raw}: want a whole number of MiB (0: V8's default)`);
+  if (mib > 0 && !hasFlag(given, SEMI_FLAG)) out.push(`${SEMI_FLAG}=${mib}`);
+  return out;
+}
+
+/**
+ * Re-executes this process with the missing heap flags, or returns when
+ * none is missing (or this is a node:cluster worker, or the platform has no
+ * execve: then the server runs with V8's defaults). Only for a process whose
+ * entry point is the clusterdns command: the process is replaced.
+ */
+export function reexecWithHeapFlags(proc: NodeJS.Process = process): void {
+  if (cluster.isWorker || typeof proc.execve !== 'function') return;
+  const add = heapFlagsToAdd(proc.execArgv, proc.env);
+  if (add.length === 0) return;
+  try {
+    proc.execve(proc.execPath, [proc.execPath, ...proc.execArgv, ...add, ...proc.argv.slice(1)], proc.env);
+  } catch (e) {
+    // Keep serving with the defaults: a slower tail is better than no start.
+    proc.stderr.write(`[WARNING] server: could not restart with ${add.join(' ')}: ${errorMessage(e)}\n`);
+  }
+}
