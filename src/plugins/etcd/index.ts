@@ -4,7 +4,8 @@
  * watcher: every value parsed once into a compact service in the tree. A
  * value that does not parse is logged with its key, counted (`onBadValue`,
  * coredns_etcd_bad_values_total) and skipped; the key's previous good
- * service (if any) stays, so a bad write never removes a name. Each change bumps `generation`, which drops the answer cache.
+ * service (if any) stays, so a bad write never removes a name. Each change
+ * bumps `generation`, which drops the answer cache.
  */
 import type { EtcdKv, PrefixEvents } from '../../cluster/etcd/prefix-watcher.ts';
 import type { Logger } from '../../log/logger.ts';
