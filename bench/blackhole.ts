@@ -9,8 +9,11 @@
  * and the kernel's drops on clusterdns's listening socket
  * (/proc/net/udp; the server exports it as coredns_udp_receive_drops_total)
  * before and after. BLACKHOLE_SERVER=PATH/src/main.ts runs another build.
+ * With --tcp the upstreams are asked over TCP (`force_tcp`): the black hole
+ * accepts connections and never answers, so the pooled connections' read
+ * deadlines are what expires.
  *
- *   node bench/blackhole.ts [--rate 2000] [--seconds 10]
+ *   node bench/blackhole.ts [--rate 2000] [--seconds 10] [--tcp]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +33,7 @@ const arg = (name: string, dflt: number): number => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const RATE = arg('rate', 2000);
+const TCP = process.argv.includes('--tcp');
 const SECONDS = arg('seconds', 10);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLUSTER_NAMES = ['kubernetes.default.svc.cluster.local.', 'nginx.default.svc.cluster.local.', 'kube-dns.kube-system.svc.cluster.local.'];
@@ -51,9 +55,19 @@ function socketDrops(port: number): number {
   return NaN;
 }
 
+/** CPU time (user + system, ms) the process has used: a figure a loaded machine changes far less than latency. */
+function processCpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 async function main(): Promise<void> {
-  const hole = await bindLoopbackUdp(); // reads and answers nothing
-  hole.on('message', () => {});
+  // Reads and answers nothing: over UDP a bare socket, over TCP a server that accepts and stays silent.
+  const hole = TCP ? await startFakeUpstream(() => ({})) : await bindLoopbackUdp();
+  const holePort = 'port' in hole ? hole.port : hole.address().port;
+  if (!('port' in hole)) hole.on('message', () => {});
   const good = await startFakeUpstream((q) => ({ reply: { answer: [rrs.a(q.name, 60, '192.0.2.53')] } }));
   const dnsPort = await freePort();
   const metricsPort = await freePort();
@@ -66,8 +80,8 @@ async function main(): Promise<void> {
   kubernetes cluster.local {
     manifests ${join(ROOT, 'examples/cluster')}
   }
-  forward . 127.0.0.1:${hole.address().port} ${good.address} {
-    policy sequential
+  forward . 127.0.0.1:${holePort} ${good.address} {
+    policy sequential${TCP ? '\n    force_tcp' : ''}
   }
 }
 `);
@@ -94,6 +108,7 @@ async function main(): Promise<void> {
     });
   }
   const dropsBefore = socketDrops(dnsPort);
+  const goodDropsBefore = socketDrops(good.port);
   const start = performance.now();
   const total = RATE * SECONDS;
   let n = 0;
@@ -117,11 +132,13 @@ async function main(): Promise<void> {
   // Stragglers: up to the 5 s query deadline and a margin.
   for (let i = 0; i < 70 && sentAt.size > 0; i++) await new Promise((r) => setTimeout(r, 100));
   const dropsAfter = socketDrops(dnsPort);
+  const goodDrops = socketDrops(good.port) - goodDropsBefore;
+  const cpuMs = processCpuMs(child.pid!);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (process.env.BLACKHOLE_LOG) process.stderr.write(out);
   for (const s of sockets) s.close();
-  hole.close();
+  await hole.close();
   await good.close();
 
   const row = (name: string, k: Kind): string => {
@@ -130,11 +147,15 @@ async function main(): Promise<void> {
     return `| ${name} | ${k.sent} | ${k.answered} | ${k.servfail} | ${lost} | ${pct(l, 0.5).toFixed(1)} | ${pct(l, 0.99).toFixed(1)} | ${(l.at(-1) ?? NaN).toFixed(1)} |`;
   };
   const within = kinds.external.latencies.filter((ms) => ms <= INITIAL_TRY_MS + 100).length;
-  process.stdout.write(`black hole first, good upstream second, policy sequential; ${RATE} q/s for ${SECONDS} s (1 in 10 a cluster name)\n\n`);
+  const path = /UDP on [^\n]*/.exec(out)?.[0] ?? 'UDP path not logged';
+  process.stdout.write(`black hole first, good upstream second, policy sequential${TCP ? ', force_tcp' : ''}; ${RATE} q/s for ${SECONDS} s (1 in 10 a cluster name); ${path}\n\n`);
   process.stdout.write('| queries | sent | answered | SERVFAIL | lost | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|\n');
   process.stdout.write(`${row('cluster names', kinds.cluster)}\n${row('external names', kinds.external)}\n\n`);
   process.stdout.write(`external answers within the initial per-try timeout + 100 ms (${INITIAL_TRY_MS + 100} ms): ${within} of ${kinds.external.answered}\n`);
   process.stdout.write(`kernel drops on clusterdns's listening socket during the run: ${dropsAfter - dropsBefore}\n`);
+  // The good upstream runs in this (load-generating) process: queries it never saw are lost here, not in clusterdns.
+  process.stdout.write(`kernel drops on the good upstream's UDP socket (in the load generator's process): ${goodDrops}\n`);
+  process.stdout.write(`clusterdns CPU time (user + system, start-up included): ${(cpuMs / 1000).toFixed(2)} s for ${total} queries\n`);
 }
 
 await main();

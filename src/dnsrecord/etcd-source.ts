@@ -7,8 +7,9 @@
  * below the prefix as SkyDNS does. A host key gives its host's gateway to
  * the record of that host that has none, and alone makes a DNS-only record
  * (no paths: answered by the plugin, not routed by the gateway). Every change
- * hands the whole merged set to the sink; an unreadable value is logged and
- * skipped, and an unreachable etcd keeps the records delivered last.
+ * hands the whole merged set to the sink; an unreadable value is logged with
+ * its key, counted (`onBadValue`) and skipped, the key keeping its last good
+ * value; an unreachable etcd keeps the records delivered last.
  */
 import { canonicalIp } from '../dns/ip.ts';
 import type { EtcdConnection } from '../cluster/etcd/connection.ts';
@@ -28,6 +29,8 @@ export interface DnsRecordEtcdOptions {
   readonly endpoints: readonly string[];
   readonly prefix?: string;
   readonly logger: Logger;
+  /** Told about each value rejected (coredns_dnsrecord_invalid_records_total{source="etcd"}). */
+  readonly onBadValue?: (key: string) => void;
 }
 
 type Parsed = { readonly record: DnsRecord } | { readonly host: string; readonly gateway: string } | { readonly error: string };
@@ -64,7 +67,10 @@ export class DnsRecordEtcdSource {
   readonly #prefix: string;
   readonly #log: Logger;
   readonly #connection: EtcdConnection;
+  readonly #onBadValue: (key: string) => void;
   readonly #values = new Map<string, Good>();
+  /** Keys whose value was last rejected, with that value's revision: a relist does not report it again. */
+  readonly #bad = new Map<string, number>();
   #watcher: PrefixWatcher | null = null;
   #sink: RecordSink<DnsRecordKind, DnsRecord> | null = null;
   #synced = false;
@@ -75,6 +81,7 @@ export class DnsRecordEtcdSource {
     this.#prefix = opts.prefix ?? DEFAULT_ETCD_PREFIX;
     this.#log = opts.logger;
     this.#connection = { endpoints: opts.endpoints };
+    this.#onBadValue = opts.onBadValue ?? (() => {});
   }
 
   start(sink: RecordSink<DnsRecordKind, DnsRecord>): void {
@@ -98,7 +105,7 @@ export class DnsRecordEtcdSource {
         }
       },
       onPut: (kv) => { this.#set(kv); this.#deliver(); },
-      onDelete: (key) => { if (this.#values.delete(key)) this.#deliver(); },
+      onDelete: (key) => { this.#bad.delete(key); if (this.#values.delete(key)) this.#deliver(); },
     });
     this.#watcher.start();
   }
@@ -116,9 +123,13 @@ export class DnsRecordEtcdSource {
     const p = parseEtcdValue(kv, this.#prefix);
     if ('error' in p) {
       // Garbage never removes what a good value served: the key keeps its last good meaning.
-      this.#log.warn(`etcd ${p.error}; ignored`);
+      if (this.#bad.get(kv.key) === kv.modRevision) return;
+      this.#bad.set(kv.key, kv.modRevision);
+      this.#log.warn(`etcd ${p.error}; ${this.#values.has(kv.key) ? 'keeping its previous value' : 'ignored'}`);
+      this.#onBadValue(kv.key);
       return;
     }
+    this.#bad.delete(kv.key);
     this.#values.set(kv.key, p);
   }
 

@@ -20,6 +20,9 @@ export type DnsRecordSourceConfig =
   | { readonly api: { readonly kubeconfig?: string; readonly context?: string; readonly endpoint?: string } }
   | { readonly etcd: { readonly endpoints: readonly string[]; readonly prefix?: string } };
 
+/** A source of DNSRecords that reports invalid ones (files report per file: onFileError). */
+export type DnsRecordSourceName = 'api' | 'etcd';
+
 export interface DnsRecordFeedsOptions {
   readonly source: DnsRecordSourceConfig;
   readonly logger: Logger;
@@ -29,6 +32,8 @@ export interface DnsRecordFeedsOptions {
   readonly pollIntervalMs?: number;
   /** Told once per new failure of a manifest file (its records stay served): the dnsrecord plugin's counter. */
   readonly onFileError?: (file: string) => void;
+  /** Told once per new bad version of an API object or etcd key (its last good version stays served). */
+  readonly onBadRecord?: (source: DnsRecordSourceName, key: string) => void;
 }
 
 interface Running {
@@ -44,6 +49,8 @@ export class DnsRecordFeeds {
   #running: Running[] = [];
   /** Manifest files that could not be used, once per new failure (their records stay served). */
   fileErrors = 0;
+  /** API objects and etcd keys rejected, once per new bad version (their last good versions stay served). */
+  badRecords = 0;
   /** Writes a record's status, when the records come from the API (null otherwise, and before start). */
   statusPatcher: StatusPatcher | null = null;
 
@@ -56,6 +63,7 @@ export class DnsRecordFeeds {
   async start(): Promise<void> {
     if (this.#running.length > 0) return;
     const o = this.#opts;
+    const onBadRecord = (source: DnsRecordSourceName) => (key: string): void => { this.badRecords++; o.onBadRecord?.(source, key); };
     const kinds: ClusterKind[] = o.endpointSlices === true ? ['Service', 'EndpointSlice'] : ['Service'];
     if ('manifests' in o.source) {
       const poll = o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs } : {};
@@ -71,7 +79,7 @@ export class DnsRecordFeeds {
     }
     if ('etcd' in o.source) {
       const { DnsRecordEtcdSource } = await import('./etcd-source.ts');
-      const etcd = new DnsRecordEtcdSource({ ...o.source.etcd, logger: o.logger });
+      const etcd = new DnsRecordEtcdSource({ ...o.source.etcd, logger: o.logger, onBadValue: onBadRecord('etcd') });
       o.logger.info(`watching DNSRecords in etcd ${o.source.etcd.endpoints.join(', ')} under ${o.source.etcd.prefix ?? '/dns/'}`);
       etcd.start(this.records);
       // No Services in etcd: the cluster part is complete (and empty) from the start.
@@ -81,7 +89,7 @@ export class DnsRecordFeeds {
     }
     // Loaded only now: @kubernetes/client-node costs ~90 MB.
     const { DnsRecordApiSource } = await import('./api-source.ts');
-    const api = new DnsRecordApiSource({ ...o.source.api, logger: o.logger, endpointSlices: o.endpointSlices === true });
+    const api = new DnsRecordApiSource({ ...o.source.api, logger: o.logger, endpointSlices: o.endpointSlices === true, onBadRecord: onBadRecord('api') });
     o.logger.info(`watching DNSRecords and ${api.clusterKinds.join(', ')} at ${api.server}`);
     api.start(this.records, this.cluster);
     this.statusPatcher = (namespace, name, patch) => api.patchStatus(namespace, name, patch);

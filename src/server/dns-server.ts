@@ -179,7 +179,7 @@ export class DnsServer {
   boundPorts(): { address: string; configuredPort: number; port: number; recvBufferBytes: number | null }[] {
     return [...this.#listeners.values()].map((p) => ({
       address: p.spec.address, configuredPort: p.spec.port, port: p.port,
-      recvBufferBytes: p.udp instanceof UdpListener ? p.udp.recvBufferBytes : null,
+      recvBufferBytes: p.udp.recvBufferBytes,
     }));
   }
 

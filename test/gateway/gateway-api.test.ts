@@ -4,7 +4,9 @@
  * plugin answers with the ClusterIP of the Service the record names as its
  * gateway; the gateway proxies one path to a Service's ClusterIP and, with
  * --endpoints, another to the Service's ready endpoints (an upstream); an
- * edit is routed; during an API outage DNS and routes stay; two records on
+ * edit is routed; during an API outage DNS and routes stay; an edit into an
+ * invalid record keeps its last good version (through a relist too), logged
+ * and counted, until fixed; two records on
  * one host: the older (creationTimestamp) wins, the other is logged and gets
  * an Accepted=False status condition.
  */
@@ -16,6 +18,15 @@ import { dig, startServer, type TestServer } from '../support/harness.ts';
 import { pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
 import { slice, svc } from '../support/k8s-objects.ts';
 import { waitUntil } from '../support/wait-until.ts';
+import { metricsRegistry } from '../../src/metrics/registry.ts';
+import { DNSRECORD_PATH } from '../../src/dnsrecord/api-source.ts';
+
+/** coredns_dnsrecord_invalid_records_total{source="api"} of the DNS server. */
+async function invalidApiRecords(): Promise<number> {
+  const m = metricsRegistry(dns.app.services).getSingleMetric('coredns_dnsrecord_invalid_records_total');
+  const values = m ? (await m.get()).values : [];
+  return values.find((v) => v.labels.source === 'api')?.value ?? 0;
+}
 
 let api: FakeApiServer;
 let b1: Backend, b2: Backend, b3: Backend;
@@ -93,6 +104,42 @@ test('an API outage keeps DNS answers and routes; changes apply again once it is
   await waitUntil(() => t.gw.controller.renderedChanges === t.gw.controller.changes, { timeoutMs: 5000 });
   assert.equal(t.gw.controller.applied, applied, 'a gateway Service change is DNS only');
   assert.match(await t.bodyOf('shop.test', '/service1/'), /^backend1 /);
+});
+
+test('an edit into an invalid record keeps its last good version, through a relist, logged and counted once; the fix is served', async () => {
+  const good = api.get('DNSRecord', 'web', 'shop')!;
+  const answer = (await dig(dns.port, 'shop.test', 'A')).answer.map((a) => a.data);
+  assert.equal(answer.length, 1);
+  const counted = { dns: await invalidApiRecords(), gw: t.gw.feeds.badRecords };
+  const { changes } = t.gw.controller;
+  api.update(dnsRecord('shop', { host: 'not a host', paths: [{ service: 'service1', port: b1.port }] }));
+  const line = '[WARNING] plugin/dnsrecord: DNSRecord web/shop: host "not a host" is not a DNS name; keeping its previous version';
+  await waitUntil(() => dns.logs.includes(line) && t.log.lines.some((l) => l.includes('DNSRecord web/shop: host "not a host"')), { timeoutMs: 5000 });
+  assert.deepEqual((await dig(dns.port, 'shop.test', 'A')).answer.map((a) => a.data), answer, 'the name still answers');
+  assert.equal(t.gw.controller.changes, changes, 'the gateway kept its records');
+  assert.equal(await invalidApiRecords(), counted.dns + 1);
+  assert.equal(t.gw.feeds.badRecords, counted.gw + 1);
+  // A relist (the connection lost, the revision compacted meanwhile: 410) sees the bad version again: still kept, not counted again.
+  const lists = api.requestCount(DNSRECORD_PATH, false);
+  await api.kill();
+  // A change while the watchers are away, then compaction: their revision is too old, so they list again.
+  api.create(dnsRecord('other', { host: 'other.test', paths: [{ service: 'service1', port: b1.port }] }));
+  api.compact();
+  await api.restart();
+  await waitUntil(() => api.requestCount(DNSRECORD_PATH, false) >= lists + 2, { timeoutMs: 10_000, message: 'both relisted' });
+  await waitUntil(() => [...t.gw.feeds.records.records()].some((r) => r.name === 'other'), { timeoutMs: 5000, message: 'the relist delivered' });
+  assert.deepEqual((await dig(dns.port, 'shop.test', 'A')).answer.map((a) => a.data), answer, 'kept through the relist');
+  assert.equal(dns.logs.filter((l) => l === line).length, 1, 'one line for the bad version');
+  assert.equal(await invalidApiRecords(), counted.dns + 1);
+  assert.equal(t.gw.feeds.badRecords, counted.gw + 1);
+  api.delete('DNSRecord', 'web', 'other');
+  // Fixed: the good version is served again.
+  api.update({ ...good, spec: { ...(good.spec as Record<string, unknown>), host: 'shop.test' } });
+  await waitUntil(() => dns.logs.includes('[INFO] plugin/dnsrecord: DNSRecord web/shop: valid again'), { timeoutMs: 5000 });
+  assert.deepEqual((await dig(dns.port, 'shop.test', 'A')).answer.map((a) => a.data), answer);
+  // The gateway has rendered (and applied) everything it was told of: the next test counts applies from here.
+  await waitUntil(() => ![...t.gw.feeds.records.records()].some((r) => r.name === 'other') && t.gw.controller.renderedChanges === t.gw.controller.changes
+    && !t.gw.controller.current!.includes('other.test'), { timeoutMs: 5000, message: 'the gateway caught up' });
 });
 
 test('two records on one host: the older creationTimestamp wins, the newer is logged', async () => {

@@ -14,6 +14,14 @@ import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { dig, startServer, type TestServer } from '../support/harness.ts';
 import { pollUntil, startBackend, type Backend } from '../support/http-backends.ts';
 import { waitUntil } from '../support/wait-until.ts';
+import { metricsRegistry } from '../../src/metrics/registry.ts';
+
+/** coredns_dnsrecord_invalid_records_total{source="etcd"} of the DNS server. */
+async function invalidEtcdRecords(): Promise<number> {
+  const m = metricsRegistry(dns.app.services).getSingleMetric('coredns_dnsrecord_invalid_records_total');
+  const values = m ? (await m.get()).values : [];
+  return values.find((v) => v.labels.source === 'etcd')?.value ?? 0;
+}
 
 let etcd: TestEtcd;
 let b1: Backend, b2: Backend;
@@ -57,6 +65,7 @@ test('a JSON record in the seed form is routed; an edit put into etcd is routed;
   await t.untilApplied(appliedBefore, 'location /service2/');
   assert.match(await t.bodyOf('node1.com', '/service2/x'), /^backend2 \/x /);
   const { changes, applied } = t.gw.controller;
+  const counted = { dns: await invalidEtcdRecords(), gw: t.gw.feeds.badRecords };
   await etcd.client().put('/dns/records/dns-test1').value('{not json');
   await waitUntil(() => t.log.lines.some((l) => l.includes('/dns/records/dns-test1: not JSON')), { timeoutMs: 5000 });
   // The warning and the delivery of the record set are one synchronous watch callback: by now the
@@ -74,6 +83,12 @@ test('a JSON record in the seed form is routed; an edit put into etcd is routed;
   assert.ok(t.gw.controller.current!.includes('location /service2/'));
   assert.match(await t.bodyOf('node1.com', '/service2/x'), /^backend2 /);
   assert.deepEqual((await dig(dns.port, 'node1.com', 'A')).answer.map((a) => a.data), ['127.0.0.1']);
+  // Each bad value: one line naming the key, one count (the metric on the DNS side, the feeds' count on the gateway's).
+  await waitUntil(() => dns.logs.filter((l) => l.includes('/dns/records/dns-test1:')).length === 2, { timeoutMs: 5000 });
+  const lines = dns.logs.filter((l) => l.includes('/dns/records/dns-test1:'));
+  assert.ok(lines.every((l) => l.startsWith('[WARNING] plugin/dnsrecord: etcd /dns/records/dns-test1: ') && l.endsWith('; keeping its previous value')), lines.join('\n'));
+  assert.equal(await invalidEtcdRecords(), counted.dns + 2);
+  assert.equal(t.gw.feeds.badRecords, counted.gw + 2);
 });
 
 test('etcd down: DNS and routes stay; a put after it is back applies', async () => {

@@ -91,7 +91,7 @@ export async function startLive(o: LiveOptions = {}): Promise<LiveCluster> {
 }
 
 /** dig (UDP) until `ok` holds; returns the last answer or throws with it after `timeoutMs`. */
-export async function digUntil(port: number, args: readonly string[], ok: (r: DigResult) => boolean, timeoutMs = 3000): Promise<DigResult> {
+export async function digUntil(port: number, args: readonly string[], ok: (r: DigResult) => boolean, timeoutMs = 10_000): Promise<DigResult> {
   const deadline = Date.now() + timeoutMs;
   let last: DigResult | null = null;
   for (let i = 0; i < 1000; i++) {

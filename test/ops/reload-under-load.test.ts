@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Class, Rcode, Type } from '../../src/dns/constants.ts';
 import { decodeMessage, encodeQuery, type DecodedMessage } from '../../src/dns/message.ts';
 import { startServer } from '../support/harness.ts';
-import { delay } from '../support/wait-until.ts';
+import { delay, waitUntil } from '../support/wait-until.ts';
 import { UdpClient } from '../support/udp-client.ts';
 import { errorMessage } from '../../src/errors/to-error.ts';
 
@@ -71,6 +71,7 @@ test('2000 queries over 3 s through a Corefile change: none lost, behaviour swit
     const failures: string[] = [];
     const start = Date.now();
     const load = clients.map(async (c, ci) => {
+      // Paced (a steady load for the reload to land in), bounded by count and time.
       for (let i = 0; i < perClient; i++) {
         try {
           answers[ci]!.push(versionOf(await c.query('version.bind.', Type.TXT, { qclass: Class.CH, timeoutMs: 1000 })));
@@ -90,7 +91,8 @@ test('2000 queries over 3 s through a Corefile change: none lost, behaviour swit
         await delay(250);
       }
     })();
-    await delay(300);
+    // The Corefile changes once every client (and the TCP connection) has been answered by the old one.
+    await waitUntil(() => answers.every((a) => a.length >= 10) && tcpAnswers.length >= 1, { timeoutMs: 10_000, message: 'load under way' });
     writeFileSync(file, corefile('new'));
     await Promise.all([...load, tcpLoad]);
 

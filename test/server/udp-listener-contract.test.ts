@@ -5,14 +5,17 @@
  * 127.0.0.1 must answer with the ID and question echoed, answer every query
  * of a burst exactly once, report the client's own address and port, survive
  * junk datagrams, count each query once in the request and duration metrics
- * (no duration longer than the time the queries were outstanding), and free
- * its port on stop. The batch addon is built first when it is not.
+ * (no duration longer than the time the queries were outstanding), ask for a
+ * burst-sized receive buffer (said in the start-up lines), have its kernel
+ * drops exported as coredns_udp_receive_drops_total, and free its port on stop. The batch addon is built first when it is not.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '../../src/dns/constants.ts';
 import { decodeMessage } from '../../src/dns/message.ts';
+import { receiveBufferLines } from '../../src/app/run.ts';
+import { UDP_RECV_BUFFER_BYTES } from '../../src/server/udp-listener.ts';
 import { ADDON_PATH, loadUdpBatch } from '../../src/server/udp-batch/addon.ts';
 import { buildUdpBatch } from '../../src/server/udp-batch/build.ts';
 import { samples, scrape } from '../ops/ops-support.ts';
@@ -118,6 +121,19 @@ function udpListenerContract(kind: 'dgram' | 'batch'): void {
       const sum = d.reduce((n, s) => n + (s.sum ?? 0), 0) - sumBefore;
       assert.equal(count, 50, 'one duration per query');
       assert.ok(sum >= 0 && sum <= 50 * outstanding, `50 durations summing to ${sum} s within ${outstanding} s outstanding each at most`);
+    });
+
+    it('asks for a burst-sized receive buffer, says what it got at start, and exports its kernel drops', async () => {
+      // Linux grants min(asked, net.core.rmem_max) and reports twice that (its bookkeeping share).
+      const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+      const granted = Math.min(UDP_RECV_BUFFER_BYTES, rmemMax);
+      const bound = srv.app.server.boundPorts().find((b) => b.port === srv.port)!;
+      assert.equal(bound.recvBufferBytes, 2 * granted, 'the socket got the burst-sized buffer (as far as rmem_max lets it)');
+      assert.deepEqual(receiveBufferLines(srv.app),
+        [`UDP receive buffer of 127.0.0.1:${srv.port}: ${granted} bytes of ${UDP_RECV_BUFFER_BYTES} asked (net.core.rmem_max caps it)`]);
+      const drops = samples(await scrape(metricsPort), 'coredns_udp_receive_drops_total', { listener: `127.0.0.1:${srv.port}` });
+      assert.equal(drops.length, 1, 'the listening socket has its drop counter');
+      assert.equal(drops[0]!.value, 0, 'nothing dropped by these bounded bursts');
     });
 
     it('frees its port on stop', async () => {

@@ -18,6 +18,7 @@ import { DnsRecordFeeds, type DnsRecordSourceConfig } from '../../dnsrecord/feed
 import { argCount, children, duration, fail, Fallthrough, ttlOption, zonesArg } from '../../plugin/options.ts';
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { DnsRecordAnswers, PLUGIN as P } from './answers.ts';
+import { invalidRecordCounter } from './metrics.ts';
 import { DnsRecordHandler } from './handler.ts';
 import { errorMessage } from '../../errors/to-error.ts';
 
@@ -107,7 +108,9 @@ export const dnsrecord: PluginDefinition = {
   setup(d, ctx) {
     const o = parseDnsRecordDirective(d, ctx);
     const log = ctx.logger.plugin(P);
-    const feeds = new DnsRecordFeeds({ source: o.source, logger: log, onFileError: manifestErrorCounter(ctx.services, P) });
+    const feeds = new DnsRecordFeeds({
+      source: o.source, logger: log, onFileError: manifestErrorCounter(ctx.services, P), onBadRecord: invalidRecordCounter(ctx.services),
+    });
     const build = (): DnsRecordAnswers => new DnsRecordAnswers(o.zones, feeds.records.winners(), feeds.cluster, o.gateways, o.ttl);
     const handler = new DnsRecordHandler(build(), o.fallthrough);
     // Synchronous on every change: the next query already sees the new answers.

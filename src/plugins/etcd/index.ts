@@ -2,9 +2,10 @@
  * @module plugins/etcd/index
  * The plugin's in-memory copy of its etcd prefix, fed by the prefix
  * watcher: every value parsed once into a compact service in the tree. A
- * value that does not parse is logged with its key and skipped; the key's
- * previous good service (if any) stays, so a bad write never removes a
- * name. Each change bumps `generation`, which drops the answer cache.
+ * value that does not parse is logged with its key, counted (`onBadValue`,
+ * coredns_etcd_bad_values_total) and skipped; the key's previous good
+ * service (if any) stays, so a bad write never removes a name. Each change
+ * bumps `generation`, which drops the answer cache.
  */
 import type { EtcdKv, PrefixEvents } from '../../cluster/etcd/prefix-watcher.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -17,6 +18,7 @@ export class EtcdIndex implements PrefixEvents {
   tree: ServiceTree;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #onBadValue: (key: string) => void;
   /** Bumped on every change (answers cached under an older one are stale). */
   generation = 0;
   /** SOA serial: Unix seconds of the last change. */
@@ -25,11 +27,12 @@ export class EtcdIndex implements PrefixEvents {
   invalid = 0;
   /** Revision of the data held. */
   revision = 0;
-  /** Keys whose value was last rejected (so a later good value is announced once). */
-  readonly #bad = new Set<string>();
+  /** Keys whose value was last rejected, with that value's revision (reported once; a later good value is announced once). */
+  readonly #bad = new Map<string, number>();
 
-  constructor(prefix: string, log: Logger, now: () => number = Date.now) {
+  constructor(prefix: string, log: Logger, now: () => number = Date.now, onBadValue: (key: string) => void = () => {}) {
     this.prefix = prefix;
+    this.#onBadValue = onBadValue;
     this.tree = new ServiceTree(prefix);
     this.#log = log;
     this.#now = now;
@@ -81,10 +84,13 @@ export class EtcdIndex implements PrefixEvents {
       if (this.#bad.delete(kv.key)) this.#log.info(`${kv.key}: valid again`);
       return s;
     } catch (e) {
+      // A relist hands the same bad value again: it was reported when it was written.
+      if (this.#bad.get(kv.key) === kv.modRevision) return null;
       this.invalid++;
-      this.#bad.add(kv.key);
+      this.#bad.set(kv.key, kv.modRevision);
       const kept = this.tree.get(kv.key) ? 'keeping its previous value' : 'skipped';
       this.#log.warn(`${kv.key}: bad value (${errorMessage(e)}); ${kept}`);
+      this.#onBadValue(kv.key);
       return null;
     }
   }

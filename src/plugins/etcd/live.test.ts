@@ -78,16 +78,29 @@ describe('etcd plugin over time (real etcd)', () => {
     await checkEtcdCases(srv, [{ name: 'missing.com.', type: 'A', rcode: 'NXDOMAIN', authority: [soa('.', 30)] }]);
   });
 
-  test('put and delete after start are answered', async () => {
+  test('put and delete after start are answered; a bad value keeps the last good one (logged, counted) until fixed', async () => {
     const c = etcd.client();
     await c.put('/dns/com/later').value(JSON.stringify({ host: '10.2.0.1' }));
     await eventually(srv, 'later.com.', (a) => a.includes('A 10.2.0.1'));
     await c.put('/dns/com/later').value(JSON.stringify({ host: '10.2.0.2' }));
     await eventually(srv, 'later.com.', (a) => a.length === 1 && a[0] === 'A 10.2.0.2');
-    // A bad value for a known key keeps its previous good value.
+    // A bad value for a known key keeps its previous good value: one line naming the key, one count.
+    const badValues = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      return Number(/coredns_etcd_bad_values_total\{server="[^"]*",path="\/dns"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await badValues();
     await c.put('/dns/com/later').value('{"host": ');
     await waitUntil(() => srv.logs.some((l) => l.includes('/dns/com/later: bad value')), { timeoutMs: 5000 });
+    assert.deepEqual(srv.logs.filter((l) => l.includes('/dns/com/later: bad value')).map((l) => l.replace(/ \(.*\)/, '')),
+      ['[WARNING] plugin/etcd: /dns/com/later: bad value; keeping its previous value']);
+    assert.equal(await badValues(), before + 1, 'coredns_etcd_bad_values_total counted it');
     assert.deepEqual(await answers(srv, 'later.com.'), ['A 10.2.0.2']);
+    // Fixed: the new value is served.
+    await c.put('/dns/com/later').value(JSON.stringify({ host: '10.2.0.3' }));
+    await eventually(srv, 'later.com.', (a) => a.length === 1 && a[0] === 'A 10.2.0.3');
+    assert.ok(srv.logs.some((l) => l.includes('/dns/com/later: valid again')));
+    assert.equal(await badValues(), before + 1, 'a good value is not counted');
     await c.delete().key('/dns/com/later');
     await eventually(srv, 'later.com.', (_a, rc) => rc === 'NXDOMAIN');
   });

@@ -6,8 +6,10 @@
  * coredns_etcd_synced (1 while listed and watching), coredns_etcd_last_sync_timestamp_seconds
  * (last list, watch event or watch connect), coredns_etcd_records (keys
  * served), coredns_etcd_invalid_values (keys whose value is skipped as bad now),
- * coredns_etcd_lists_total {reason} (full lists: start, compacted, reset) and
- * coredns_etcd_watch_resumes_total (watches resumed after a disconnect without a list).
+ * coredns_etcd_lists_total {reason} (full lists: start, compacted, reset),
+ * coredns_etcd_watch_resumes_total (watches resumed after a disconnect without a list)
+ * and coredns_etcd_bad_values_total (values rejected, counted as they come: the
+ * key's last good value keeps serving; process-wide, so it survives reloads).
  */
 import { Counter, Gauge } from 'prom-client';
 import type { PrefixWatcher } from '../../cluster/etcd/prefix-watcher.ts';
@@ -65,4 +67,15 @@ export function etcdMetrics(services: ProcessServices): Set<LiveEtcd> {
     });
     return live;
   });
+}
+
+/** The callback an EtcdIndex takes as `onBadValue`: counts one rejected value under the block's server and path. */
+export function etcdBadValueCounter(services: ProcessServices, server: string, path: string): () => void {
+  const counter = processMetric(services, 'etcd:bad-values', (registry) => new Counter({
+    name: 'coredns_etcd_bad_values_total',
+    help: 'Values the etcd plugin rejected as not a valid record; the key keeps its last good value.',
+    labelNames: ['server', 'path'], registers: [registry],
+  }));
+  const child = counter.labels(server, path);
+  return () => child.inc();
 }

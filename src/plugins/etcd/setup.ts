@@ -17,7 +17,7 @@ import { argCount, children, fail, Fallthrough, parseDurationMs, zonesArg } from
 import type { BlockContext, PluginDefinition } from '../../plugin/plugin.ts';
 import { EtcdHandler } from './handler.ts';
 import { EtcdIndex } from './index.ts';
-import { etcdMetrics } from './metrics.ts';
+import { etcdBadValueCounter, etcdMetrics } from './metrics.ts';
 import { normalizePath } from './service.ts';
 import { errorMessage } from '../../errors/to-error.ts';
 
@@ -126,7 +126,7 @@ export const etcd: PluginDefinition = {
     const o = parseEtcdDirective(d, ctx);
     const log = ctx.logger.plugin(P);
     for (const name of o.ignored) log.warn(`${d.file}:${d.line}: '${name}' is ignored (as in CoreDNS)`);
-    const index = new EtcdIndex(o.path, log);
+    const index = new EtcdIndex(o.path, log, Date.now, etcdBadValueCounter(ctx.services, ctx.server, o.path));
     const watcher = new PrefixWatcher({ connection: o.connection, prefix: `${o.path}/`, log }, index);
     const metrics = etcdMetrics(ctx.services);
     const live = { path: o.path, server: ctx.server, index, watcher };

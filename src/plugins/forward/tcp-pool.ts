@@ -8,10 +8,14 @@
  * closed. Replies that match no in-flight query, or whose question differs
  * from it, are dropped. With TLS options the connections are DNS over TLS
  * (RFC 7858), pooled and reused the same way: one handshake serves many queries.
+ * Each query's read deadline is an entry in the forward's one DeadlineQueue
+ * (as on UDP), not a timer of its own: a black-holed TCP or TLS upstream then
+ * expires its backlog in bounded slices too.
  */
 import { frameEnd } from '../../dns/tcp-frame.ts';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { sharedDeadlines, type DeadlineEntry, type DeadlineQueue } from './deadlines.ts';
 import { answersQuery, idOf, randomId, setId, UpstreamError, type UpstreamQuery } from './wire.ts';
 
 /** In-flight queries per connection before another connection is dialled. */
@@ -37,7 +41,7 @@ interface Pending {
   readonly query: UpstreamQuery;
   readonly resolve: (b: Buffer) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly deadline: DeadlineEntry;
 }
 
 class TcpConnection {
@@ -71,8 +75,8 @@ class TcpConnection {
     setId(query.bytes, id);
     if (this.#idle) { clearTimeout(this.#idle); this.#idle = null; }
     return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => this.#timeout(id), timeoutMs);
-      this.pending.set(id, { query, resolve, reject, timer });
+      const deadline = this.#pool.deadlines.add(timeoutMs, () => this.#timeout(id));
+      this.pending.set(id, { query, resolve, reject, deadline });
       const frame = Buffer.allocUnsafe(2 + query.bytes.length);
       frame.writeUInt16BE(query.bytes.length, 0);
       frame.set(query.bytes, 2);
@@ -101,7 +105,7 @@ class TcpConnection {
       const p = this.pending.get(idOf(msg));
       if (!p || !answersQuery(p.query.bytes, p.query.questionEnd, msg)) continue;
       this.pending.delete(idOf(msg));
-      clearTimeout(p.timer);
+      this.#pool.deadlines.cancel(p.deadline);
       p.resolve(Buffer.from(msg));
     }
     this.#buffer = off === buf.length ? null : Buffer.from(buf.subarray(off));
@@ -123,7 +127,8 @@ class TcpConnection {
     this.socket.destroy();
     this.#pool.forget(this);
     const err = reason ?? new UpstreamError('ECLOSED', this.#pool.target.label, `tcp ${this.#pool.target.label}: connection closed`);
-    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(err); }
+    const deadlines = this.#pool.deadlines;
+    for (const p of this.pending.values()) { deadlines.cancel(p.deadline); p.reject(err); }
     this.pending.clear();
   }
 }
@@ -132,13 +137,16 @@ export class TcpPool {
   readonly target: TcpTarget;
   readonly expireMs: number;
   readonly #counter: ConnCacheCounter | null;
+  /** Where every query's read deadline is kept: the forward's queue, shared with its UDP exchanges. */
+  readonly deadlines: DeadlineQueue;
   readonly #conns = new Set<TcpConnection>();
   closing = false;
 
-  constructor(target: TcpTarget, expireMs: number, counter: ConnCacheCounter | null = null) {
+  constructor(target: TcpTarget, expireMs: number, counter: ConnCacheCounter | null = null, deadlines: DeadlineQueue = sharedDeadlines) {
     this.target = target;
     this.expireMs = expireMs;
     this.#counter = counter;
+    this.deadlines = deadlines;
   }
 
   /** Open connections (tests). */

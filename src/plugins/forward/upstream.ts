@@ -96,7 +96,7 @@ export class Upstream {
     const proto = tls === null ? 'tcp' : 'tcp-tls';
     const hits = metrics.connCacheHits.labels('forward', this.label, proto);
     const misses = metrics.connCacheMisses.labels('forward', this.label, proto);
-    this.tcp = new TcpPool(this, expireMs, { hit: () => hits.inc(), miss: () => misses.inc() });
+    this.tcp = new TcpPool(this, expireMs, { hit: () => hits.inc(), miss: () => misses.inc() }, deadlines);
     this.#udpMiss = metrics.connCacheMisses.labels('forward', this.label, 'udp');
     this.#hcFailures = metrics.healthcheckFailures.labels('forward', this.label);
   }

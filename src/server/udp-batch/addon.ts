@@ -15,12 +15,14 @@ import { errorMessage } from '../../errors/to-error.ts';
 export interface UdpBatchAddon {
   readonly BATCH: number;
   open(family: 4 | 6, address: string, port: number, reusePort: boolean, inSlab: Uint8Array, slot: number,
-    inMeta: Int32Array, outSlab: Uint8Array, outMeta: Int32Array, onBatch: (n: number) => number): [UdpBatchHandle, number] | number;
+    inMeta: Int32Array, outSlab: Uint8Array, outMeta: Int32Array, onBatch: (n: number) => number, recvBufferBytes?: number): [UdpBatchHandle, number] | number;
   setInput(handle: UdpBatchHandle, inSlab: Uint8Array): number;
   sendIndexed(handle: UdpBatchHandle, buf: Uint8Array, index: number): number;
   sendTo(handle: UdpBatchHandle, buf: Uint8Array, port: number, address: string): number;
   pause(handle: UdpBatchHandle): number;
   close(handle: UdpBatchHandle): number;
+  /** SO_RCVBUF as the kernel reports it, or -errno; absent in an addon built before it was added. */
+  recvBufferSize?(handle: UdpBatchHandle): number;
 }
 
 /** An open socket of the addon (opaque). */

@@ -3,8 +3,8 @@
  * The native UDP path on real sockets (the addon is built first when it is
  * not): a burst is read in batches and every query gets its own reply (ID
  * and question case echoed); a query that waits on I/O keeps its bytes while
- * later batches come in; IPv4 clients of a dual-stack socket are plain IPv4
- * and IPv6 ones work; an oversized datagram is dropped; bind errors are
+ * later batches come in; IPv4 clients of an IPv6 socket (mapped) are plain
+ * IPv4 and IPv6 ones work (every socket on loopback); an oversized datagram is dropped; bind errors are
  * node:dgram's; drain stops reading. The whole server suite also runs on
  * this path with CLUSTERDNS_UDP_BATCH=1 (see README.md).
  */
@@ -92,11 +92,13 @@ describe('BatchUdpListener', () => {
     const c = await client();
     try {
       const slowQuery = encodeQuery('Slow.EXAMPLE.', Type.A, { id: 7000 });
+      const stats = app.server.stats;
       c.socket.send(slowQuery, port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(await until(() => stats.inflight === 1), 'the slow query was read and waits on I/O');
+      // Each round answered before the next is sent: five later batches, read while the slow query may still wait.
       for (let round = 0; round < 5; round++) {
         for (let i = 0; i < 64; i++) c.socket.send(encodeQuery(`filler-${round}-${i}.example.org.`, Type.A, { id: 100 + round * 64 + i }), port, '127.0.0.1');
-        await new Promise((r) => setTimeout(r, 5));
+        assert.ok(await until(() => c.replies.filter((r) => r.readUInt16BE(0) !== 7000).length === 64 * (round + 1)), `round ${round} answered`);
       }
       assert.ok(await until(() => c.replies.some((r) => r.readUInt16BE(0) === 7000)), 'the slow reply');
       const reply = c.replies.find((r) => r.readUInt16BE(0) === 7000)!;
@@ -126,13 +128,20 @@ describe('BatchUdpListener', () => {
 });
 
 describe('BatchUdpListener sockets', () => {
-  it('dual-stack: an IPv4 client is plain IPv4 (whoami A), an IPv6 one is itself (whoami AAAA)', async () => {
-    const app = await startBatchServer('.:0 {\n whoami\n}\n');
+  it('an IPv6 socket: an IPv4 client (IPv4-mapped) is plain IPv4 (whoami A), an IPv6 one is itself (whoami AAAA)', async () => {
+    // Loopback only: the IPv4 client reaches an IPv6 socket bound to ::ffff:127.0.0.1 (the mapped
+    // path a dual-stack socket takes), the IPv6 client one bound to ::1.
+    const app = new App({ corefilePath: 'Corefile', corefileText: '.:0 {\n bind 127.0.0.1\n whoami\n}\n', logger: memoryLogger(), dnsPort: 0 });
+    const routes = app.build(app.load()).listeners[0]!.routes;
+    const mapped = new BatchUdpListener(addon, routes, new ServeStats());
+    const v6only = new BatchUdpListener(addon, routes, new ServeStats());
+    const mappedPort = await mapped.listen('::ffff:127.0.0.1', 0);
+    const v6Port = await v6only.listen('::1', 0);
     const v4 = await client('udp4');
     const v6 = await client('udp6');
     try {
-      v4.socket.send(encodeQuery('who.example.', Type.A, { id: 4 }), app.port(), '127.0.0.1');
-      v6.socket.send(encodeQuery('who.example.', Type.A, { id: 6 }), app.port(), '::1');
+      v4.socket.send(encodeQuery('who.example.', Type.A, { id: 4 }), mappedPort, '127.0.0.1');
+      v6.socket.send(encodeQuery('who.example.', Type.A, { id: 6 }), v6Port, '::1');
       assert.ok(await until(() => v4.replies.length === 1 && v6.replies.length === 1));
       const a = decodeMessage(v4.replies[0]!).additional.find((r) => r.type === Type.A)!;
       assert.deepEqual([...a.data], [127, 0, 0, 1]);
@@ -141,7 +150,8 @@ describe('BatchUdpListener sockets', () => {
     } finally {
       await close(v4.socket);
       await close(v6.socket);
-      await app.stop(200);
+      await mapped.close();
+      await v6only.close();
     }
   });
 
@@ -178,18 +188,21 @@ describe('BatchUdpListener sockets', () => {
   });
 
   it('after drain nothing more is read, and a reply still owed goes out', async () => {
-    const app = await startBatchServer('.:0 {\n bind 127.0.0.1\n slow 100\n}\n');
-    const port = app.port();
+    const app = new App({ corefilePath: 'Corefile', corefileText: '.:0 {\n bind 127.0.0.1\n slow 100\n}\n', logger: memoryLogger(), dnsPort: 0, registry: testRegistry() });
+    const routes = app.build(app.load()).listeners[0]!.routes;
+    const stats = new ServeStats();
+    const listener = new BatchUdpListener(addon, routes, stats);
+    const port = await listener.listen('127.0.0.1', 0);
     const c = await client();
     try {
       c.socket.send(encodeQuery('owed.example.', Type.A, { id: 1 }), port, '127.0.0.1');
-      assert.ok(await until(() => app.server.stats.inflight === 1), 'the slow query is being answered');
-      const stopping = app.stop(2000);
+      assert.ok(await until(() => stats.inflight === 1), 'the slow query is being answered');
+      listener.drain();
       c.socket.send(encodeQuery('late.example.', Type.TXT, { qclass: Class.IN, id: 2 }), port, '127.0.0.1');
-      await stopping;
-      // The owed reply was sent before the socket closed; give the client's socket time to hand it over.
       assert.ok(await until(() => c.replies.length >= 1), 'the owed reply');
-      await new Promise((r) => setTimeout(r, 50));
+      await listener.close();
+      // Proof that the late query got no reply and never will: it was never read from the socket.
+      assert.equal(listener.datagrams, 1, 'only the owed query was read');
       assert.deepEqual(c.replies.map((r) => r.readUInt16BE(0)), [1]);
     } finally {
       await close(c.socket);

@@ -17,6 +17,7 @@ import { constants } from 'node:os';
 import type { Route } from '../../config/build.ts';
 import { bytesToIp } from '../../dns/ip.ts';
 import { serveQuery, type Responder, type ServeStats } from '../serve.ts';
+import { UDP_RECV_BUFFER_BYTES } from '../udp-listener.ts';
 import type { UdpBatchAddon, UdpBatchHandle } from './addon.ts';
 
 /** Bytes per datagram in the input slab: a larger query is dropped (no DNS client sends one over UDP). */
@@ -78,7 +79,7 @@ export class BatchUdpListener implements Responder {
       : [[address.includes(':') ? 6 : 4, address]];
     let last = 0;
     for (const [family, host] of candidates) {
-      const r = this.#addon.open(family, host, port, reusePort, this.#in, SLOT, this.#inMeta, this.#out, this.#outMeta, this.#onBatch);
+      const r = this.#addon.open(family, host, port, reusePort, this.#in, SLOT, this.#inMeta, this.#out, this.#outMeta, this.#onBatch, UDP_RECV_BUFFER_BYTES);
       if (typeof r === 'number') { last = r; continue; }
       this.#handle = r[0];
       this.#localAddress = host;
@@ -162,6 +163,13 @@ export class BatchUdpListener implements Responder {
 
   get port(): number {
     return this.#localPort;
+  }
+
+  /** The socket's receive buffer as the kernel reports it (Linux doubles what it grants), as UdpListener's; null when unknown. */
+  get recvBufferBytes(): number | null {
+    if (this.#handle === null || this.#addon.recvBufferSize === undefined) return null;
+    const n = this.#addon.recvBufferSize(this.#handle);
+    return n > 0 ? n : null;
   }
 
   /** Ignore new queries but keep the socket, so replies still being produced can be sent. */

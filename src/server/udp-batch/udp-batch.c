@@ -181,8 +181,8 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value a[10];
+  size_t argc = 11;
+  napi_value a[11];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   if (argc < 10) return int_value(env, -EINVAL);
   int family = int_arg(env, a[0]);
@@ -209,6 +209,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) { int err = errno; free(e); return int_value(env, -err); }
   int one = 1, zero = 0, r;
+  /* Optional 11th argument: the receive buffer to ask for (bursts wait there while the loop is busy); the kernel caps it at rmem_max. */
+  if (argc >= 11) {
+    int rcvbuf = int_arg(env, a[10]);
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
   if (reuse) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -339,6 +344,19 @@ static napi_value Pause(napi_env env, napi_callback_info info) {
   return int_value(env, 0);
 }
 
+/* The socket's SO_RCVBUF as the kernel reports it (Linux: twice what it granted), or -errno. */
+static napi_value RecvBufferSize(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  endpoint *e = endpoint_of(env, a[0]);
+  if (e == NULL || e->closing) return int_value(env, -EBADF);
+  int size = 0;
+  socklen_t len = sizeof size;
+  if (getsockopt(e->fd, SOL_SOCKET, SO_RCVBUF, &size, &len) < 0) return int_value(env, -errno);
+  return int_value(env, size);
+}
+
 static void on_closed(uv_handle_t *handle) {
   endpoint *e = handle->data;
   napi_env env = e->env;
@@ -377,6 +395,7 @@ NAPI_MODULE_INIT() {
   export_fn(env, exports, "sendTo", SendTo);
   export_fn(env, exports, "pause", Pause);
   export_fn(env, exports, "close", Close);
+  export_fn(env, exports, "recvBufferSize", RecvBufferSize);
   napi_value v;
   napi_create_int32(env, BATCH, &v);
   napi_set_named_property(env, exports, "BATCH", v);

@@ -20,6 +20,7 @@ import { runClient } from '../../../test/support/harness.ts';
 import { CliProcess, httpGet, scrape, total } from '../../../test/ops/ops-support.ts';
 import { runCli } from '../../../test/server/helpers/cli.ts';
 import { freePort } from '../../../test/support/ports.ts';
+import { waitUntil } from '../../../test/support/wait-until.ts';
 
 /** Child processes of `pid` (its workers), from /proc. */
 function childPids(pid: number): number[] {
@@ -113,15 +114,20 @@ describe('-workers 2 on one fixed port', () => {
   it('spreads flows over both workers: with one frozen, part of the queries wait for it; /metrics sums both', async () => {
     const frozen = workers[0]!;
     process.kill(frozen, 'SIGSTOP');
-    let answered: (DecodedMessage | null)[];
+    let got = 0;
+    let pending: Promise<DecodedMessage | null>[] = [];
     try {
-      answered = await Promise.all(Array.from({ length: 40 }, () => askOnce(dns, 500)));
+      // 40 flows (40 source ports): the running worker answers its share; the stopped one cannot answer at all.
+      pending = Array.from({ length: 40 }, () => askOnce(dns, 10_000).then((m) => { if (m !== null) got++; return m; }));
+      await waitUntil(() => got > 0, { timeoutMs: 10_000, message: 'the running worker answered' });
     } finally {
       process.kill(frozen, 'SIGCONT');
     }
+    const whileFrozen = got;
+    const answered = await Promise.all(pending);
     queriesSent.udp += 40;
-    const got = answered.filter((m) => m !== null).length;
-    assert.ok(got > 0 && got < 40, `answered ${got} of 40 with one of two workers frozen`);
+    assert.ok(whileFrozen > 0 && whileFrozen < 40, `answered ${whileFrozen} of 40 with one of two workers frozen`);
+    assert.equal(answered.filter((m) => m !== null).length, 40, 'once thawed, the frozen worker answered the queries queued for it');
     // The frozen worker answers what queued up for it once thawed, and counts it: the sum covers both workers.
     const want = queriesSent.udp + queriesSent.tcp;
     let seen = -1;
