@@ -12,8 +12,10 @@ import { CorefileError } from '../../src/corefile/errors.ts';
 import { parseCorefile } from '../../src/corefile/parser.ts';
 import { memoryLogger } from '../../src/log/logger.ts';
 import { ProcessServices } from '../../src/plugin/process-services.ts';
-import { builtinRegistry } from '../../src/plugins/index.ts';
+import { builtinRegistry, importAllPlugins } from '../../src/plugins/index.ts';
 
+// Plugins load on first use through require(), which the fuzzer's type-stripping hook does not see: import them all first.
+await importAllPlugins();
 const registry = builtinRegistry();
 // Imports read nothing from disk: the fuzzer must not wander the file system.
 const noFiles = (path: string): string => { throw new Error(`no file ${path} here`); };

@@ -16,12 +16,18 @@ const requireModule = createRequire(import.meta.url);
 /** '.ts' when running the sources, '.js' in the compiled build (dist/): require() paths are not rewritten by tsc. */
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
+/** Every built-in plugin's module file, and those already imported by `importAllPlugins` (taken before require is tried). */
+const moduleFiles: string[] = [];
+const imported = new Map<string, Record<string, PluginDefinition | undefined>>();
+
 /** A built-in plugin whose module `./FILE` (without extension) exports its definition as `exported`. */
 function lazy(name: string, file: string, exported: string): LazyPlugin {
+  moduleFiles.push(file);
   return {
     name,
     load: () => {
-      const def = (requireModule(`./${file}${EXT}`) as Record<string, PluginDefinition | undefined>)[exported];
+      const mod = imported.get(file) ?? (requireModule(`./${file}${EXT}`) as Record<string, PluginDefinition | undefined>);
+      const def = mod[exported];
       if (def === undefined) throw new Error(`plugin ${name}: ./${file}${EXT} exports no '${exported}'`);
       return def;
     },
@@ -60,6 +66,17 @@ export const BUILTIN_PLUGINS: readonly PluginEntry[] = [
   lazy('autopath', 'autopath/autopath', 'autopath'),
   lazy('explain', 'explain/explain', 'explain'),
 ];
+
+/**
+ * Imports every built-in plugin's module through the ESM loader at once.
+ * For hosts whose loader hooks see import() but not require() (the fuzzer's
+ * instrumentation, fuzz/targets/corefile.ts); a server never needs it.
+ */
+export async function importAllPlugins(): Promise<void> {
+  for (const file of moduleFiles) {
+    if (!imported.has(file)) imported.set(file, (await import(`./${file}${EXT}`)) as Record<string, PluginDefinition | undefined>);
+  }
+}
 
 export function builtinRegistry(): PluginRegistry {
   return new PluginRegistry(BUILTIN_PLUGINS);
