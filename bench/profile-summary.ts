@@ -40,7 +40,8 @@ export function summarise(profile: CpuProfile, fromS = 0, toS = Infinity): { tot
     if (t < fromS * 1e6 || t >= toS * 1e6) continue;
     const cf = byId.get(profile.samples[i]!)!.callFrame;
     if (cf.functionName === '(idle)') continue;
-    const where = cf.url === '' ? '' : ` ${cf.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
+    // dist/ is the compiled build of src/ (its lines are the compiled file's).
+    const where = cf.url === '' ? '' : ` ${cf.url.replace(/^.*\/(src|dist|node_modules)\//, '$1/')}:${cf.lineNumber + 1}`;
     // A regular expression's "function name" is its whole source: keep its start.
     const name = cf.functionName.length > 60 ? `${cf.functionName.slice(0, 57)}...` : cf.functionName;
     const key = `${name || '(anonymous)'}${where}`;
