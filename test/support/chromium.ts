@@ -24,7 +24,27 @@ export interface BrowserPage {
 
 interface CdpMessage { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string }
 
-export async function openPage(url: string, opts: { timeoutMs?: number; width?: number; height?: number } = {}): Promise<BrowserPage> {
+interface PageOptions { timeoutMs?: number; width?: number; height?: number }
+
+/** Thrown when the browser died or its DevTools socket failed before any page work: worth one more try. */
+class BrowserStartError extends Error {}
+
+/**
+ * Opens `url` in a fresh headless Chromium. A browser that dies or whose
+ * DevTools socket fails before the page is created is started once more
+ * (seen once in 20 suite runs: Chromium gone right after printing its
+ * DevTools address, the test then waited for a socket that never opened).
+ */
+export async function openPage(url: string, opts: PageOptions = {}): Promise<BrowserPage> {
+  try {
+    return await openPageOnce(url, opts);
+  } catch (e) {
+    if (!(e instanceof BrowserStartError)) throw e;
+    return openPageOnce(url, opts);
+  }
+}
+
+async function openPageOnce(url: string, opts: PageOptions): Promise<BrowserPage> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const profile = mkdtempSync(join(tmpdir(), 'clusterdns-chromium-'));
   const proc: ChildProcess = spawn(CHROMIUM, [
@@ -36,16 +56,24 @@ export async function openPage(url: string, opts: { timeoutMs?: number; width?: 
   try {
     const wsUrl = await new Promise<string>((resolve, reject) => {
       let err = '';
-      const timer = setTimeout(() => reject(new Error(`chromium did not start: ${err.slice(-500)}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new BrowserStartError(`chromium did not start: ${err.slice(-500)}`)), timeoutMs);
       proc.stderr!.on('data', (c: Buffer) => {
         err += c.toString();
         const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
         if (m) { clearTimeout(timer); resolve(m[1]!); }
       });
-      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chromium exited ${code}: ${err.slice(-500)}`)); });
+      proc.on('exit', (code) => { clearTimeout(timer); reject(new BrowserStartError(`chromium exited ${code}: ${err.slice(-500)}`)); });
     });
     const ws = new WebSocket(wsUrl);
-    await new Promise<void>((resolve, reject) => { ws.onopen = () => resolve(); ws.onerror = () => reject(new Error('DevTools connection failed')); });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (why: string): void => { clearTimeout(timer); reject(new BrowserStartError(`DevTools connection to ${wsUrl} ${why}`)); };
+      const timer = setTimeout(() => fail(`did not open in ${timeoutMs} ms`), timeoutMs);
+      ws.onopen = () => { clearTimeout(timer); resolve(); };
+      ws.onerror = () => fail('failed');
+      ws.onclose = () => fail('closed before it opened');
+      proc.once('exit', (code) => fail(`lost: chromium exited ${code}`));
+    });
+    ws.onclose = null;
     let nextId = 1;
     const pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
     const consoleEntries: ConsoleEntry[] = [];
