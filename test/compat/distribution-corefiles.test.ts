@@ -373,15 +373,16 @@ describe('operator snippets pasted into the shipped Corefiles', { concurrency: 4
       await writeFile(file, text);
       return text.split('\n').indexOf(line) + 1;
     };
-    const before = await ask(b.name, ['A', 'foo.example.com']);
+    // bar, not foo: the blog test proves foo.example.com never reaches the shared upstream, and runs alongside.
+    const before = await ask(b.name, ['A', 'bar.example.com']);
     assert.equal(before.answer.length, 0, before.raw);
-    const at = await edit('    rewrite nme foo.example.com web.default.svc.cluster.local');
+    const at = await edit('    rewrite nme bar.example.com web.default.svc.cluster.local');
     await assert.rejects(b.server.app.reload(), (e: Error) => e.message === `${file}:${at}: plugin/rewrite: invalid rule type 'nme'`);
     assert.deepEqual(answers(await ask(b.name, ['A', `web.default.svc.${DOMAIN}`])), [`web.default.svc.${DOMAIN}. A 10.96.0.20`]);
-    await edit('    rewrite name foo.example.com web.default.svc.cluster.local');
+    await edit('    rewrite name bar.example.com web.default.svc.cluster.local');
     assert.equal(await b.server.app.reload(), true);
-    const after = await ask(b.name, ['A', 'foo.example.com']);
-    assert.deepEqual(answers(after), ['foo.example.com. A 10.96.0.20'], after.raw);
+    const after = await ask(b.name, ['A', 'bar.example.com']);
+    assert.deepEqual(answers(after), ['bar.example.com. A 10.96.0.20'], after.raw);
   });
 
   it('AKS coredns-custom: rewrite with answer name, a hosts override, a stub domain', async () => {
