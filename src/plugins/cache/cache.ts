@@ -103,8 +103,9 @@ export class Cache implements ChainHandler, CacheStatsSource {
     }
     c.misses++;
     const a = this.next.serveDNS(req);
+    // Answered at once: nothing can have been stored for this question since the lookup above found none.
     if (a instanceof Promise) return a.then((r) => this.#stored(req, r, flags, c));
-    return this.#stored(req, a, flags, c);
+    return this.#stored(req, a, flags, c, true);
   }
 
   /** The time now on the cache's clock. */
@@ -183,8 +184,11 @@ export class Cache implements ChainHandler, CacheStatsSource {
     else done(a);
   }
 
-  /** Stores a reply from the next plugin when it is cacheable; returns what to send now. */
-  #stored(req: DnsRequest, r: Reply, flags: number, c: CacheCounters): Reply {
+  /**
+   * Stores a reply from the next plugin when it is cacheable; returns what to send now.
+   * `noEntry`: the caller knows no entry exists for the question (it just looked), so a passed reply needs no lookup.
+   */
+  #stored(req: DnsRequest, r: Reply, flags: number, c: CacheCounters, noEntry = false): Reply {
     const o = this.#opts;
     const type = classify(r);
     let kind: Kind;
@@ -221,8 +225,10 @@ export class Cache implements ChainHandler, CacheStatsSource {
     if (keep && r.kept) {
       c.passed++;
       // An older entry for the question (stored before the plugin kept this answer) must not be served stale instead.
-      const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
-      if (old !== null) this.store.delete(old);
+      if (!noEntry) {
+        const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
+        if (old !== null) this.store.delete(old);
+      }
       return r;
     }
     const served = new Reply({
