@@ -13,7 +13,10 @@ import { runDnsperf, type DnsperfResult } from './dnsperf.ts';
 export interface LatencyResult {
   readonly targetQps: number;
   readonly achievedQps: number;
+  /** Latencies parsed from the -v lines; equals `completed` when every answer was read. */
   readonly samples: number;
+  /** Answers dnsperf counted (its statistics block). */
+  readonly completed: number;
   readonly lost: number;
   readonly avgUs: number;
   readonly p50Us: number;
@@ -72,6 +75,8 @@ export interface LatencyOptions {
   readonly outFile: string;
   /** SCHED_FIFO priority for dnsperf (0 or absent: normal scheduling). */
   readonly rtPriority?: number;
+  /** CPU to pin dnsperf to (see DnsperfOptions.cpu). */
+  readonly cpu?: string | null;
 }
 
 export async function measureLatency(opts: LatencyOptions): Promise<LatencyResult> {
@@ -85,6 +90,7 @@ export async function measureLatency(opts: LatencyOptions): Promise<LatencyResul
     targetQps: opts.rateQps,
     achievedQps: r.qps,
     samples: lat.length,
+    completed: r.completed,
     lost: r.lost,
     avgUs: lat.length > 0 ? sum / lat.length : NaN,
     p50Us: percentile(lat, 50),
