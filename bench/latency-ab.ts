@@ -146,4 +146,5 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 process.on('exit', killAllLaunched);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAllLaunched(); process.exit(130); });
 if (import.meta.main) await main(process.argv.slice(2));

@@ -126,7 +126,7 @@ function parseArgs(argv: readonly string[]): Args {
     }
   }
   if (args.latencyRuns !== undefined && !(Number.isInteger(args.latencyRuns) && args.latencyRuns >= 1)) throw new UsageError('--latency-runs wants a whole number ≥ 1');
-  if (args.rt !== undefined && !(Number.isInteger(args.rt) && args.rt >= 0 && args.rt <= 99)) throw new UsageError('--rt wants a priority 1-99, or 0 for normal scheduling');
+  if (args.rt !== undefined && !(Number.isInteger(args.rt) && args.rt >= 0 && args.rt <= 98)) throw new UsageError('--rt wants a priority 1-98 (the main thread gets one more), or 0 for normal scheduling');
   for (const m of args.mixes ?? []) if (!MIXES.includes(m)) throw new UsageError(`unknown mix ${m}; mixes: ${MIXES.join(', ')}`);
   for (const p of [...(args.peers ?? []), ...(args.largePeers ?? [])]) {
     if (!ALL_PEERS.some((x) => x.name === p)) throw new UsageError(`unknown peer ${p}; peers: ${ALL_PEERS.map((x) => x.name).join(', ')}`);
