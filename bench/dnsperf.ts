@@ -93,7 +93,10 @@ export async function runDnsperf(opts: DnsperfOptions): Promise<DnsperfResult> {
   if (opts.verbose) args.push('-v');
   const cpu = opts.cpu === undefined ? LOADGEN_CPU : opts.cpu;
   const pin = cpu === null ? [] : [taskset, '-c', cpu];
+  // Under SCHED_FIFO a dnsperf that does not stop would hold its core: once (1 run in ~60) it ran on for
+  // minutes past -l; `timeout` kills it 15 s past its time limit (the run then fails and says so).
   const rt = realtimeArgs(opts.rtPriority ?? 0);
+  if (rt.length > 0) rt.unshift(requireBinary('timeout'), '-s', 'KILL', String(Math.ceil(opts.durationS + 15)));
   const command = `${rt.length > 0 ? `${rt.join(' ')} ` : ''}${cpu === null ? '' : `taskset -c ${cpu} `}dnsperf ${args.join(' ')}`;
   // Through bash so its `times` builtin reports dnsperf's CPU time on stderr
   // after it exits (a reaped child's /proc entry is gone).
