@@ -10,9 +10,9 @@
  * GC lines written during the fixed-rate run are printed as well.
  *
  * CLI: node bench/tail.ts --cluster DIR [--mixes blend,srv] [--rate 5000]
- *        [--duration 5] [--warmup 3] [--batch] [--node-flag F ...] [--rt 10|0]
+ *        [--duration 5] [--warmup 3] [--batch] [--node-flag F ...] [--rt P]
  * --rt: the server's threads and dnsperf at SCHED_FIFO during the fixed-rate
- * runs (root; default 10, 0: normal scheduling), as bench/run.ts does.
+ * runs (root; default 0: normal scheduling), as bench/run.ts --rt does.
  */
 
 import { mkdirSync, openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let duration = 5;
   let warmup = 3;
   let batch = false;
-  let rtWanted = 10;
+  let rtWanted = 0;
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
