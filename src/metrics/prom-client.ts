@@ -5,8 +5,8 @@
  * Why: prom-client's index also loads its Pushgateway, which pulls in
  * node:https, node:tls (with most of node:crypto's JS) and node:zlib. The
  * server never pushes metrics, and a Corefile without TLS needs none of
- * them: they cost ~4 MiB of RSS at start (bench/README.md, "Start and
- * memory"). The classes are prom-client's own, so metric names, types and
+ * them: ~4 MiB of RSS at start (a process that already has node:http and
+ * pino: require('prom-client') 66.8 MiB, these files 62.6 MiB). The classes are prom-client's own, so metric names, types and
  * the exposition format are unchanged. Import prom-client's types from
  * 'prom-client' with `import type` (erased), values from here.
  */
