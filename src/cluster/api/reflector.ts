@@ -18,6 +18,7 @@ import type { ApiTransport } from './client.ts';
 import { compactRecord, StringPool } from '../compact-record.ts';
 import { convertObject, objectMeta, placeholderRecord } from './convert.ts';
 import { ErrorLogGate } from './error-log-gate.ts';
+import type { RetryGroup } from './retry-group.ts';
 import { errorMessage } from '../../errors/to-error.ts';
 
 export interface Logger {
@@ -31,19 +32,39 @@ export interface BackoffOptions {
   readonly initialMs?: number;
   /** Largest delay (default 30 000 ms). */
   readonly maxMs?: number;
+  /**
+   * Largest delay while the API server gives no HTTP answer at all (refused,
+   * reset, timed out; default 5 000 ms, at most maxMs): such an attempt costs
+   * the server nothing, and a returning server is picked up within this.
+   * Errors the server answers (5xx, 429, 403) keep maxMs.
+   */
+  readonly unreachableMaxMs?: number;
   /** Growth per failed attempt (default 2). */
   readonly factor?: number;
   /** Fraction 0..1 of each delay removed at random (default 0.5). */
   readonly jitter?: number;
 }
 
-/** Delay before retry number `attempt` (0-based): min(max, initial*factor^attempt) minus jitter. */
-export function backoffDelay(attempt: number, backoff: BackoffOptions = {}, random: () => number = Math.random): number {
+/**
+ * Delay before retry number `attempt` (0-based): min(max, initial*factor^attempt) minus jitter;
+ * the max is unreachableMaxMs when the server gave no answer (`unreachable`).
+ */
+export function backoffDelay(attempt: number, backoff: BackoffOptions = {}, random: () => number = Math.random, unreachable = false): number {
   const initial = backoff.initialMs ?? 250;
-  const max = backoff.maxMs ?? 30_000;
+  const cap = backoff.maxMs ?? 30_000;
+  const max = unreachable ? Math.min(cap, backoff.unreachableMaxMs ?? 5_000) : cap;
   const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0.5));
   const raw = Math.min(max, initial * (backoff.factor ?? 2) ** Math.min(attempt, 64));
   return Math.max(0, Math.round(raw * (1 - jitter * random())));
+}
+
+/** Socket-level failures: the API server gave no HTTP answer (down, restarting, unreachable). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+/** Whether `err` is a failure to reach the server at all, rather than an answer from it (an HTTP error, a malformed body). */
+export function isUnreachable(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && UNREACHABLE_CODES.has(code);
 }
 
 export interface ResourceSpec<K extends string = ClusterKind> {
@@ -86,6 +107,8 @@ export interface ReflectorOptions<K extends string = ClusterKind, R extends { re
   readonly errorLogIntervalMs?: number;
   /** Shared with other reflectors so that an outage logs one line per period in all (default: a gate of its own). */
   readonly errorLog?: ErrorLogGate;
+  /** The reflectors of the same server: one that reconnects makes the others retry at once (retry-group.ts). */
+  readonly retryGroup?: RetryGroup;
   /** Told about relists and reconnects as they happen (metrics counters). */
   readonly events?: ReflectorEvents<K> | undefined;
   readonly random?: () => number;
@@ -173,6 +196,9 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
   private wake: (() => void) | null = null;
   private readonly errorLog: ErrorLogGate;
   private attempt = 0;
+  /** Sleeping out a backoff after a failure (what a retry group may cut short). */
+  private backingOff = false;
+  private leaveGroup: () => void = () => {};
   private failuresSinceSuccess = 0;
   private reportedSinceSuccess = false;
   private lastSkipLog: number | null = null;
@@ -218,6 +244,7 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
   /** Starts the list/watch loop (idempotent). */
   start(): void {
     if (this.loop !== null || this.stopped) return;
+    this.leaveGroup = this.opts.retryGroup?.join(this.retryNow) ?? (() => {});
     this.loop = this.run();
   }
 
@@ -268,11 +295,21 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
         if (this.stopped) break;
         this.failed(err);
         this.reconnecting();
-        await this.sleep(this.nextDelay());
+        this.backingOff = true;
+        await this.sleep(this.nextDelay(isUnreachable(err)));
+        this.backingOff = false;
       }
     }
     this.s.connected = false;
+    this.leaveGroup();
   }
+
+  /** Another reflector of the server reached it: a backoff after a failure ends now, and starts over. */
+  private readonly retryNow = (): void => {
+    if (!this.backingOff) return;
+    this.attempt = 0;
+    this.wake?.();
+  };
 
   private reconnecting(): void {
     this.s.reconnects++;
@@ -287,8 +324,9 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
     }
   }
 
-  private nextDelay(): number {
-    return backoffDelay(this.attempt++, this.opts.backoff, this.opts.random);
+  /** `unreachable`: the failure got no HTTP answer (see BackoffOptions.unreachableMaxMs). */
+  private nextDelay(unreachable = false): number {
+    return backoffDelay(this.attempt++, this.opts.backoff, this.opts.random, unreachable);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -337,6 +375,7 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
     if (this.failuresSinceSuccess > 0 && this.reportedSinceSuccess) {
       this.log('info', `${this.prefix}: connection restored after ${this.failuresSinceSuccess} failed attempts`);
     }
+    if (this.failuresSinceSuccess > 0) this.opts.retryGroup?.reconnected(this.retryNow);
     this.failuresSinceSuccess = 0;
     this.reportedSinceSuccess = false;
   }
