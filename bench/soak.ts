@@ -64,8 +64,11 @@ function soakCorefile(base: string, upstreams: string, variant: number, broken: 
   c = swap(c, /^( *)reload$/m, '$1reload 2s 1s');
   c = swap(c, /^( *)cache 30$/m, `$1cache ${30 + (variant % 2)}`);
   if (!broken) return c;
-  // Two kinds of mistake in turn: a bad option value, an unknown directive.
-  return variant % 2 === 0 ? swap(c, /^( *)cache \d+$/m, '$1cache thirty') : swap(c, /^( *)loadbalance$/m, '$1loadbalance\n$1nonsense-directive');
+  // Two kinds of mistake in turn: a bad option value, an unknown directive. (`cache thirty` was no
+  // mistake: `thirty` is a zone there, so that version was taken.)
+  return variant % 2 === 0
+    ? swap(c, /^( *)cache (\d+)$/m, '$1cache $2 {\n$1    success many\n$1}')
+    : swap(c, /^( *)loadbalance$/m, '$1loadbalance\n$1nonsense-directive');
 }
 
 function rssBytes(pid: number): number {
