@@ -176,7 +176,8 @@ export class KubeApiClient implements ApiTransport {
         signal: options.signal,
       });
       req.setTimeout(options.idleTimeoutMs, () => {
-        req.destroy(new Error(`no data from the API server for ${options.idleTimeoutMs} ms`));
+        // ETIMEDOUT: a silent server counts as unreachable (the reflector's shorter backoff cap).
+        req.destroy(Object.assign(new Error(`no data from the API server for ${options.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
       req.on('error', reject);
       req.on('response', (res) => {
