@@ -16,7 +16,7 @@ failed=0
 for i in $(seq 1 "$runs"); do
   log="$logdir/run-$i.log"
   start=$(date +%s)
-  if "$node" --test --test-concurrency=2 --test-timeout=300000 --test-force-exit "${globs[@]}" >"$log" 2>&1; then
+  if "$node" --test --test-concurrency=2 --test-timeout=300000 "${globs[@]}" >"$log" 2>&1; then
     echo "run $i/$runs: pass ($(( $(date +%s) - start )) s, $(grep -m1 '^ℹ pass' "$log"))"
     rm -f "$log"
   else
