@@ -30,18 +30,21 @@ test('the semi-space limit read back: the command line wins over NODE_OPTIONS, a
   assert.equal(semiSpaceMiB([], { NODE_OPTIONS: '--max_semi_space_size=8' }), 8);
 });
 
-test('MALLOC_ARENA_MAX=2 is added unless the environment sets it or a glibc.malloc tunable', () => {
-  assert.deepEqual(mallocEnvToAdd({}), { MALLOC_ARENA_MAX: '2' });
-  assert.deepEqual(mallocEnvToAdd({ MALLOC_ARENA_MAX: '8' }), {});
-  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' }), {});
-  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }), { MALLOC_ARENA_MAX: '2' });
+test('MALLOC_ARENA_MAX=2 and a fixed mmap threshold are added unless the environment sets them or a glibc.malloc tunable', () => {
+  const threshold = { MALLOC_MMAP_THRESHOLD_: '131072' };
+  assert.deepEqual(mallocEnvToAdd({}), { MALLOC_ARENA_MAX: '2', ...threshold });
+  assert.deepEqual(mallocEnvToAdd({ MALLOC_ARENA_MAX: '8' }), threshold);
+  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' }), threshold);
+  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }), { MALLOC_ARENA_MAX: '2', ...threshold });
+  assert.deepEqual(mallocEnvToAdd({ MALLOC_MMAP_THRESHOLD_: '65536' }), { MALLOC_ARENA_MAX: '2' });
+  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }), { MALLOC_ARENA_MAX: '2' });
 });
 
 async function startedWith(env: Readonly<Record<string, string | undefined>>): Promise<{ cmdline: string[]; environ: string[]; semi: number | null }> {
   const metrics = await freePort();
   const files = inputDir('clusterdns-heap-');
   const conf = files.write('Corefile', `.:0 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:${metrics}\n    whoami\n}\n`);
-  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, MALLOC_ARENA_MAX: undefined, GLIBC_TUNABLES: undefined, ...env });
+  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, GLIBC_TUNABLES: undefined, ...env });
   try {
     await server.ports(20_000);
     const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -60,6 +63,7 @@ test('a spawned server re-executes itself with the semi-space limit and reports 
   assert.ok(r.cmdline.includes(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`), r.cmdline.join(' '));
   assert.equal(r.semi, DEFAULT_SEMI_SPACE_MIB * 2 ** 20);
   assert.ok(r.environ.includes('MALLOC_ARENA_MAX=2'), r.environ.join(' '));
+  assert.ok(r.environ.includes('MALLOC_MMAP_THRESHOLD_=131072'), r.environ.join(' '));
 });
 
 test("an operator's MALLOC_ARENA_MAX is kept, and alone it still gets the semi-space limit", { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {

@@ -84,10 +84,18 @@ export function heapFlagsToAdd(execArgv: readonly string[], env: NodeJS.ProcessE
  * workers compiling and marking, 4 libuv workers, TLS) each keep one with
  * freed chunks in it: 7 arenas, ~5 MiB of the 1,000-service RSS (bench
  * start-memory, BENCH_HEAP_STATS=1). Two arenas keep the main thread's own
- * and one shared by the helpers. glibc reads these once, at process start,
- * hence the re-exec. Ignored by other C libraries.
+ * and one shared by the helpers.
+ *
+ * MALLOC_MMAP_THRESHOLD_=131072 (128 KiB, glibc's starting value) stops glibc
+ * from raising the threshold each time a large block is freed: without it,
+ * after the first relist the 0.5 MB list pages and their buffers are carved
+ * from the brk heap, which keeps its peak for good, so RSS climbed at every
+ * relist, watch drop and reconnect while the V8 heap stayed flat (soak, s4rss
+ * note). With it, blocks of 128 KiB and more are mapped and unmapped, and
+ * the brk heap is trimmed at 128 KiB. glibc reads these once, at process
+ * start, hence the re-exec. Ignored by other C libraries.
  */
-export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /**
  * The malloc settings to add to an environment: none that the operator set
@@ -97,7 +105,8 @@ export function mallocEnvToAdd(env: NodeJS.ProcessEnv): Record<string, string> {
   const tunables = env.GLIBC_TUNABLES ?? '';
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(MALLOC_ENV)) {
-    const tunable = `glibc.malloc.${name.slice('MALLOC_'.length).toLowerCase()}`;
+    // MALLOC_MMAP_THRESHOLD_ is glibc.malloc.mmap_threshold (no trailing underscore).
+    const tunable = `glibc.malloc.${name.slice('MALLOC_'.length).replace(/_$/, '').toLowerCase()}`;
     if (env[name] === undefined && !tunables.includes(tunable)) out[name] = value;
   }
   return out;
