@@ -23,6 +23,13 @@ export interface ChainHandler extends Handler {
   readonly name: string;
   /** Set by the chain builder; the last plugin's next answers SERVFAIL ("no next plugin"). */
   next: Handler;
+  /**
+   * Zones in which this plugin answers class IN queries from replies it keeps
+   * (Reply.kept) and never passes them on (no fallthrough there). A cache in
+   * front of it skips its lookup for names under them (plugins/cache).
+   * Absent: none.
+   */
+  keptZones?(): readonly string[];
 }
 
 /** What a plugin's setup sees: its server block, and hooks into the block's and the process's lifecycle. */
