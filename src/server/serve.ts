@@ -9,7 +9,7 @@ import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
 import { DROP, Reply } from '../dns/reply.ts';
 import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
-import { writeErrorReply, writeReply } from '../dns/response.ts';
+import { writeErrorReply, writeReply, type ReplyScratch } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
 import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
@@ -20,6 +20,12 @@ import { HandlerPanic, PanicLog, panicPlugin } from './panic.ts';
 /** Where replies go: a UDP socket (to the request's client) or a TCP connection. */
 export interface Responder {
   send(buf: Buffer, port: number, address: string): void;
+  /**
+   * Set when send() is done with the bytes by the time it returns (sent at
+   * once or copied): replies are then written into this reused memory instead
+   * of a new buffer each. A responder whose send may keep them (TCP) has none.
+   */
+  readonly scratch?: ReplyScratch | null;
 }
 
 /** Counters the server keeps itself, read by metrics and shutdown; and where panics are reported. */
@@ -80,7 +86,7 @@ export function serveQuery(
   const req = new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
   const route = routeFor(routes, req.qname);
   if (route === null) {
-    out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }), remotePort, remoteAddress);
+    out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }, out.scratch ?? null), remotePort, remoteAddress);
     return true;
   }
   req.server = route.server;
@@ -115,14 +121,15 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
   if (reply.error !== null && reply.error instanceof HandlerPanic) stats.panic(reply.error.plugin, req, reply.error);
   let sent = reply;
   let buf: Buffer;
+  const scratch = out.scratch ?? null;
   try {
-    buf = writeReply(req, reply, block);
+    buf = writeReply(req, reply, block, scratch);
   } catch (e) {
     // A record that cannot be encoded (a plugin bug): answer SERVFAIL rather than nothing.
     const plugin = (reply as Reply | undefined)?.plugin ?? '';
     stats.panic(plugin, req, toError(e));
     sent = Reply.error(Rcode.SERVFAIL, plugin, toError(e));
-    buf = writeReply(req, sent, block);
+    buf = writeReply(req, sent, block, scratch);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
   if (sent.more !== null && req.transport === 'tcp') sendMore(req, sent.more, block, out, stats);
