@@ -5,6 +5,9 @@
  * query), and may look at or replace what comes back. Answers are returned
  * synchronously when they can be; only a plugin that waits on real I/O (forward) returns a
  * Promise. A thrown error becomes SERVFAIL and is reported by `errors`.
+ * The server reuses the request object of a query answered synchronously for
+ * the next query: a plugin that still reads the request after answering it
+ * that way (background work, e.g. the cache's prefetch) calls `req.hold()`.
  */
 import type { Directive } from '../corefile/parser.ts';
 import type { DnsRequest } from '../dns/request.ts';

@@ -204,8 +204,13 @@ export class Cache implements ChainHandler, CacheStatsSource {
       e.refreshing = false;
       return;
     }
-    if (a instanceof Promise) a.then(done, () => { e.refreshing = false; });
-    else done(a);
+    if (a instanceof Promise) {
+      // The client's answer goes out now; this refresh still reads the request when the next plugin answers.
+      req.hold();
+      a.then(done, () => { e.refreshing = false; });
+    } else {
+      done(a);
+    }
   }
 
   /**
