@@ -37,7 +37,8 @@ const SCRATCH_BYTES = 4096;
  */
 export class ReplyScratch {
   readonly #memory = new ArrayBuffer(SCRATCH_BYTES);
-  readonly #views: (Buffer | undefined)[] = [];
+  /** By length; filled up front so lookups stay on a plain array (a sparse one would turn into a dictionary). */
+  readonly #views: (Buffer | undefined)[] = new Array<Buffer | undefined>(SCRATCH_BYTES + 1).fill(undefined);
 
   /** The scratch view of `length` bytes, or null when that does not fit. */
   view(length: number): Buffer | null {
