@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { LOADGEN_CPU, requireBinary, versionOf, findBinary, niceArgs } from './peers/process.ts';
+import { LOADGEN_CPU, requireBinary, versionOf, findBinary, niceArgs, realtimeArgs } from './peers/process.ts';
 
 export interface DnsperfOptions {
   readonly port: number;
@@ -27,6 +27,8 @@ export interface DnsperfOptions {
   readonly verbose?: boolean;
   /** CPU to pin dnsperf to; default LOADGEN_CPU; null: not pinned (bench/scaling.ts). */
   readonly cpu?: string | null;
+  /** SCHED_FIFO priority (`chrt -f`, needs root); 0 or absent: normal scheduling. */
+  readonly rtPriority?: number;
 }
 
 export interface DnsperfResult {
@@ -91,14 +93,18 @@ export async function runDnsperf(opts: DnsperfOptions): Promise<DnsperfResult> {
   if (opts.verbose) args.push('-v');
   const cpu = opts.cpu === undefined ? LOADGEN_CPU : opts.cpu;
   const pin = cpu === null ? [] : [taskset, '-c', cpu];
-  const command = `${cpu === null ? '' : `taskset -c ${cpu} `}dnsperf ${args.join(' ')}`;
+  // Under SCHED_FIFO a dnsperf that does not stop would hold its core: once (1 run in ~60) it ran on for
+  // minutes past -l; `timeout` kills it 15 s past its time limit (the run then fails and says so).
+  const rt = realtimeArgs(opts.rtPriority ?? 0);
+  if (rt.length > 0) rt.unshift(requireBinary('timeout'), '-s', 'KILL', String(Math.ceil(opts.durationS + 15)));
+  const command = `${rt.length > 0 ? `${rt.join(' ')} ` : ''}${cpu === null ? '' : `taskset -c ${cpu} `}dnsperf ${args.join(' ')}`;
   // Through bash so its `times` builtin reports dnsperf's CPU time on stderr
   // after it exits (a reaped child's /proc entry is gone).
   const script = '"$@"; rc=$?; times >&2; exit $rc';
   const fd = openSync(opts.outFile, 'w');
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', ['-c', script, 'bash', ...niceArgs(), ...pin, bin, ...args], { stdio: ['ignore', fd, 'pipe'] });
+    const child = spawn('bash', ['-c', script, 'bash', ...(rt.length > 0 ? rt : niceArgs()), ...pin, bin, ...args], { stdio: ['ignore', fd, 'pipe'] });
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.once('error', reject);
     child.once('exit', (c) => {

@@ -13,7 +13,10 @@ import { runDnsperf, type DnsperfResult } from './dnsperf.ts';
 export interface LatencyResult {
   readonly targetQps: number;
   readonly achievedQps: number;
+  /** Latencies parsed from the -v lines; equals `completed` when every answer was read. */
   readonly samples: number;
+  /** Answers dnsperf counted (its statistics block). */
+  readonly completed: number;
   readonly lost: number;
   readonly avgUs: number;
   readonly p50Us: number;
@@ -51,6 +54,17 @@ export function parseVerboseLatencies(text: string): Float64Array {
   return Float64Array.from(out).sort();
 }
 
+/**
+ * The run whose p99 is the median of the runs' p99s (the lower middle for an
+ * even count): one run's p50/p99/p99.9 stay together, and one disturbed
+ * window on a shared machine cannot set the figure. Null for no runs.
+ */
+export function medianByP99<T extends { readonly p99Us: number }>(runs: readonly T[]): T | null {
+  if (runs.length === 0) return null;
+  const sorted = [...runs].sort((a, b) => a.p99Us - b.p99Us);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
+
 export interface LatencyOptions {
   readonly port: number;
   readonly file: string;
@@ -59,6 +73,10 @@ export interface LatencyOptions {
   readonly clients: number;
   readonly outstanding: number;
   readonly outFile: string;
+  /** SCHED_FIFO priority for dnsperf (0 or absent: normal scheduling). */
+  readonly rtPriority?: number;
+  /** CPU to pin dnsperf to (see DnsperfOptions.cpu). */
+  readonly cpu?: string | null;
 }
 
 export async function measureLatency(opts: LatencyOptions): Promise<LatencyResult> {
@@ -72,6 +90,7 @@ export async function measureLatency(opts: LatencyOptions): Promise<LatencyResul
     targetQps: opts.rateQps,
     achievedQps: r.qps,
     samples: lat.length,
+    completed: r.completed,
     lost: r.lost,
     avgUs: lat.length > 0 ? sum / lat.length : NaN,
     p50Us: percentile(lat, 50),

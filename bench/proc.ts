@@ -105,3 +105,44 @@ export function machineBusySeconds(): number {
     return NaN;
   }
 }
+
+/** Resident KiB of one kind of mapping, from /proc/PID/smaps. */
+export interface SmapsPart {
+  readonly what: string;
+  readonly rssKiB: number;
+  readonly mappings: number;
+}
+
+/**
+ * Where a process's RSS sits, from /proc/PID/smaps: file-backed mappings by
+ * file (the node binary's text and data), [heap] (glibc's main arena),
+ * [stack], and anonymous mappings split into 64 MiB-aligned glibc thread
+ * arenas (sized 64 MiB, or their reserved tails) and the rest (V8's heap
+ * pages, thread stacks, mmapped malloc chunks). Largest first.
+ */
+export function smapsBreakdown(pid: number): SmapsPart[] {
+  let text: string;
+  try { text = readFileSync(`/proc/${pid}/smaps`, 'utf8'); } catch { return []; }
+  const parts = new Map<string, { rssKiB: number; mappings: number }>();
+  let current = '';
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const start = BigInt(`0x${head[1]}`);
+      const size = BigInt(`0x${head[2]}`) - start;
+      const name = head[3]!.trim();
+      // glibc reserves each thread arena as a 64 MiB-aligned HEAP_MAX region.
+      const arena = start % (64n << 20n) === 0n && size <= 64n << 20n;
+      current = name !== '' ? (name.startsWith('/') ? `file ${name.split('/').pop()} ${head[0]!.split(' ')[1]}` : name) : arena ? 'anon: malloc thread arena (64 MiB-aligned)' : 'anon: other (V8 heap, stacks, mmapped chunks)';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss !== null) {
+      const p = parts.get(current) ?? { rssKiB: 0, mappings: 0 };
+      p.rssKiB += Number(rss[1]);
+      p.mappings++;
+      parts.set(current, p);
+    }
+  }
+  return [...parts].map(([what, p]) => ({ what, ...p })).filter((p) => p.rssKiB > 0).sort((a, b) => b.rssKiB - a.rssKiB);
+}

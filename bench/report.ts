@@ -215,7 +215,9 @@ export function renderReport(settings: BenchSettings, env: BenchEnvironment, res
       (settings.nice !== 0 ? ` Servers and dnsperf ran at nice ${settings.nice}.` : '') +
       (settings.waitQuietS > 0 ? ` Before each peer the harness waited up to ${settings.waitQuietS} s for a quiet second on the machine.` : ''),
     `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, best of ${sat.repeats}` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
-      `Latency: \`dnsperf -Q ${settings.latency.rateQps} -l ${settings.latency.durationS} -v\`, percentiles over every answered query.`,
+      `Latency: \`dnsperf -Q ${settings.latency.rateQps} -l ${settings.latency.durationS} -v\`, percentiles over every answered query` +
+      (settings.latency.runs > 1 ? `; ${settings.latency.runs} runs per mix, interleaved over the mixes, each after a ${settings.latency.warmupS} s warm-up at the same rate, the run with the median p99 shown` : '') +
+      (settings.latency.rtPriority > 0 ? `; server threads and dnsperf at SCHED_FIFO priority ${settings.latency.rtPriority} during these runs only, so other jobs cannot preempt them` : '; normal scheduling, so other jobs on the machine add to the tail') + '.',
     `Mixes (bench/README.md): hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, blend (85% A incl. search-path misses, 10% AAAA, 5% SRV).`,
     '',
   ];

@@ -16,6 +16,7 @@
  * Options: --sizes 1000,10000  --peers knot,nsd  --mixes hit-a,blend
  *          --duration S  --latency-duration S  --large-peers a,b  --nice -10
  *          --wait-quiet S  --no-save  --sections profile,start-memory,memory,workers|none
+ *          --latency-runs N  --rt PRIO (0: off)
  * See bench/README.md.
  */
 
@@ -24,12 +25,12 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { generate, MIXES, type Mix, type ZoneData } from './cluster-gen.ts';
 import { runDnsperf, dnsperfVersion } from './dnsperf.ts';
-import { measureLatency } from './latency.ts';
+import { measureLatency, medianByP99 } from './latency.ts';
 import { sanityCheck } from './check.ts';
-import { cpuSeconds, machineBusySeconds, NOISY_CPU_PCT, peakRss } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
 import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
-import { findBinary, killAllLaunched, StartTimeoutError } from './peers/process.ts';
+import { findBinary, killAllLaunched, realtimeAvailable, setRealtime, StartTimeoutError } from './peers/process.ts';
 import type { Peer, RunningPeer } from './peers/types.ts';
 import { cacheCounters, hitPct, loopAndGc, loopAndGcBetween, passedPct, type LoopAndGcDelta } from './metrics-scrape.ts';
 import { startMemorySection } from './start-memory.ts';
@@ -65,6 +66,12 @@ const LARGE_PEERS = [SUBJECT, 'knot', 'go-miekg'];
 const DEFAULT_PEERS = [SUBJECT, `${SUBJECT}-batch`, 'knot', 'dnsmasq', 'go-miekg', 'unbound', 'node-floor', 'node-floor-batch'];
 /** The fixed rate of the latency runs (a busy cluster's DNS load per core). */
 const LATENCY_RATE_QPS = 5000;
+/**
+ * SCHED_FIFO priority of the server and dnsperf during the latency runs: 0 (normal scheduling) unless --rt asks.
+ * Opt-in: it takes preemption by other jobs out of the tail, but a Node server's first fixed-rate run sometimes
+ * ran into the kernel's RT throttling (50 ms stalls), see bench/README.md "Latency method".
+ */
+const LATENCY_RT_PRIORITY = 0;
 
 /** Quick mode retries disturbed runs only this long after the start (it must stay under 2 min). */
 const QUICK_RETRY_WINDOW_S = 45;
@@ -82,6 +89,8 @@ interface Args {
   mixes?: Mix[];
   duration?: number;
   latencyDuration?: number;
+  latencyRuns?: number;
+  rt?: number;
   largePeers?: string[];
   nice: number;
   waitQuiet?: number;
@@ -107,6 +116,8 @@ function parseArgs(argv: readonly string[]): Args {
       case '--mixes': args.mixes = list(next()) as Mix[]; break;
       case '--duration': args.duration = Number(next()); break;
       case '--latency-duration': args.latencyDuration = Number(next()); break;
+      case '--latency-runs': args.latencyRuns = Number(next()); break;
+      case '--rt': args.rt = Number(next()); break;
       case '--nice': args.nice = Number(next()); break;
       case '--wait-quiet': args.waitQuiet = Number(next()); break;
       case '--no-save': args.save = false; break;
@@ -118,6 +129,8 @@ function parseArgs(argv: readonly string[]): Args {
       default: throw new UsageError(`unknown option ${a} (see --help)`);
     }
   }
+  if (args.latencyRuns !== undefined && !(Number.isInteger(args.latencyRuns) && args.latencyRuns >= 1)) throw new UsageError('--latency-runs wants a whole number ≥ 1');
+  if (args.rt !== undefined && !(Number.isInteger(args.rt) && args.rt >= 0 && args.rt <= 98)) throw new UsageError('--rt wants a priority 1-98 (the main thread gets one more), or 0 for normal scheduling');
   for (const m of args.mixes ?? []) if (!MIXES.includes(m)) throw new UsageError(`unknown mix ${m}; mixes: ${MIXES.join(', ')}`);
   for (const p of [...(args.peers ?? []), ...(args.largePeers ?? [])]) {
     if (!ALL_PEERS.some((x) => x.name === p)) throw new UsageError(`unknown peer ${p}; peers: ${ALL_PEERS.map((x) => x.name).join(', ')}`);
@@ -136,7 +149,11 @@ function settingsFor(args: Args): BenchSettings {
     sizes: args.sizes ?? (quick ? [1_000] : [10_000]),
     mixes,
     saturation: { durationS: args.duration ?? (quick ? 1 : 5), repeats: quick ? 1 : 2, warmupS: quick ? 0.25 : 1, clients: 10, outstanding: 100 },
-    latency: { durationS: args.latencyDuration ?? (quick ? 0.6 : 5), rateQps: LATENCY_RATE_QPS, mixes },
+    latency: {
+      durationS: args.latencyDuration ?? (quick ? 0.6 : 5), rateQps: LATENCY_RATE_QPS, mixes,
+      runs: args.latencyRuns ?? (quick ? 1 : 3), warmupS: quick ? 0 : 1,
+      rtPriority: realtimeAvailable(args.rt ?? LATENCY_RT_PRIORITY),
+    },
     retriesWhenNoisy: quick ? 1 : 2,
     retryWindowS: quick ? QUICK_RETRY_WINDOW_S : null,
     waitQuietS: args.waitQuiet ?? (quick ? 0 : 30),
@@ -199,33 +216,45 @@ async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => 
   return { r, serverCpuPct: (100 * server) / wallS, othersCpuPct: Math.max(0, (100 * others) / wallS) };
 }
 
-async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
-  const { pid, port } = running;
-  // /metrics before and after a run: the cache hit ratio (and the share passed to kept answers), the event-loop delay and the GC pauses of that run (servers with /metrics).
-  const cache = async <T>(fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number; cachePassedPct?: number; loop?: LoopAndGcDelta }> => {
-    const url = running.metricsUrl;
-    if (url === undefined) return { r: await fn() };
-    const [c0, l0] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
-    const r = await fn();
-    const [c1, l1] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
-    const pctHit = hitPct(c0, c1);
-    const pctPassed = passedPct(c0, c1);
-    const loop = loopAndGcBetween(l0, l1);
-    return {
-      r, ...(pctHit !== null ? { cacheHitPct: pctHit } : {}), ...(pctPassed !== null ? { cachePassedPct: pctPassed } : {}),
-      ...(loop !== null ? { loop } : {}),
-    };
+/**
+ * /metrics before and after a run (outside the timed window): the cache hit
+ * ratio (and the share passed to kept answers), the event-loop delay and the
+ * GC pauses of that run (servers with /metrics).
+ */
+async function withMetrics<T>(running: RunningPeer, fn: () => Promise<T>): Promise<{ r: T; cacheHitPct?: number; cachePassedPct?: number; loop?: LoopAndGcDelta }> {
+  const url = running.metricsUrl;
+  if (url === undefined) return { r: await fn() };
+  const [c0, l0] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
+  const r = await fn();
+  const [c1, l1] = await Promise.all([cacheCounters(url), loopAndGc(url)]);
+  const pctHit = hitPct(c0, c1);
+  const pctPassed = passedPct(c0, c1);
+  const loop = loopAndGcBetween(l0, l1);
+  return {
+    r, ...(pctHit !== null ? { cacheHitPct: pctHit } : {}), ...(pctPassed !== null ? { cachePassedPct: pctPassed } : {}),
+    ...(loop !== null ? { loop } : {}),
   };
-  const file = zoneData.mixes[mix].path;
+}
+
+function dnsperfOut(zoneData: ZoneData, peer: Peer, mix: Mix, kind: string): string {
   const outDir = path.join(WORK_DIR, 'dnsperf');
   mkdirSync(outDir, { recursive: true });
-  const out = (kind: string): string => path.join(outDir, `${zoneData.services}-${peer.name}-${mix}-${kind}.txt`);
+  return path.join(outDir, `${zoneData.services}-${peer.name}-${mix}-${kind}.txt`);
+}
+
+const mayRetry = (settings: BenchSettings, attempt: number, others: number): boolean =>
+  others > NOISY_CPU_PCT && attempt < settings.retriesWhenNoisy && performance.now() < retryDeadline;
+
+/** Saturation runs of one mix (best of the repeats, disturbed runs retried). */
+async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
+  const { pid, port } = running;
+  const cache = <T>(fn: () => Promise<T>): ReturnType<typeof withMetrics<T>> => withMetrics(running, fn);
+  const file = zoneData.mixes[mix].path;
+  const out = (kind: string): string => dnsperfOut(zoneData, peer, mix, kind);
   const sat = settings.saturation;
   const common = { port, file, clients: sat.clients, outstanding: sat.outstanding };
   if (sat.warmupS > 0) await runDnsperf({ ...common, durationS: sat.warmupS, outFile: out('warmup') });
 
-  const mayRetry = (attempt: number, others: number): boolean =>
-    others > NOISY_CPU_PCT && attempt < settings.retriesWhenNoisy && performance.now() < retryDeadline;
   let saturation: SaturationResult | null = null;
   for (let i = 0, retries = 0; ; i++) {
     const c = await cache(() => withCpu(pid, () => runDnsperf({ ...common, durationS: sat.durationS, outFile: out(`saturation-${i}`) })));
@@ -240,27 +269,61 @@ async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mi
     }
     saturation = { ...saturation, attempts: i + 1 };
     if (i + 1 < sat.repeats) continue;
-    if (!mayRetry(retries, m.othersCpuPct)) break;
+    if (!mayRetry(settings, retries, m.othersCpuPct)) break;
     retries++;
   }
-  let latency: MixResult['latency'] = null;
-  if (settings.latency.mixes.includes(mix) && saturation.qps > 0) {
-    const rateQps = settings.latency.rateQps;
-    for (let i = 0; ; i++) {
-      const c = await cache(() => withCpu(pid, () => measureLatency({ ...common, rateQps, durationS: settings.latency.durationS, outFile: out(`latency-${i}`) })));
-      const m = c.r;
-      if (latency === null || m.othersCpuPct < latency.othersCpuPct) {
-        latency = {
-          ...m.r, othersCpuPct: m.othersCpuPct, attempts: 0,
-          ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
-          ...(c.loop !== undefined ? { loop: c.loop } : {}),
-        };
+  return { mix, saturation, latency: null };
+}
+
+type KeptLatency = NonNullable<MixResult['latency']>;
+
+/**
+ * The fixed-rate runs of every mix, after all saturation runs: `runs` rounds,
+ * each round one run per mix in turn (so a disturbed stretch of time hits
+ * different mixes, not all runs of one), each run after an untimed warm-up at
+ * the same rate; per mix the run with the median p99 is kept. A disturbed run
+ * (others over NOISY_CPU_PCT) is retried as the saturation runs are. With a
+ * real-time priority the server's threads and dnsperf run SCHED_FIFO for this
+ * phase only, so other jobs on the machine cannot preempt them.
+ */
+async function benchLatency(peer: Peer, running: RunningPeer, zoneData: ZoneData, mixes: readonly MixResult[], settings: BenchSettings): Promise<Map<Mix, KeptLatency>> {
+  const lat = settings.latency;
+  const todo = mixes.filter((m) => lat.mixes.includes(m.mix) && (m.saturation?.qps ?? 0) > 0).map((m) => m.mix);
+  const runs = new Map<Mix, KeptLatency[]>(todo.map((m) => [m, []]));
+  if (todo.length === 0) return new Map();
+  const rt = lat.rtPriority;
+  if (rt > 0) await setRealtime(processTree(running.pid), rt);
+  try {
+    for (let round = 0; round < lat.runs; round++) {
+      for (const mix of todo) {
+        const common = { port: running.port, file: zoneData.mixes[mix].path, clients: settings.saturation.clients, outstanding: settings.saturation.outstanding, rateQps: lat.rateQps, rtPriority: rt };
+        for (let retry = 0; ; retry++) {
+          const outFile = dnsperfOut(zoneData, peer, mix, `latency-${round}-${retry}`);
+          if (lat.warmupS > 0) await runDnsperf({ ...common, durationS: lat.warmupS, outFile });
+          const c = await withMetrics(running, () => withCpu(running.pid, () => measureLatency({ ...common, durationS: lat.durationS, outFile })));
+          const m = c.r;
+          // Under SCHED_FIFO other jobs cannot preempt the server or dnsperf: their CPU share is reported, not retried.
+          const disturbed = rt === 0 && mayRetry(settings, retry, m.othersCpuPct);
+          if (!disturbed) {
+            runs.get(mix)!.push({
+              ...m.r, othersCpuPct: m.othersCpuPct, attempts: retry + 1, runs: 0, p99sUs: [],
+              ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
+              ...(c.loop !== undefined ? { loop: c.loop } : {}),
+            });
+            break;
+          }
+        }
       }
-      latency = { ...latency, attempts: i + 1 };
-      if (!mayRetry(i, m.othersCpuPct)) break;
     }
+  } finally {
+    if (rt > 0 && alive(running.pid)) await setRealtime(processTree(running.pid), 0);
   }
-  return { mix, saturation, latency };
+  const kept = new Map<Mix, KeptLatency>();
+  for (const [mix, rs] of runs) {
+    const median = medianByP99(rs);
+    if (median) kept.set(mix, { ...median, runs: rs.length, p99sUs: rs.map((r) => r.p99Us), attempts: rs.reduce((n, r) => n + r.attempts, 0) });
+  }
+  return kept;
 }
 
 /** Sizes at which a clusterdns variant already sat out its whole readiness bound: the others are not tried. */
@@ -304,17 +367,31 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         const m = await benchMix(peer, running, zoneData, mix, settings);
         mixes.push(m);
         const s = m.saturation!;
-        const l = m.latency;
         log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''}` +
-          `${s.cachePassedPct !== undefined ? `, kept answers past the cache ${s.cachePassedPct.toFixed(1)}%` : ''})` +
-          (l ? `; @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs (others ${Math.round(l.othersCpuPct)}%, runs ${l.attempts})` : '') +
-          (l?.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
+          `${s.cachePassedPct !== undefined ? `, kept answers past the cache ${s.cachePassedPct.toFixed(1)}%` : ''})`);
       } catch (err) {
         mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
         log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
       }
       if (!alive(running.pid)) { failure = `process exited during the ${mix} run; see ${running.logFile}`; break; }
+    }
+    if (failure === null) {
+      try {
+        const kept = await benchLatency(peer, running, zoneData, mixes, settings);
+        for (let i = 0; i < mixes.length; i++) {
+          const m = mixes[i]!;
+          const l = kept.get(m.mix);
+          if (!l) continue;
+          mixes[i] = { ...m, latency: l };
+          log(`${tag} ${m.mix}: @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs ` +
+            `(median p99 of ${l.runs}: ${l.p99sUs.map((v) => Math.round(v)).join(', ')} µs; others ${Math.round(l.othersCpuPct)}%)` +
+            (l.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
+        }
+      } catch (err) {
+        log(`${tag} latency: error: ${errorMessage(err).split('\n')[0]}`);
+      }
+      if (!alive(running.pid)) failure = `process exited during the latency runs; see ${running.logFile}`;
     }
     rss = alive(running.pid) ? peakRss(running.pid) : undefined;
   } finally {
@@ -370,7 +447,8 @@ async function main(): Promise<void> {
   const env = await environment();
   const started = performance.now();
   if (settings.retryWindowS !== null) retryDeadline = started + settings.retryWindowS * 1000;
-  log(`bench ${settings.mode}: sizes ${settings.sizes.join(', ')}; mixes ${settings.mixes.join(', ')}; saturation ${settings.saturation.durationS} s, latency ${settings.latency.durationS} s`);
+  log(`bench ${settings.mode}: sizes ${settings.sizes.join(', ')}; mixes ${settings.mixes.join(', ')}; saturation ${settings.saturation.durationS} s, latency ${settings.latency.runs} × ${settings.latency.durationS} s` +
+    (settings.latency.rtPriority > 0 ? ` at SCHED_FIFO ${settings.latency.rtPriority}` : (args.rt ?? LATENCY_RT_PRIORITY) > 0 ? ' (--rt: not root or no chrt, so normal scheduling)' : ' (normal scheduling: other jobs on the machine add to the tail; see --rt)'));
 
   const results: SizeResult[] = [];
   for (const size of settings.sizes) {

@@ -34,7 +34,7 @@ import { sumFamily } from './metrics-scrape.ts';
 import { nodeBinary, corefile as kubeadmCorefile } from './peers/clusterdns.ts';
 import { freePort } from './peers/process.ts';
 import { ApiProcess, askAll, Churn, CHURN_NAMESPACE, expectedAddresses, newCounts, UdpClient, verifyName, type KnownName } from './soak-churn.ts';
-import { renderSoak, type SoakResult, type SoakWindow } from './soak-report.ts';
+import { p99Reference, renderSoak, type SoakResult, type SoakWindow } from './soak-report.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, dflt: number): number => {
@@ -64,8 +64,11 @@ function soakCorefile(base: string, upstreams: string, variant: number, broken: 
   c = swap(c, /^( *)reload$/m, '$1reload 2s 1s');
   c = swap(c, /^( *)cache 30$/m, `$1cache ${30 + (variant % 2)}`);
   if (!broken) return c;
-  // Two kinds of mistake in turn: a bad option value, an unknown directive.
-  return variant % 2 === 0 ? swap(c, /^( *)cache \d+$/m, '$1cache thirty') : swap(c, /^( *)loadbalance$/m, '$1loadbalance\n$1nonsense-directive');
+  // Two kinds of mistake in turn: a bad option value, an unknown directive. (`cache thirty` was no
+  // mistake: `thirty` is a zone there, so that version was taken.)
+  return variant % 2 === 0
+    ? swap(c, /^( *)cache (\d+)$/m, '$1cache $2 {\n$1    success many\n$1}')
+    : swap(c, /^( *)loadbalance$/m, '$1loadbalance\n$1nonsense-directive');
 }
 
 function rssBytes(pid: number): number {
@@ -80,14 +83,6 @@ async function heapUsed(metricsUrl: string): Promise<number> {
   } catch {
     return NaN;
   }
-}
-
-/** One sorted array of every latency in `parts`. */
-function merged(parts: readonly Float64Array[]): Float64Array {
-  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) { all.set(p, off); off += p.length; }
-  return all.sort();
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -201,8 +196,8 @@ async function main(): Promise<void> {
   };
 
   const windows: SoakWindow[] = [];
-  const quietLat: Float64Array[] = [];
-  const chaosLat: Float64Array[] = [];
+  /** Each window's latencies (µs), by window index. */
+  const lats: Float64Array[] = [];
   const totalWindows = QUIET_WINDOWS + Math.ceil(DURATION_S / WINDOW_S);
   for (let w = 0; w < totalWindows; w++) {
     if (w === QUIET_WINDOWS) startChaos();
@@ -211,7 +206,7 @@ async function main(): Promise<void> {
     const outFile = path.join(work, 'dnsperf-window.txt');
     const r = await runDnsperf({ port, file: queryFile, durationS: WINDOW_S, clients: 4, outstanding: 500, rateQps: RATE, timeoutS: 2, outFile, verbose: true, cpu: null });
     const lat = parseVerboseLatencies(readFileSync(outFile, 'utf8'));
-    (w < QUIET_WINDOWS ? quietLat : chaosLat).push(lat);
+    lats.push(lat);
     windows.push({
       index: w, quiet: w < QUIET_WINDOWS, startS: start / 1000,
       sent: r.sent, lost: r.lost, servfail: r.rcodes.SERVFAIL ?? 0, qps: r.qps,
@@ -294,7 +289,7 @@ async function main(): Promise<void> {
   const result: SoakResult = {
     date: new Date().toISOString(), node: process.versions.node,
     settings: { services: SERVICES, rateQps: RATE, durationS: DURATION_S, windowS: WINDOW_S, quietWindows: QUIET_WINDOWS, downS: DOWN_S, lameduckS: LAMEDUCK_S },
-    readyMs: readyAt, windows, quietP99Us: percentile(merged(quietLat), 99), chaosP99Us: percentile(merged(chaosLat), 99), verify: allCounts,
+    readyMs: readyAt, windows, ...p99Reference(windows, lats), verify: allCounts,
     churn: { created: churn.created, deleted: churn.removed, errors: churn.errors, liveAtEnd: churn.live.length },
     corefile: { versions: corefileVersion, broken: brokenWritten, reloadLines: reloads, refusedLines: refused },
     end: { convergedMs: endConvergedMs, live: live.length, liveFailed: endLiveFailed, deleted: churn.deleted.length, deletedFailed: endDeletedFailed, examples: [...endCounts.examples, ...deletedExamples] },

@@ -15,7 +15,8 @@
  * and the peak RSS after it. Knot on the same records at the largest size,
  * for reference. Quick mode: 1,000 services only (the demo-size target).
  * BENCH_HEAP_STATS=1 prints the server's heap figures from its /metrics once
- * synced (where the RSS goes: old/new space, external).
+ * synced (where the RSS goes: old/new space, external) and its /proc/PID/smaps
+ * by kind (node binary pages, glibc arenas, other anonymous memory).
  * `--node-options '...'` sets NODE_OPTIONS for the server alone (V8 heap flags).
  * `--cgroup 256M` (command line only) runs the server inside a cgroup v1
  * memory controller with that limit (created under /sys/fs/cgroup/memory,
@@ -30,7 +31,7 @@ import { createInterface } from 'node:readline';
 import { knot } from './peers/knot.ts';
 import { corefile, nodeBinary, serverMain, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
 import { freePort, launch, LOADGEN_CPU, requireBinary } from './peers/process.ts';
-import { peakRss, processTree, statusKiB } from './proc.ts';
+import { peakRss, processTree, smapsBreakdown, statusKiB } from './proc.ts';
 import { sumFamily } from './metrics-scrape.ts';
 import type { ExtraSection, SectionContext } from './types.ts';
 
@@ -173,6 +174,7 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
     if (process.env.BENCH_HEAP_STATS === '1') {
       const text = await (await fetch(`http://127.0.0.1:${side.metrics}/metrics`)).text();
       process.stderr.write(`${text.split('\n').filter((l) => /^(nodejs_heap_size_(used|total)_bytes|nodejs_external_memory_bytes|process_resident_memory_bytes|nodejs_heap_space_size_used_bytes)/.test(l)).join('\n')}\n`);
+      process.stderr.write(`smaps of ${running.pid} (RSS KiB, mappings):\n${smapsBreakdown(running.pid).slice(0, 12).map((p) => `  ${String(p.rssKiB).padStart(7)}  ${String(p.mappings).padStart(4)}  ${p.what}`).join('\n')}\n`);
     }
     const row: Row = {
       feed: kind === 'manifests' ? 'manifests' : kind === 'api' ? 'API, paginated 500 (endpoint http)' : 'API in-cluster (https, SA token + CA)',

@@ -10,7 +10,9 @@
  * GC lines written during the fixed-rate run are printed as well.
  *
  * CLI: node bench/tail.ts --cluster DIR [--mixes blend,srv] [--rate 5000]
- *        [--duration 5] [--warmup 3] [--batch] [--node-flag F ...]
+ *        [--duration 5] [--warmup 3] [--batch] [--node-flag F ...] [--rt P]
+ * --rt: the server's threads and dnsperf at SCHED_FIFO during the fixed-rate
+ * runs (root; default 0: normal scheduling), as bench/run.ts --rt does.
  */
 
 import { mkdirSync, openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,8 @@ import { runDnsperf } from './dnsperf.ts';
 import { measureLatency } from './latency.ts';
 import { loopAndGc, loopAndGcBetween } from './metrics-scrape.ts';
 import { corefile, nodeBinary, sidePorts } from './peers/clusterdns.ts';
-import { freePort, launch } from './peers/process.ts';
+import { freePort, launch, realtimeAvailable, setRealtime } from './peers/process.ts';
+import { processTree } from './proc.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -40,6 +43,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let duration = 5;
   let warmup = 3;
   let batch = false;
+  let rtWanted = 0;
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -51,6 +55,7 @@ async function main(argv: readonly string[]): Promise<void> {
     else if (a === '--warmup') warmup = Number(next());
     else if (a === '--batch') batch = true;
     else if (a === '--node-flag') flags.push(next());
+    else if (a === '--rt') rtWanted = Number(next());
     else throw new Error(`unknown option ${a}`);
   }
   for (const m of mixes) if (!MIXES.includes(m)) throw new Error(`unknown mix ${m}`);
@@ -72,12 +77,15 @@ async function main(argv: readonly string[]): Promise<void> {
       const file = data.mixes[mix].path;
       const out = path.join(work, `${mix}.txt`);
       if (warmup > 0) await runDnsperf({ port, file, durationS: warmup, clients: 10, outstanding: 100, outFile: out });
+      const rt = realtimeAvailable(rtWanted);
+      if (rt > 0) await setRealtime(processTree(running.pid), rt);
       const before = await loopAndGc(url);
       const logAt = statSync(running.logFile).size;
-      const l = await measureLatency({ port, file, rateQps: rate, durationS: duration, clients: 10, outstanding: 100, outFile: out });
+      const l = await measureLatency({ port, file, rateQps: rate, durationS: duration, clients: 10, outstanding: 100, outFile: out, rtPriority: rt });
       const d = loopAndGcBetween(before, await loopAndGc(url));
+      if (rt > 0) await setRealtime(processTree(running.pid), 0);
       const us = (n: number): string => String(Math.round(n));
-      console.log(`${mix}: p50 ${us(l.p50Us)} p99 ${us(l.p99Us)} p99.9 ${us(l.p999Us)} max ${us(l.maxUs)} µs (${l.samples} answers, ${l.lost} lost)` +
+      console.log(`${mix}${rt > 0 ? ` (SCHED_FIFO ${rt})` : ''}: p50 ${us(l.p50Us)} p99 ${us(l.p99Us)} p99.9 ${us(l.p999Us)} max ${us(l.maxUs)} µs (${l.samples} answers, ${l.lost} lost)` +
         (d ? `; loop delay p50 ${d.loopP50Ms} p99 ${d.loopP99Ms} max ≤${d.loopMaxMs} ms (${d.loopSamples} samples); GC ${d.gcCount} pauses, ${d.gcTotalMs.toFixed(1)} ms` : ''));
       if (flags.some((f) => f.startsWith('--trace-gc'))) {
         const gcLines = readFrom(running.logFile, logAt).split('\n').filter((s) => /Scavenge|Mark-Compact|Mark-sweep|MinorMS|gc=/.test(s));

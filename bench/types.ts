@@ -30,9 +30,12 @@ export interface SaturationResult extends DnsperfResult {
 export interface MixResult {
   readonly mix: Mix;
   readonly saturation: SaturationResult | null;
-  /** The least disturbed of its attempts. */
+  /** The run with the median p99 of its runs (disturbed attempts retried, not counted). */
   readonly latency: (LatencyResult & {
     readonly othersCpuPct: number; readonly attempts: number; readonly cacheHitPct?: number;
+    /** Runs the median was taken over, and each one's p99 (µs), in run order. */
+    readonly runs: number;
+    readonly p99sUs: readonly number[];
     /** The server's event-loop delay and GC pauses during the kept run (servers with clusterdns's /metrics). */
     readonly loop?: LoopAndGcDelta;
   }) | null;
@@ -78,7 +81,13 @@ export interface BenchSettings {
   /** Before each peer, wait up to this long for the machine to be quiet (0: don't). */
   readonly waitQuietS: number;
   /** The fixed-rate run: dnsperf -Q rateQps, the same rate for every peer. */
-  readonly latency: { readonly durationS: number; readonly rateQps: number; readonly mixes: readonly Mix[] };
+  readonly latency: {
+    readonly durationS: number; readonly rateQps: number; readonly mixes: readonly Mix[];
+    /** Runs per mix (interleaved over the mixes), the median p99 kept; untimed warm-up before each, seconds. */
+    readonly runs: number; readonly warmupS: number;
+    /** SCHED_FIFO priority of the server and dnsperf during these runs; 0: normal scheduling. */
+    readonly rtPriority: number;
+  };
   /** nice value the servers and dnsperf ran at (0 = not reniced). */
   readonly nice: number;
 }

@@ -14,6 +14,7 @@
  */
 import { KubeApiClient } from '../cluster/api/client.ts';
 import { ErrorLogGate } from '../cluster/api/error-log-gate.ts';
+import { RetryGroup } from '../cluster/api/retry-group.ts';
 import { Reflector, type BackoffOptions, type Logger, type RecordCodec } from '../cluster/api/reflector.ts';
 import { resolveConnection } from '../cluster/api/connection.ts';
 import { objectMeta } from '../cluster/api/convert.ts';
@@ -108,6 +109,8 @@ export class DnsRecordApiSource {
   readonly #opts: DnsRecordApiOptions;
   readonly #client: KubeApiClient;
   readonly #errorLog: ErrorLogGate;
+  /** Its reflectors share one server: one that reconnects makes the others retry at once. */
+  readonly #retryGroup = new RetryGroup();
   #records: Reflector<DnsRecordKind, DnsRecord> | null = null;
   #cluster: Reflector[] = [];
 
@@ -126,10 +129,10 @@ export class DnsRecordApiSource {
     this.clusterKinds = opts.endpointSlices === true ? ['Service', 'EndpointSlice'] : ['Service'];
   }
 
-  #common(): { transport: KubeApiClient; server: string; logger: Logger; errorLog: ErrorLogGate; backoff?: BackoffOptions; watchTimeoutSeconds?: number } {
+  #common(): { transport: KubeApiClient; server: string; logger: Logger; errorLog: ErrorLogGate; retryGroup: RetryGroup; backoff?: BackoffOptions; watchTimeoutSeconds?: number } {
     const o = this.#opts;
     return {
-      transport: this.#client, server: this.server, logger: o.logger, errorLog: this.#errorLog,
+      transport: this.#client, server: this.server, logger: o.logger, errorLog: this.#errorLog, retryGroup: this.#retryGroup,
       ...(o.backoff !== undefined ? { backoff: o.backoff } : {}),
       ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
     };

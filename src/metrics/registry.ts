@@ -6,7 +6,7 @@
  * label children (`counter.labels(...)`) they reuse, so counting on the
  * query path is an increment, not a label lookup.
  */
-import { Registry } from 'prom-client';
+import { Registry } from './prom-client.ts';
 import { ProcessSlot, type ProcessServices } from '../plugin/process-services.ts';
 
 const REGISTRY = new ProcessSlot('metrics registry', () => new Registry());

@@ -7,7 +7,8 @@
  * server for the plugins that steer it (reload), and typed slots for
  * process-wide state that plugins own (ProcessSlot).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../util/node-http.ts';
 import type { ClusterKind, ClusterStateSource } from '../cluster/types.ts';
 import type { LoadedCorefile } from '../corefile/load.ts';
 import type { Logger } from '../log/logger.ts';
@@ -44,7 +45,7 @@ export class HttpListeners {
     if (opening) return opening;
     opening = (async () => {
       const routes = new Map<string, HttpRoute[]>();
-      const server = createServer((req, res) => {
+      const server = http.createServer((req, res) => {
         const url = (req.url ?? '/').split('?')[0]!;
         const stack = routes.get(url);
         if (stack && stack.length > 0) stack[stack.length - 1]!(req, res);

@@ -2,7 +2,8 @@
  * @module server/heap.test
  * The heap flags: which are added to which command line, and that a real
  * clusterdns process (node src/main.ts) runs with the semi-space limit,
- * as its own /metrics says, unless the operator chose one.
+ * as its own /metrics says, and with MALLOC_ARENA_MAX (its /proc environ),
+ * unless the operator chose them.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { test } from 'node:test';
 import { CliServer } from '../../test/server/helpers/cli.ts';
 import { freePort } from '../../test/support/ports.ts';
 import { inputDir } from '../../test/support/cli.ts';
-import { DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, semiSpaceMiB } from './heap.ts';
+import { DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, mallocEnvToAdd, semiSpaceMiB } from './heap.ts';
 
 test('the semi-space flag is added unless the command line or NODE_OPTIONS has one', () => {
   assert.deepEqual(heapFlagsToAdd([], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
@@ -29,17 +30,25 @@ test('the semi-space limit read back: the command line wins over NODE_OPTIONS, a
   assert.equal(semiSpaceMiB([], { NODE_OPTIONS: '--max_semi_space_size=8' }), 8);
 });
 
-async function startedWith(env: Readonly<Record<string, string | undefined>>): Promise<{ cmdline: string[]; semi: number | null }> {
+test('MALLOC_ARENA_MAX=2 is added unless the environment sets it or a glibc.malloc tunable', () => {
+  assert.deepEqual(mallocEnvToAdd({}), { MALLOC_ARENA_MAX: '2' });
+  assert.deepEqual(mallocEnvToAdd({ MALLOC_ARENA_MAX: '8' }), {});
+  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' }), {});
+  assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }), { MALLOC_ARENA_MAX: '2' });
+});
+
+async function startedWith(env: Readonly<Record<string, string | undefined>>): Promise<{ cmdline: string[]; environ: string[]; semi: number | null }> {
   const metrics = await freePort();
   const files = inputDir('clusterdns-heap-');
   const conf = files.write('Corefile', `.:0 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:${metrics}\n    whoami\n}\n`);
-  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, ...env });
+  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, MALLOC_ARENA_MAX: undefined, GLIBC_TUNABLES: undefined, ...env });
   try {
     await server.ports(20_000);
     const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const environ = readFileSync(`/proc/${server.child.pid}/environ`, 'utf8').split('\0').filter(Boolean);
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('clusterdns_heap_max_semi_space_bytes '));
-    return { cmdline, semi: line === undefined ? null : Number(line.split(' ')[1]) };
+    return { cmdline, environ, semi: line === undefined ? null : Number(line.split(' ')[1]) };
   } finally {
     server.child.kill('SIGTERM');
     if ((await server.waitExit(10_000)) === null) await server.kill();
@@ -50,6 +59,15 @@ test('a spawned server re-executes itself with the semi-space limit and reports 
   const r = await startedWith({});
   assert.ok(r.cmdline.includes(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`), r.cmdline.join(' '));
   assert.equal(r.semi, DEFAULT_SEMI_SPACE_MIB * 2 ** 20);
+  assert.ok(r.environ.includes('MALLOC_ARENA_MAX=2'), r.environ.join(' '));
+});
+
+test("an operator's MALLOC_ARENA_MAX is kept, and alone it still gets the semi-space limit", { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
+  const r = await startedWith({ MALLOC_ARENA_MAX: '4' });
+  assert.ok(r.environ.includes('MALLOC_ARENA_MAX=4') && !r.environ.includes('MALLOC_ARENA_MAX=2'), r.environ.join(' '));
+  assert.equal(r.semi, DEFAULT_SEMI_SPACE_MIB * 2 ** 20);
+  const own = await startedWith({ NODE_OPTIONS: '--max-semi-space-size=8' });
+  assert.ok(own.environ.includes('MALLOC_ARENA_MAX=2'), own.environ.join(' '));
 });
 
 test("an operator's NODE_OPTIONS semi-space is kept; CLUSTERDNS_SEMI_SPACE_MIB=0 leaves V8's default", { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {

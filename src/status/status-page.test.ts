@@ -82,8 +82,7 @@ test('the status page renders live figures in a real browser, with no console er
     const problems = page.console.filter((c) => c.level === 'error' || c.level === 'exception' || c.level === 'warning');
     assert.deepEqual(problems, [], 'no console errors');
   } finally {
-    await page.close();
-    await srv.stop();
+    try { await page.close(); } finally { await srv.stop(); }
   }
 });
 

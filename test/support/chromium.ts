@@ -51,8 +51,19 @@ async function openPageOnce(url: string, opts: PageOptions): Promise<BrowserPage
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--remote-debugging-address=127.0.0.1',
     '--remote-debugging-port=0', `--window-size=${opts.width ?? 1280},${opts.height ?? 900}`, '--hide-scrollbars', 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const kill = (): void => { if (proc.exitCode === null) proc.kill('SIGKILL'); rmSync(profile, { recursive: true, force: true }); };
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const exited = new Promise<void>((resolve) => { if (proc.exitCode !== null || proc.signalCode !== null) resolve(); else proc.once('exit', () => resolve()); });
+  // Chromium runs its renderers in its own process group (detached): killing the group
+  // leaves nothing writing into the profile, and the profile is removed only after the
+  // browser has exited (removing it earlier raced the browser: ENOTEMPTY, seen under load).
+  // Cleanup never throws: a left-over temporary directory is not the test's failure.
+  const kill = async (): Promise<void> => {
+    try { if (proc.pid !== undefined) process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, 5_000); })]);
+    clearTimeout(timer);
+    try { rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); } catch { /* see above */ }
+  };
   try {
     const wsUrl = await new Promise<string>((resolve, reject) => {
       let err = '';
@@ -128,11 +139,11 @@ async function openPageOnce(url: string, opts: PageOptions): Promise<BrowserPage
       },
       async close(): Promise<void> {
         ws.close();
-        kill();
+        await kill();
       },
     };
   } catch (e) {
-    kill();
+    await kill();
     throw e;
   }
 }

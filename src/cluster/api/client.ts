@@ -9,8 +9,9 @@
  * to an optional observer (the coredns_kubernetes_rest_client_* metrics).
  */
 
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
+import { http as nodeHttp, https as nodeHttps } from '../../util/node-http.ts';
 import type { ApiConnection } from './connection.ts';
 import type { RequestLimiter } from './request-limiter.ts';
 
@@ -78,7 +79,7 @@ export async function readBody(res: http.IncomingMessage, maxBytes = 256 * 1024 
 
 /** ApiError from a status code and a (possibly Status JSON) body. */
 export function apiErrorFrom(status: number, body: string): ApiError {
-  let reason = http.STATUS_CODES[status] ?? 'Unknown';
+  let reason = nodeHttp.STATUS_CODES[status] ?? 'Unknown';
   let message = body.trim().slice(0, 300);
   try {
     const s = JSON.parse(body) as { reason?: unknown; message?: unknown };
@@ -164,7 +165,7 @@ export class KubeApiClient implements ApiTransport {
   /** One request; resolves with a 200 response (body unread), rejects with ApiError for any other status. */
   private request(url: URL, opts: https.RequestOptions, options: OpenOptions, body?: string): Promise<http.IncomingMessage> {
     const secure = url.protocol === 'https:';
-    const mod = secure ? https : http;
+    const mod = secure ? nodeHttps() : nodeHttp;
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = mod.request({
         ...opts,
@@ -175,7 +176,8 @@ export class KubeApiClient implements ApiTransport {
         signal: options.signal,
       });
       req.setTimeout(options.idleTimeoutMs, () => {
-        req.destroy(new Error(`no data from the API server for ${options.idleTimeoutMs} ms`));
+        // ETIMEDOUT: a silent server counts as unreachable (the reflector's shorter backoff cap).
+        req.destroy(Object.assign(new Error(`no data from the API server for ${options.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
       req.on('error', reject);
       req.on('response', (res) => {

@@ -161,6 +161,36 @@ test('a relist of unchanged objects lists the records the sink holds, not fresh 
   }
 });
 
+test('a long list yields to the event loop between slices; its new objects go in first and the replace gets the stored copies', async () => {
+  const store = new ClusterStore();
+  const lists: (readonly ClusterRecord[])[] = [];
+  let immediateRan: 'before replace' | 'after replace' | null = null;
+  let scheduled = false;
+  const sink: ClusterStateSink = {
+    apply: (e) => { store.apply(e); },
+    replace: (kinds, objects) => { lists.push([...objects]); store.replace(kinds, objects); },
+    markSynced: (kind) => { store.markSynced(kind); },
+    held: (o) => {
+      // Scheduled at the first object of the page: it runs at the next turn of the event loop.
+      if (!scheduled) { scheduled = true; setImmediate(() => { immediateRan = lists.length === 0 ? 'before replace' : 'after replace'; }); }
+      return store.held(o);
+    },
+  };
+  const h = await harness({ sink, pageSize: 500 }, (s) => {
+    for (let i = 0; i < 350; i++) s.create(serviceObject('default', `s${i}`, `10.0.${i >> 8}.${i & 255}`));
+  });
+  try {
+    await h.reflector.whenSynced;
+    assert.equal(immediateRan, 'before replace', 'a turn of the event loop came between the first object of the page and the replace');
+    assert.equal(lists.length, 1);
+    assert.equal(lists[0]!.length, 350);
+    for (const r of lists[0]!) assert.equal(store.service('default', r.name), r, `${r.name}: the list hands over the stored record`);
+    assert.equal(store.synced(['Service']), true);
+  } finally {
+    await h.close();
+  }
+});
+
 test('410 after an outage with compaction relists and replaces atomically', async () => {
   const h = await harness({}, (s) => {
     s.create(serviceObject('default', 'keep', '10.0.0.1'));

@@ -14,6 +14,7 @@ import { KubeApiClient } from './client.ts';
 import type { ApiTransport, RestClientObserver } from './client.ts';
 import { ErrorLogGate } from './error-log-gate.ts';
 import { Reflector } from './reflector.ts';
+import { RetryGroup } from './retry-group.ts';
 import type { BackoffOptions, Logger, ReflectorEvents, ReflectorStatus, ResourceSpec } from './reflector.ts';
 import { RequestLimiter } from './request-limiter.ts';
 import type { RequestLimits } from './request-limiter.ts';
@@ -99,11 +100,12 @@ export class KubernetesApiSource implements ClusterStateSource {
     this.options.logger.info(`kubernetes: watching ${this.kinds.join(', ')} at ${this.server}`);
     // One gate for every kind: an outage is one error line per period, not one per kind.
     const errorLog = new ErrorLogGate(o.errorLogIntervalMs ?? o.backoff?.maxMs ?? 30_000);
+    const retryGroup = new RetryGroup();
     this.reflectors = this.specs.map(
       (resource) =>
         new Reflector({
           transport: this.transport, server: this.server, resource, sink, logger: o.logger, pageSize: o.pageSize,
-          watchTimeoutSeconds: o.watchTimeoutSeconds, backoff: o.backoff, errorLog, events: o.events,
+          watchTimeoutSeconds: o.watchTimeoutSeconds, backoff: o.backoff, errorLog, retryGroup, events: o.events,
         }),
     );
     for (const r of this.reflectors) r.start();

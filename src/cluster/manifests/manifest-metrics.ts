@@ -7,7 +7,7 @@
  * under its plugin's prefix as CoreDNS names metrics. Process-wide, so the
  * count survives reloads.
  */
-import { Counter } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 

@@ -7,7 +7,7 @@
  * means allow. Several `acl` lines are separate handlers, as in CoreDNS.
  * Counts CoreDNS's coredns_acl_*_requests_total.
  */
-import { Counter } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
 import { Rcode, Type, typeFromName } from '../../dns/constants.ts';
 import { cidrContains, ipToBytes, parseCidr, type Cidr } from '../../dns/ip.ts';
 import { isSubdomain } from '../../dns/name.ts';

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Counter } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
 import { Rcode } from '../../dns/constants.ts';
 import { canonicalName, isSubdomain } from '../../dns/name.ts';
 import type { Reply } from '../../dns/reply.ts';

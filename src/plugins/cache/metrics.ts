@@ -7,7 +7,8 @@
  * stops serving (reload, shutdown) publishes its last counts first, so
  * counters never go backwards across reloads.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from '../../metrics/prom-client.ts';
+import type { Registry } from 'prom-client';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 

@@ -6,7 +6,7 @@
  * record's last good version keeps being served. Process-wide, so the count
  * survives reloads.
  */
-import { Counter } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 import type { DnsRecordSourceName } from '../../dnsrecord/feeds.ts';

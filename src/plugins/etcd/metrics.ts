@@ -11,7 +11,7 @@
  * and coredns_etcd_bad_values_total (values rejected, counted as they come: the
  * key's last good value keeps serving; process-wide, so it survives reloads).
  */
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge } from '../../metrics/prom-client.ts';
 import type { PrefixWatcher } from '../../cluster/etcd/prefix-watcher.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';

@@ -5,7 +5,7 @@
  * `coredns_forward_*`). Created once per process; upstreams keep the label
  * children they use.
  */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Histogram } from '../../metrics/prom-client.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 

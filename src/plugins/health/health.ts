@@ -9,8 +9,9 @@
  * `status` adds the live status page, /status (src/status/).
  */
 import { joinHostPort } from '../../dns/ip.ts';
-import { get, type ClientRequest } from 'node:http';
-import { Counter, Histogram } from 'prom-client';
+import type { ClientRequest } from 'node:http';
+import { http } from '../../util/node-http.ts';
+import { Counter, Histogram } from '../../metrics/prom-client.ts';
 import type { Logger } from '../../log/logger.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import { argCount, children, duration, fail, listenAddress } from '../../plugin/options.ts';
@@ -89,7 +90,7 @@ export class HealthProbe {
   probe(): void {
     if (this.#inflight) return;
     const start = performance.now();
-    const req = get(this.#url, { agent: false, timeout: PROBE_TIMEOUT_MS }, (res) => {
+    const req = http.get(this.#url, { agent: false, timeout: PROBE_TIMEOUT_MS }, (res) => {
       res.resume();
       res.on('end', () => {
         if (this.#inflight !== req) return;

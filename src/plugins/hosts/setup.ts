@@ -8,7 +8,7 @@
  * Also the two metrics, summed over the hosts plugins serving now.
  */
 import { isAbsolute, join } from 'node:path';
-import { Gauge } from 'prom-client';
+import { Gauge } from '../../metrics/prom-client.ts';
 import { isIP } from 'node:net';
 import type { Directive } from '../../corefile/parser.ts';
 import { processMetric } from '../../metrics/registry.ts';

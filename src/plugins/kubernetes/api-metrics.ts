@@ -12,7 +12,7 @@
  * _reconnects_total, and coredns_kubernetes_stale_seconds. All process-wide:
  * counters survive reloads; gauges follow whichever sources run.
  */
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from '../../metrics/prom-client.ts';
 import type { RestClientObserver } from '../../cluster/api/client.ts';
 import type { ReflectorEvents, ReflectorStatus } from '../../cluster/api/reflector.ts';
 import type { ClusterKind } from '../../cluster/types.ts';

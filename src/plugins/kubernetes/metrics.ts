@@ -6,7 +6,7 @@
  * Same name, label values and buckets (exponential 1 ms x 2, 20) as CoreDNS.
  * The client metrics (rest_client_*) belong to the API source.
  */
-import { exponentialBuckets, Histogram } from 'prom-client';
+import { exponentialBuckets, Histogram } from '../../metrics/prom-client.ts';
 import type { EndpointSliceRecord, ServiceRecord } from '../../cluster/types.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';

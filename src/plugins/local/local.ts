@@ -8,7 +8,7 @@
  * coredns_local_localhost_requests_total) with the loopback addresses.
  * Everything else in those zones is NXDOMAIN with the zone's SOA.
  */
-import { Counter } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
 import { Rcode, Type } from '../../dns/constants.ts';
 import { isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';

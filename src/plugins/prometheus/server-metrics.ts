@@ -8,7 +8,7 @@
  * runtime metrics (prom-client's default collectors: the counterpart of
  * CoreDNS's Go runtime metrics). Created once per process.
  */
-import { collectDefaultMetrics, Gauge } from 'prom-client';
+import { collectDefaultMetrics, Gauge } from '../../metrics/prom-client.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 import { VERSION } from '../../version.ts';

@@ -5,7 +5,7 @@
  * process when a configuration uses `reload`; the process's reload watcher
  * (app/reload-watcher) counts the failures, of polls and of SIGUSR1 alike.
  */
-import { Counter } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
 import { processMetric } from '../../metrics/registry.ts';
 import { registerScraped } from '../../metrics/scraped-metric.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';

@@ -6,7 +6,8 @@
  * {server,zone,view,class,type,section,template}. Label children are kept,
  * so a match costs one map lookup and an increment.
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from '../../metrics/prom-client.ts';
+import type { Registry } from 'prom-client';
 import { processMetric } from '../../metrics/registry.ts';
 import type { ProcessServices } from '../../plugin/process-services.ts';
 

@@ -12,7 +12,8 @@
  * A metric's own aggregator (prom-client's default collectors set some:
  * event-loop lag averages, min and max) stands otherwise.
  */
-import { AggregatorRegistry, type Aggregator, type Registry } from 'prom-client';
+import { AggregatorRegistry } from '../../metrics/prom-client.ts';
+import type { Aggregator, Registry } from 'prom-client';
 import type { MetricsJson } from './messages.ts';
 
 /** Rule for one metric: a prom-client aggregator, or 'primary' (only the primary's series). */
