@@ -16,6 +16,7 @@ import type { Route } from '../src/config/build.ts';
 import { typeFromName } from '../src/dns/constants.ts';
 import { encodeQuery } from '../src/dns/message.ts';
 import { memoryLogger } from '../src/log/logger.ts';
+import { ReplyScratch } from '../src/dns/response.ts';
 import type { Cache } from '../src/plugins/cache/cache.ts';
 import { serveQuery, ServeStats, type Responder } from '../src/server/serve.ts';
 import { generate, type Mix } from './cluster-gen.ts';
@@ -31,7 +32,9 @@ export interface ChainFixture {
   readonly stats: ServeStats;
 }
 
+/** Counts replies; writes them into reused memory, as both UDP listeners do (its send keeps nothing). */
 export class CountingResponder implements Responder {
+  readonly scratch = new ReplyScratch();
   replies = 0;
   bytes = 0;
   send(buf: Buffer): void {

@@ -52,7 +52,7 @@ import { Type } from '../src/dns/constants.ts';
 import { encodeQuery } from '../src/dns/message.ts';
 import { Reply } from '../src/dns/reply.ts';
 import { DnsRequest, newParsedQuestion, parseQuery, type ParsedQuestion } from '../src/dns/request.ts';
-import { writeReply } from '../src/dns/response.ts';
+import { ReplyScratch, writeReply } from '../src/dns/response.ts';
 import { rrs } from '../src/dns/rr.ts';
 import { memoryLogger } from '../src/log/logger.ts';
 import type { Handler } from '../src/plugin/plugin.ts';
@@ -160,7 +160,8 @@ const whoamiHead = route.block.head;
 const whoamiReply = whoamiHead.serveDNS(request) as Reply;
 
 let sent = 0;
-const responder: Responder = { send: () => { sent++; } };
+// Replies into reused memory, as the UDP listeners write them (this send keeps nothing).
+const responder: Responder = { send: () => { sent++; }, scratch: new ReplyScratch() };
 const stats = new ServeStats();
 
 const malformed: Result[] = only !== undefined && only !== 'malformed' ? [] : [
@@ -221,7 +222,8 @@ if (process.argv.includes('--alloc')) {
     // Where the bytes of a pre-packed answer go: the parsed name, the request view, the reply buffer.
     ['  of which parseQuery (into a reused question)', bytesPerOp(() => parseQuery(query, reusedQuestion), gc)],
     ['  of which new DnsRequest', bytesPerOp(() => new DnsRequest(query, parsed, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, 0), gc)],
-    ['  of which writeReply (pre-packed)', bytesPerOp(() => writeReply(request, prepacked, route.block), gc)],
+    ['  of which writeReply (pre-packed), new buffer (TCP)', bytesPerOp(() => writeReply(request, prepacked, route.block), gc)],
+    ['  of which writeReply (pre-packed), reused memory (UDP)', bytesPerOp(() => writeReply(request, prepacked, route.block, responder.scratch ?? null), gc)],
   ];
   const chain = await startChain(services);
   const k8s = chain.routes[0]!.block.handlers.find((h) => h.name === 'kubernetes') as KubernetesHandler;

@@ -81,6 +81,11 @@ export class Reply {
    * the cache again and again is scanned once.
    */
   minimalTtlMemo = -1;
+  /**
+   * The cache (its token) that last found this kept reply passes it
+   * unchanged, so it passes again without being classified and scanned.
+   */
+  passedBy: object | null = null;
   private packedCache: PackedSections | null = null;
   /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
   private agedCopy: Reply | null = null;

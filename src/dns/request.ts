@@ -10,6 +10,8 @@ import { encodeQuery } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Why a packet was not turned into a request, and what the server does about it. */
 export const ParseOutcome = {
   /** Header unreadable, or a response (QR=1): never answered. */
@@ -22,61 +24,96 @@ export type ParseOutcome = (typeof ParseOutcome)[keyof typeof ParseOutcome];
 
 export class DnsRequest {
   /** The packet as received. The question bytes are copied from here into the reply (echoing the case). */
-  readonly raw: Uint8Array;
-  readonly id: number;
+  readonly raw!: Uint8Array;
+  readonly id!: number;
   /** Header flags word as received. */
-  readonly flags: number;
-  readonly opcode: number;
+  readonly flags!: number;
+  readonly opcode!: number;
   /** Canonical (lower-case, fully qualified) question name. */
-  readonly qname: string;
-  readonly qtype: number;
-  readonly qclass: number;
+  readonly qname!: string;
+  readonly qtype!: number;
+  readonly qclass!: number;
   /** Offset just after the question section. */
-  readonly questionEnd: number;
-  readonly edns: boolean;
+  readonly questionEnd!: number;
+  readonly edns!: boolean;
   /** Requester's EDNS UDP payload size (at least 512), or 512 without EDNS. */
-  readonly udpSize: number;
-  readonly ednsVersion: number;
+  readonly udpSize!: number;
+  readonly ednsVersion!: number;
   /** DNSSEC OK bit. */
-  readonly do: boolean;
-  readonly transport: Transport;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
+  readonly do!: boolean;
+  readonly transport!: Transport;
+  readonly remoteAddress!: string;
+  readonly remotePort!: number;
+  readonly localAddress!: string;
+  readonly localPort!: number;
   /** 4 or 6: the client's address family (coredns_dns_requests_total{family}). */
-  readonly family: 4 | 6;
+  readonly family!: 4 | 6;
   /** Set by the router: the server label ("dns://:53") and the zone of the block serving it. */
   server = '';
   zone = '';
   /** Metadata labels ("kubernetes/client-namespace") -> value readers; null unless the block has `metadata` (plugin/metadata.ts). */
   metadata: Map<string, () => string> | null = null;
   /** When the request was read, in ms (performance.now()), for durations. */
-  readonly start: number;
+  readonly start!: number;
+
+  /** A plugin keeps this request past its serveDNS (hold()): the server must not reuse it. */
+  #held = false;
 
   constructor(
     raw: Uint8Array, q: ParsedQuestion, transport: Transport,
     remoteAddress: string, remotePort: number, localAddress: string, localPort: number, start: number,
   ) {
-    this.raw = raw;
-    this.id = (raw[0]! << 8) | raw[1]!;
-    this.flags = (raw[2]! << 8) | raw[3]!;
-    this.opcode = (raw[2]! >> 3) & 0xf;
-    this.qname = q.qname;
-    this.qtype = q.qtype;
-    this.qclass = q.qclass;
-    this.questionEnd = q.questionEnd;
-    this.edns = q.edns;
-    this.udpSize = q.udpSize;
-    this.ednsVersion = q.ednsVersion;
-    this.do = q.do;
-    this.transport = transport;
-    this.remoteAddress = remoteAddress;
-    this.remotePort = remotePort;
-    this.localAddress = localAddress;
-    this.localPort = localPort;
-    this.family = remoteAddress.includes(':') ? 6 : 4;
-    this.start = start;
+    this.refill(raw, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
+  }
+
+  /**
+   * For the server only: makes this request, whose reply was sent, the next
+   * query's, so a query answered at once allocates no request (server/serve.ts).
+   */
+  refill(
+    raw: Uint8Array, q: ParsedQuestion, transport: Transport,
+    remoteAddress: string, remotePort: number, localAddress: string, localPort: number, start: number,
+  ): this {
+    const w = this as Writable<DnsRequest>;
+    w.raw = raw;
+    w.id = (raw[0]! << 8) | raw[1]!;
+    w.flags = (raw[2]! << 8) | raw[3]!;
+    w.opcode = (raw[2]! >> 3) & 0xf;
+    w.qname = q.qname;
+    w.qtype = q.qtype;
+    w.qclass = q.qclass;
+    w.questionEnd = q.questionEnd;
+    w.edns = q.edns;
+    w.udpSize = q.udpSize;
+    w.ednsVersion = q.ednsVersion;
+    w.do = q.do;
+    w.transport = transport;
+    w.remoteAddress = remoteAddress;
+    w.remotePort = remotePort;
+    w.localAddress = localAddress;
+    w.localPort = localPort;
+    w.family = remoteAddress.includes(':') ? 6 : 4;
+    w.start = start;
+    this.server = '';
+    this.zone = '';
+    this.metadata = null;
+    this.#held = false;
+    return this;
+  }
+
+  /**
+   * Says that this request is still used after the serveDNS that got it
+   * returned (a background refresh waiting on I/O): the server then leaves it
+   * alone instead of making it the next query's. A request whose answer is a
+   * Promise is never reused; only one answered at once needs this.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Whether hold() was called since this request was filled. */
+  get held(): boolean {
+    return this.#held;
   }
 
   /** A request for another question from the same client (autopath, ExternalName targets, loop probes). */

@@ -25,7 +25,38 @@ export function replyLimit(req: DnsRequest, maxUdpSize: number): number {
   return req.udpSize < maxUdpSize ? req.udpSize : maxUdpSize;
 }
 
-export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): Buffer {
+/** Largest reply written into a ReplyScratch; a longer one (a big TCP answer) gets its own buffer. */
+const SCRATCH_BYTES = 4096;
+
+/**
+ * One reused piece of memory to write replies into, for a responder that is
+ * done with a reply's bytes when its send returns (sent at once, or copied).
+ * Each reply length gets its own view of that memory, made the first time
+ * the length is written and reused after: a reply then costs no allocation.
+ * Whoever may keep a reply's bytes longer must not use it.
+ */
+export class ReplyScratch {
+  readonly #memory = new ArrayBuffer(SCRATCH_BYTES);
+  /** By length; filled up front so lookups stay on a plain array (a sparse one would turn into a dictionary). */
+  readonly #views: (Buffer | undefined)[] = new Array<Buffer | undefined>(SCRATCH_BYTES + 1).fill(undefined);
+
+  /** The scratch view of `length` bytes, or null when that does not fit. */
+  view(length: number): Buffer | null {
+    if (length > SCRATCH_BYTES) return null;
+    let v = this.#views[length];
+    if (v === undefined) {
+      v = Buffer.from(this.#memory, 0, length);
+      this.#views[length] = v;
+    }
+    return v;
+  }
+}
+
+/**
+ * Writes the reply for `req`. With `scratch`, into its reused memory (valid
+ * until the next reply written there); else into a new buffer.
+ */
+export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions, scratch: ReplyScratch | null = null): Buffer {
   const packed = reply.packedFor(req.qname);
   const qEnd = req.questionEnd;
   const options = req.edns ? reply.ednsOptions : null;
@@ -47,7 +78,8 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions): B
     ns = Math.min(ns, kept - an);
     ar = kept - an - ns;
   }
-  const out = Buffer.allocUnsafe(qEnd + bodyLen + opt);
+  const length = qEnd + bodyLen + opt;
+  const out = (scratch === null ? null : scratch.view(length)) ?? Buffer.allocUnsafe(length);
   const rcode = reply.rcode;
   out[0] = req.raw[0]!;
   out[1] = req.raw[1]!;

@@ -103,6 +103,12 @@ export class Fallthrough {
     for (let i = 0; i < z.length; i++) if (isSubdomain(qname, z[i]!)) return true;
     return false;
   }
+  /** Whether some query under `zone` may pass on (a fallthrough zone at, above or below it). */
+  touches(zone: string): boolean {
+    const z = this.#zones;
+    if (z === null) return true;
+    return z.some((f) => isSubdomain(f, zone) || isSubdomain(zone, f));
+  }
 }
 
 /** An HTTP listen address "HOST:PORT", ":PORT" or "[V6]:PORT" (health, ready, prometheus); returns it unchanged. */

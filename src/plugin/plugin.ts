@@ -5,6 +5,9 @@
  * query), and may look at or replace what comes back. Answers are returned
  * synchronously when they can be; only a plugin that waits on real I/O (forward) returns a
  * Promise. A thrown error becomes SERVFAIL and is reported by `errors`.
+ * The server reuses the request object of a query answered synchronously for
+ * the next query: a plugin that still reads the request after answering it
+ * that way (background work, e.g. the cache's prefetch) calls `req.hold()`.
  */
 import type { Directive } from '../corefile/parser.ts';
 import type { DnsRequest } from '../dns/request.ts';
@@ -23,6 +26,13 @@ export interface ChainHandler extends Handler {
   readonly name: string;
   /** Set by the chain builder; the last plugin's next answers SERVFAIL ("no next plugin"). */
   next: Handler;
+  /**
+   * Zones in which this plugin answers class IN queries from replies it keeps
+   * (Reply.kept) and never passes them on (no fallthrough there). A cache in
+   * front of it skips its lookup for names under them (plugins/cache).
+   * Absent: none.
+   */
+  keptZones?(): readonly string[];
 }
 
 /** What a plugin's setup sees: its server block, and hooks into the block's and the process's lifecycle. */

@@ -3,13 +3,14 @@
  * The hot path: one packet in, one reply out. Parse the question, pick the
  * server block by longest zone, run its chain, write the reply. Synchronous
  * whenever the chain is; no closure is created per query unless a plugin
- * really waits on I/O.
+ * really waits on I/O, and a query answered at once reuses the request
+ * object of the one before (DnsRequest.hold() keeps one from being reused).
  */
 import { Rcode } from '../dns/constants.ts';
 import { isSubdomain } from '../dns/name.ts';
 import { DROP, Reply } from '../dns/reply.ts';
-import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type Transport } from '../dns/request.ts';
-import { writeErrorReply, writeReply } from '../dns/response.ts';
+import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, type ParsedQuestion, type Transport } from '../dns/request.ts';
+import { writeErrorReply, writeReply, type ReplyScratch } from '../dns/response.ts';
 import type { Route } from '../config/build.ts';
 import { DEFAULT_MAX_UDP_SIZE } from '../config/build.ts';
 import { publishQuery, queryChannel } from '../diagnostics/channels.ts';
@@ -20,6 +21,12 @@ import { HandlerPanic, PanicLog, panicPlugin } from './panic.ts';
 /** Where replies go: a UDP socket (to the request's client) or a TCP connection. */
 export interface Responder {
   send(buf: Buffer, port: number, address: string): void;
+  /**
+   * Set when send() is done with the bytes by the time it returns (sent at
+   * once or copied): replies are then written into this reused memory instead
+   * of a new buffer each. A responder whose send may keep them (TCP) has none.
+   */
+  readonly scratch?: ReplyScratch | null;
 }
 
 /** Counters the server keeps itself, read by metrics and shutdown; and where panics are reported. */
@@ -47,6 +54,30 @@ export class ServeStats {
 const refused = Reply.error(Rcode.REFUSED);
 /** The question being parsed: copied into its DnsRequest at once, so one object serves every query. */
 const parsed = newParsedQuestion();
+/**
+ * The request of the last query that was answered at once and that no one
+ * holds (DnsRequest.hold()): the next query's request is this object, filled
+ * again, so a synchronous answer allocates no request. Taken (set to null)
+ * while in use, so a query served inside another gets its own.
+ */
+let spare: DnsRequest | null = null;
+
+/** The request for the parsed query: the spare one refilled, or a new one. */
+function requestFor(
+  msg: Buffer, q: ParsedQuestion, transport: Transport, remoteAddress: string, remotePort: number,
+  localAddress: string, localPort: number, start: number,
+): DnsRequest {
+  const r = spare;
+  if (r === null) return new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
+  spare = null;
+  return r.refill(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
+}
+
+/** The reply of `req` went out synchronously: its object may serve the next query, unless someone may still read it. */
+function release(req: DnsRequest): void {
+  // A diagnostics subscriber was handed the request and may keep it.
+  if (!req.held && !queryChannel.hasSubscribers) spare = req;
+}
 
 /** The longest zone of `routes` containing `qname`, or null. Routes are sorted longest first. */
 export function routeFor(routes: readonly Route[], qname: string): Route | null {
@@ -77,10 +108,11 @@ export function serveQuery(
     out.send(writeErrorReply(msg, rcode, withOpt, DEFAULT_MAX_UDP_SIZE), remotePort, remoteAddress);
     return true;
   }
-  const req = new DnsRequest(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
+  const req = requestFor(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
   const route = routeFor(routes, req.qname);
   if (route === null) {
-    out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }), remotePort, remoteAddress);
+    out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }, out.scratch ?? null), remotePort, remoteAddress);
+    release(req);
     return true;
   }
   req.server = route.server;
@@ -100,6 +132,7 @@ export function serveQuery(
     return true;
   }
   finish(req, answer, route, out, stats);
+  release(req);
   return true;
 }
 
@@ -115,14 +148,15 @@ function finish(req: DnsRequest, reply: Reply, route: Route, out: Responder, sta
   if (reply.error !== null && reply.error instanceof HandlerPanic) stats.panic(reply.error.plugin, req, reply.error);
   let sent = reply;
   let buf: Buffer;
+  const scratch = out.scratch ?? null;
   try {
-    buf = writeReply(req, reply, block);
+    buf = writeReply(req, reply, block, scratch);
   } catch (e) {
     // A record that cannot be encoded (a plugin bug): answer SERVFAIL rather than nothing.
     const plugin = (reply as Reply | undefined)?.plugin ?? '';
     stats.panic(plugin, req, toError(e));
     sent = Reply.error(Rcode.SERVFAIL, plugin, toError(e));
-    buf = writeReply(req, sent, block);
+    buf = writeReply(req, sent, block, scratch);
   }
   out.send(buf, req.remotePort, req.remoteAddress);
   if (sent.more !== null && req.transport === 'tcp') sendMore(req, sent.more, block, out, stats);

@@ -9,6 +9,7 @@
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import type { Route } from '../config/build.ts';
 import { unmapIPv4 } from '../dns/ip.ts';
+import { ReplyScratch } from '../dns/response.ts';
 import { serveQuery, type Responder, type ServeStats } from './serve.ts';
 
 /**
@@ -44,6 +45,12 @@ export class UdpListener implements Responder {
   // One-entry memo of the mapping (clients repeat): no string sliced per query and none built per reply.
   #mappedFrom = '';
   #unmapped = '';
+  /**
+   * Replies are written here: node:dgram hands a reply to the kernel during
+   * send() (libuv's try-send) unless the socket's send queue is backed up;
+   * then it keeps the bytes until later, and this gets new memory (send()).
+   */
+  scratch = new ReplyScratch();
 
   constructor(routes: readonly Route[], stats: ServeStats) {
     this.routes = routes;
@@ -99,7 +106,11 @@ export class UdpListener implements Responder {
     if (this.#dualStack && address.indexOf(':') < 0) to = address === this.#unmapped ? this.#mappedFrom : '::ffff:' + address;
     // No callback: a reply that cannot be sent (client gone, EMSGSIZE) is dropped and the client retries;
     // with one, dgram would queue a process.nextTick per reply just to call it.
-    this.#socket?.send(buf, port, to);
+    const s = this.#socket;
+    if (s === null) return;
+    s.send(buf, port, to);
+    // Not sent yet (queued in libuv): those bytes must stay as they are, so the next reply goes elsewhere.
+    if (s.getSendQueueCount() > 0) this.scratch = new ReplyScratch();
   }
 
   get port(): number {

@@ -10,9 +10,12 @@
  * popular entries are refreshed before they expire (prefetch). A reply the
  * plugin behind keeps pre-encoded (Reply.kept: the kubernetes index's
  * answers) is passed on, not stored: asking that plugin again costs what a
- * hit costs, and the capacity goes to answers that are dear to get.
+ * hit costs, and the capacity goes to answers that are dear to get. Under
+ * the zones where the next plugin keeps every answer (keptZones(), decided
+ * when the chain is built) the lookup is skipped too, while the store holds
+ * no entry there: one zone check per query instead of a Map miss.
  */
-import { Rcode } from '../../dns/constants.ts';
+import { Class, Rcode } from '../../dns/constants.ts';
 import { isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
@@ -61,6 +64,10 @@ export class Cache implements ChainHandler, CacheStatsSource {
   readonly zones: string;
   readonly #opts: CacheOptions;
   readonly #allZones: boolean;
+  /** Zones (within ours) whose next plugin keeps its answers; empty: none (skipKeptZones). */
+  #keptZones: readonly string[] = [];
+  /** Marks the kept replies this cache passes unchanged (Reply.passedBy); null when that depends on the name (disable). */
+  readonly #passToken: object | null;
   readonly #counters = new Map<string, CacheCounters>();
   #last: CacheCounters;
   entriesServer: string;
@@ -79,6 +86,17 @@ export class Cache implements ChainHandler, CacheStatsSource {
     this.#last = new CacheCounters(server);
     this.#counters.set(server, this.#last);
     this.entriesServer = server;
+    this.#passToken = opts.disableSuccess === null && opts.disableDenial === null ? {} : null;
+  }
+
+  /**
+   * Names under `zones` (the next plugin's keptZones()) are answered by that
+   * plugin from replies it keeps: no lookup for them while the store holds
+   * none of them (those it does not keep, e.g. ExternalName CNAMEs, are
+   * stored; then lookups resume there until they are gone).
+   */
+  skipKeptZones(zones: readonly string[]): void {
+    this.#keptZones = zones;
   }
 
   serveDNS(req: DnsRequest): Answer {
@@ -86,7 +104,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
     const c = this.#countersFor(req.server);
     c.requests++;
     const flags = (req.do ? KeyFlag.DO : 0) | ((req.flags & 0x10) !== 0 ? KeyFlag.CD : 0);
-    const e = this.store.get(req.qname, req.qtype, req.qclass, flags);
+    const e = this.#underKept(req) ? null : this.store.get(req.qname, req.qtype, req.qclass, flags);
     if (e !== null) {
       const clock = this.now;
       const now = clock === null ? ORIGIN_MS + req.start : clock();
@@ -106,6 +124,12 @@ export class Cache implements ChainHandler, CacheStatsSource {
     // Answered at once: nothing can have been stored for this question since the lookup above found none.
     if (a instanceof Promise) return a.then((r) => this.#stored(req, r, flags, c));
     return this.#stored(req, a, flags, c, true);
+  }
+
+  /** A name the next plugin answers from kept replies, and nothing of the kind stored: a lookup would miss. */
+  #underKept(req: DnsRequest): boolean {
+    const z = this.#keptZones;
+    return z.length > 0 && this.store.keptZoneEntries === 0 && req.qclass === Class.IN && inZones(req.qname, z);
   }
 
   /** The time now on the cache's clock. */
@@ -180,8 +204,13 @@ export class Cache implements ChainHandler, CacheStatsSource {
       e.refreshing = false;
       return;
     }
-    if (a instanceof Promise) a.then(done, () => { e.refreshing = false; });
-    else done(a);
+    if (a instanceof Promise) {
+      // The client's answer goes out now; this refresh still reads the request when the next plugin answers.
+      req.hold();
+      a.then(done, () => { e.refreshing = false; });
+    } else {
+      done(a);
+    }
   }
 
   /**
@@ -189,6 +218,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
    * `noEntry`: the caller knows no entry exists for the question (it just looked), so a passed reply needs no lookup.
    */
   #stored(req: DnsRequest, r: Reply, flags: number, c: CacheCounters, noEntry = false): Reply {
+    if (r.passedBy !== null && r.passedBy === this.#passToken) return this.#passed(req, r, flags, c, noEntry);
     const o = this.#opts;
     const type = classify(r);
     let kind: Kind;
@@ -223,13 +253,8 @@ export class Cache implements ChainHandler, CacheStatsSource {
     // capacity from answers that are dear to get (forwarded ones). Passed on as it is when the cache would not change
     // its TTLs; counted as a miss (CoreDNS's meaning: not answered from the cache) and as passed.
     if (keep && r.kept) {
-      c.passed++;
-      // An older entry for the question (stored before the plugin kept this answer) must not be served stale instead.
-      if (!noEntry) {
-        const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
-        if (old !== null) this.store.delete(old);
-      }
-      return r;
+      r.passedBy = this.#passToken;
+      return this.#passed(req, r, flags, c, noEntry);
     }
     const served = new Reply({
       rcode: r.rcode, authoritative: true, recursionAvailable: r.recursionAvailable, plugin: 'cache',
@@ -237,12 +262,25 @@ export class Cache implements ChainHandler, CacheStatsSource {
       authority: keep ? r.authority : setTtl(r.authority, ttl),
       additional: keep ? r.additional : setTtl(r.additional, ttl),
     }).sharePackedOf(r).prepack(req.qname);
-    const evicted = this.store.put(new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.#now()));
+    const entry = new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.#now());
+    entry.inKeptZone = this.#keptZones.length > 0 && req.qclass === Class.IN && inZones(req.qname, this.#keptZones);
+    const evicted = this.store.put(entry);
     if (evicted > 0) { if (kind === Kind.SUCCESS) c.evictionsSuccess += evicted; else c.evictionsDenial += evicted; }
     this.entriesServer = c.server;
     // This reply still belongs to the plugin that made it (coredns_dns_responses_total{plugin}), error included.
     const now = served.with({ plugin: r.plugin });
     return r.error ? now.withError(r.error) : now;
+  }
+
+  /** A kept reply let through unstored: counted as passed. */
+  #passed(req: DnsRequest, r: Reply, flags: number, c: CacheCounters, noEntry: boolean): Reply {
+    c.passed++;
+    // An older entry for the question (stored before the plugin kept this answer) must not be served stale instead.
+    if (!noEntry) {
+      const old = this.store.get(req.qname, req.qtype, req.qclass, flags);
+      if (old !== null) this.store.delete(old);
+    }
+    return r;
   }
 
   counters(): Iterable<CacheCounters> {

@@ -6,12 +6,14 @@
  * answers at once although the cache's clock stands still), forwarded
  * answers are still stored, and an entry stored before the answer was kept
  * is dropped once a refresh brings the kept answer (never served stale on).
- * Real dig over UDP; the cache's clock is the test's.
+ * Under the zones the plugin keeps (no fallthrough there) the cache does not
+ * even look its store up, until it stores one of the few answers the plugin
+ * does not keep. Real dig over UDP; the cache's clock is the test's.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { stringify } from 'yaml';
 import { rrs } from '../../dns/rr.ts';
 import { dig } from '../../../test/support/harness.ts';
@@ -110,6 +112,51 @@ describe('cache in front of kubernetes: kept answers pass', () => {
       assert.deepEqual((await dig(srv.port, 'A', alias)).answer.map((x) => [x.type, x.data]), [['A', '10.96.0.9']]);
       assert.equal(cache.entries('success'), 0);
     } finally {
+      await srv.stop();
+    }
+  });
+
+  it('looks nothing up for names the plugin keeps, until it holds one of the plugin\'s answers that are not kept', async () => {
+    const srv = await startCluster([ns('default'), svc('default', 'web', ['10.96.0.1']), externalName('default', 'out', 'target.example')],
+      { extra: ['cache 30', `forward . ${up.address}`] });
+    try {
+      const cache = cacheOf(srv);
+      const lookups = mock.method(cache.store, 'get');
+      await dig(srv.port, 'A', `web.default.svc.${Z}`);
+      assert.equal((await dig(srv.port, 'A', `nope.default.svc.${Z}`)).status, 'NXDOMAIN');
+      await dig(srv.port, 'PTR', '1.0.96.10.in-addr.arpa.');
+      assert.equal(lookups.mock.callCount(), 0, 'no store lookup for the kubernetes zones');
+      assert.deepEqual(counts(cache), { hits: 0, misses: 3, passed: 3, requests: 3 });
+      await dig(srv.port, 'A', 'other.example.');
+      assert.ok(lookups.mock.callCount() > 0, 'a forwarded name is looked up');
+      // An ExternalName answer is built per query (not kept): stored, and found again by a lookup.
+      const out = `out.default.svc.${Z}`;
+      assert.deepEqual((await dig(srv.port, 'A', out)).answer.map((x) => x.type), ['CNAME', 'A']);
+      await dig(srv.port, 'A', out);
+      assert.equal(up.count('target.example.'), 1, 'the second ExternalName query is a hit');
+      const before = lookups.mock.callCount();
+      await dig(srv.port, 'A', `web.default.svc.${Z}`);
+      assert.ok(lookups.mock.callCount() > before, 'while such an entry is stored, cluster names are looked up again');
+    } finally {
+      mock.restoreAll();
+      await srv.stop();
+    }
+  });
+
+  it('looks names up as before where the plugin may fall through', async () => {
+    const srv = await startCluster([ns('default'), svc('default', 'web', ['10.96.0.1'])],
+      { extra: ['cache 30', `forward . ${up.address}`], options: ['fallthrough in-addr.arpa ip6.arpa'] });
+    try {
+      const cache = cacheOf(srv);
+      const lookups = mock.method(cache.store, 'get');
+      await dig(srv.port, 'A', `web.default.svc.${Z}`);
+      assert.equal(lookups.mock.callCount(), 0, 'cluster.local has no fallthrough: skipped');
+      await dig(srv.port, 'PTR', '9.9.9.10.in-addr.arpa.');
+      await dig(srv.port, 'PTR', '9.9.9.10.in-addr.arpa.');
+      assert.ok(lookups.mock.callCount() > 0, 'in-addr.arpa falls through: looked up');
+      assert.equal(up.count('9.9.9.10.in-addr.arpa.'), 1, 'the fallen-through answer is stored and hit');
+    } finally {
+      mock.restoreAll();
       await srv.stop();
     }
   });

@@ -107,13 +107,29 @@ export function parseCache(d: Directive, ctx: Pick<BlockContext, 'zones'>): Cach
   return o;
 }
 
+/**
+ * The zones in which the plugin right behind the cache (the first later one
+ * in the chain) keeps its answers; none when that is several instances or a
+ * plugin that does not say (keptZones()). Asked once the chain is built.
+ */
+export function keptZonesAfter(ctx: Pick<BlockContext, 'plugins' | 'handlersNamed'>): readonly string[] {
+  const names = ctx.plugins;
+  for (let i = names.indexOf(P) + 1; i > 0 && i < names.length; i++) {
+    const hs = ctx.handlersNamed(names[i]!);
+    if (hs.length === 0) continue; // outside the chain (health, ready, ...)
+    const only = hs.length === 1 ? hs[0]! : null;
+    return only?.keptZones?.() ?? [];
+  }
+  return [];
+}
+
 export const cache: PluginDefinition = {
   name: 'cache',
   once: true,
   setup(d, ctx) {
     const handler = new Cache(parseCache(d, ctx), ctx.server);
     const metrics = cacheMetrics(ctx.services);
-    ctx.onStartup(() => metrics.add(handler));
+    ctx.onStartup(() => { metrics.add(handler); handler.skipKeptZones(keptZonesAfter(ctx)); });
     ctx.onShutdown(() => { metrics.remove(handler); handler.store.clear(); });
     return handler;
   },

@@ -37,6 +37,8 @@ export class CacheEntry {
   windowStart: number;
   /** A background refresh (prefetch or stale) is running. */
   refreshing = false;
+  /** Class IN under a zone whose plugin keeps its answers (the cache skips lookups there while none is stored). */
+  inKeptZone = false;
   /** @internal chain of entries with the same name; oldest-to-newest list links. */
   sameName: CacheEntry | null = null;
   older: CacheEntry | null = null;
@@ -63,6 +65,7 @@ export class CacheStore {
   /** Per kind: oldest and newest entries. */
   readonly #oldest: [CacheEntry | null, CacheEntry | null] = [null, null];
   readonly #newest: [CacheEntry | null, CacheEntry | null] = [null, null];
+  #keptZoneEntries = 0;
 
   constructor(successCapacity: number, denialCapacity: number) {
     this.#capacity = [successCapacity, denialCapacity];
@@ -92,6 +95,7 @@ export class CacheStore {
     if (newest !== null) newest.newer = e; else this.#oldest[k] = e;
     this.#newest[k] = e;
     this.#size[k]++;
+    if (e.inKeptZone) this.#keptZoneEntries++;
     e.sameName = this.#byName.get(e.qname) ?? null;
     this.#byName.set(e.qname, e);
     return evicted;
@@ -103,6 +107,7 @@ export class CacheStore {
     if (e.newer !== null) e.newer.older = e.older; else this.#newest[k] = e.older;
     e.older = e.newer = null;
     this.#size[k]--;
+    if (e.inKeptZone) this.#keptZoneEntries--;
     const head = this.#byName.get(e.qname);
     if (head === e) {
       if (e.sameName !== null) this.#byName.set(e.qname, e.sameName); else this.#byName.delete(e.qname);
@@ -131,6 +136,11 @@ export class CacheStore {
     this.delete(this.#oldest[k]!);
   }
 
+  /** Entries with `inKeptZone` set: while there are none, a lookup of such a name cannot find anything. */
+  get keptZoneEntries(): number {
+    return this.#keptZoneEntries;
+  }
+
   size(kind: Kind): number {
     return this.#size[kind];
   }
@@ -138,6 +148,7 @@ export class CacheStore {
   clear(): void {
     this.#byName.clear();
     this.#size[0] = this.#size[1] = 0;
+    this.#keptZoneEntries = 0;
     this.#oldest[0] = this.#oldest[1] = this.#newest[0] = this.#newest[1] = null;
   }
 }

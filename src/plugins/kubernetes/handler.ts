@@ -76,6 +76,15 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
     return null;
   }
 
+  /**
+   * The zones without fallthrough: there every answer is the index's kept
+   * reply, except the few built per query (ExternalName CNAMEs followed, apex
+   * NS, SERVFAIL before the first sync), which a cache in front still stores.
+   */
+  keptZones(): readonly string[] {
+    return this.zones.filter((z) => !this.#fallthrough.touches(z));
+  }
+
   serveDNS(req: DnsRequest): Answer {
     const zone = this.zoneOf(req.qname);
     if (zone === null) return this.next.serveDNS(req);

@@ -16,6 +16,7 @@
 import { constants } from 'node:os';
 import type { Route } from '../../config/build.ts';
 import { bytesToIp } from '../../dns/ip.ts';
+import { ReplyScratch } from '../../dns/response.ts';
 import { serveQuery, type Responder, type ServeStats } from '../serve.ts';
 import { UDP_RECV_BUFFER_BYTES } from '../udp-listener.ts';
 import type { UdpBatchAddon, UdpBatchHandle } from './addon.ts';
@@ -57,6 +58,8 @@ export class BatchUdpListener implements Responder {
   #current = -1;
   #replies = 0;
   #outUsed = 0;
+  /** Replies are written here: send() copies each into the output slab, or sends it at once (MSG_DONTWAIT). */
+  readonly scratch = new ReplyScratch();
   readonly #v4Names = new Map<number, string>();
   /** Batches read and datagrams in them, so far (diagnostics, tests). */
   batches = 0;
