@@ -11,16 +11,19 @@ import { test } from 'node:test';
 import { CliServer } from '../../test/server/helpers/cli.ts';
 import { freePort } from '../../test/support/ports.ts';
 import { inputDir } from '../../test/support/cli.ts';
-import { DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, mallocEnvToAdd, semiSpaceMiB } from './heap.ts';
+import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, mallocEnvToAdd, semiSpaceMiB } from './heap.ts';
 
 test('the semi-space flag is added unless the command line or NODE_OPTIONS has one', () => {
-  assert.deepEqual(heapFlagsToAdd([], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
-  assert.deepEqual(heapFlagsToAdd(['--trace-gc'], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
-  assert.deepEqual(heapFlagsToAdd(['--max-semi-space-size=16'], {}), []);
-  assert.deepEqual(heapFlagsToAdd(['--max_semi_space_size=16'], {}), []);
-  assert.deepEqual(heapFlagsToAdd([], { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8' }), []);
-  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '4' }), ['--max-semi-space-size=4']);
-  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0' }), []);
+  const growing = `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`;
+  assert.deepEqual(heapFlagsToAdd([], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`, growing]);
+  assert.deepEqual(heapFlagsToAdd(['--trace-gc'], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`, growing]);
+  assert.deepEqual(heapFlagsToAdd(['--max-semi-space-size=16'], {}), [growing]);
+  assert.deepEqual(heapFlagsToAdd(['--max_semi_space_size=16', '--heap_growing_percent=50'], {}), []);
+  assert.deepEqual(heapFlagsToAdd([], { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8 --heap-growing-percent=10' }), []);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '4', CLUSTERDNS_HEAP_GROWING_PERCENT: '0' }), ['--max-semi-space-size=4']);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0', CLUSTERDNS_HEAP_GROWING_PERCENT: '35' }), ['--heap-growing-percent=35']);
+  assert.throws(() => heapFlagsToAdd([], { CLUSTERDNS_HEAP_GROWING_PERCENT: 'lots' }), /CLUSTERDNS_HEAP_GROWING_PERCENT=lots: want a whole percentage/);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0' }), [growing]);
   assert.throws(() => heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: 'big' }), /CLUSTERDNS_SEMI_SPACE_MIB=big: want a whole number/);
 });
 
@@ -44,7 +47,7 @@ async function startedWith(env: Readonly<Record<string, string | undefined>>): P
   const metrics = await freePort();
   const files = inputDir('clusterdns-heap-');
   const conf = files.write('Corefile', `.:0 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:${metrics}\n    whoami\n}\n`);
-  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, GLIBC_TUNABLES: undefined, ...env });
+  const server = new CliServer(['-conf', conf], files.dir, { NODE_OPTIONS: undefined, CLUSTERDNS_SEMI_SPACE_MIB: undefined, CLUSTERDNS_HEAP_GROWING_PERCENT: undefined, MALLOC_ARENA_MAX: undefined, MALLOC_MMAP_THRESHOLD_: undefined, GLIBC_TUNABLES: undefined, ...env });
   try {
     await server.ports(20_000);
     const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
@@ -61,6 +64,7 @@ async function startedWith(env: Readonly<Record<string, string | undefined>>): P
 test('a spawned server re-executes itself with the semi-space limit and reports it', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
   const r = await startedWith({});
   assert.ok(r.cmdline.includes(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`), r.cmdline.join(' '));
+  assert.ok(r.cmdline.includes(`--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`), r.cmdline.join(' '));
   assert.equal(r.semi, DEFAULT_SEMI_SPACE_MIB * 2 ** 20);
   assert.ok(r.environ.includes('MALLOC_ARENA_MAX=2'), r.environ.join(' '));
   assert.ok(r.environ.includes('MALLOC_MMAP_THRESHOLD_=131072'), r.environ.join(' '));
