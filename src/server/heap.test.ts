@@ -11,20 +11,26 @@ import { test } from 'node:test';
 import { CliServer } from '../../test/server/helpers/cli.ts';
 import { freePort } from '../../test/support/ports.ts';
 import { inputDir } from '../../test/support/cli.ts';
-import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, mallocEnvToAdd, semiSpaceMiB } from './heap.ts';
+import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_SEMI_SPACE_MIB, heapFlagsToAdd, heapGrowingPercentToSet, mallocEnvToAdd, semiSpaceMiB } from './heap.ts';
 
 test('the semi-space flag is added unless the command line or NODE_OPTIONS has one', () => {
-  const growing = `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`;
-  assert.deepEqual(heapFlagsToAdd([], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`, growing]);
-  assert.deepEqual(heapFlagsToAdd(['--trace-gc'], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`, growing]);
-  assert.deepEqual(heapFlagsToAdd(['--max-semi-space-size=16'], {}), [growing]);
-  assert.deepEqual(heapFlagsToAdd(['--max_semi_space_size=16', '--heap_growing_percent=50'], {}), []);
-  assert.deepEqual(heapFlagsToAdd([], { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8 --heap-growing-percent=10' }), []);
-  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '4', CLUSTERDNS_HEAP_GROWING_PERCENT: '0' }), ['--max-semi-space-size=4']);
-  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0', CLUSTERDNS_HEAP_GROWING_PERCENT: '35' }), ['--heap-growing-percent=35']);
-  assert.throws(() => heapFlagsToAdd([], { CLUSTERDNS_HEAP_GROWING_PERCENT: 'lots' }), /CLUSTERDNS_HEAP_GROWING_PERCENT=lots: want a whole percentage/);
-  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0' }), [growing]);
+  assert.deepEqual(heapFlagsToAdd([], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
+  assert.deepEqual(heapFlagsToAdd(['--trace-gc'], {}), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`]);
+  assert.deepEqual(heapFlagsToAdd(['--max-semi-space-size=16'], {}), []);
+  assert.deepEqual(heapFlagsToAdd(['--max_semi_space_size=16'], {}), []);
+  assert.deepEqual(heapFlagsToAdd([], { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8' }), []);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '4' }), ['--max-semi-space-size=4']);
+  assert.deepEqual(heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: '0' }), []);
   assert.throws(() => heapFlagsToAdd([], { CLUSTERDNS_SEMI_SPACE_MIB: 'big' }), /CLUSTERDNS_SEMI_SPACE_MIB=big: want a whole number/);
+});
+
+test('the old generation growth set once started: the default, unless the operator gave the flag or 0', () => {
+  assert.equal(heapGrowingPercentToSet([], {}), DEFAULT_HEAP_GROWING_PERCENT);
+  assert.equal(heapGrowingPercentToSet([], { CLUSTERDNS_HEAP_GROWING_PERCENT: '35' }), 35);
+  assert.equal(heapGrowingPercentToSet([], { CLUSTERDNS_HEAP_GROWING_PERCENT: '0' }), null);
+  assert.equal(heapGrowingPercentToSet(['--heap_growing_percent=50'], {}), null);
+  assert.equal(heapGrowingPercentToSet([], { NODE_OPTIONS: '--heap-growing-percent=10' }), null);
+  assert.throws(() => heapGrowingPercentToSet([], { CLUSTERDNS_HEAP_GROWING_PERCENT: 'lots' }), /CLUSTERDNS_HEAP_GROWING_PERCENT=lots: want a whole percentage/);
 });
 
 test('the semi-space limit read back: the command line wins over NODE_OPTIONS, as in node', () => {
@@ -43,7 +49,7 @@ test('MALLOC_ARENA_MAX=2 and a fixed mmap threshold are added unless the environ
   assert.deepEqual(mallocEnvToAdd({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }), { MALLOC_ARENA_MAX: '2' });
 });
 
-async function startedWith(env: Readonly<Record<string, string | undefined>>): Promise<{ cmdline: string[]; environ: string[]; semi: number | null }> {
+async function startedWith(env: Readonly<Record<string, string | undefined>>): Promise<{ cmdline: string[]; environ: string[]; semi: number | null; growing: number | null }> {
   const metrics = await freePort();
   const files = inputDir('clusterdns-heap-');
   const conf = files.write('Corefile', `.:0 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:${metrics}\n    whoami\n}\n`);
@@ -53,8 +59,11 @@ async function startedWith(env: Readonly<Record<string, string | undefined>>): P
     const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const environ = readFileSync(`/proc/${server.child.pid}/environ`, 'utf8').split('\0').filter(Boolean);
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('clusterdns_heap_max_semi_space_bytes '));
-    return { cmdline, environ, semi: line === undefined ? null : Number(line.split(' ')[1]) };
+    const gauge = (name: string): number | null => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? null : Number(line.split(' ')[1]);
+    };
+    return { cmdline, environ, semi: gauge('clusterdns_heap_max_semi_space_bytes'), growing: gauge('clusterdns_heap_growing_percent') };
   } finally {
     server.child.kill('SIGTERM');
     if ((await server.waitExit(10_000)) === null) await server.kill();
@@ -64,8 +73,8 @@ async function startedWith(env: Readonly<Record<string, string | undefined>>): P
 test('a spawned server re-executes itself with the semi-space limit and reports it', { skip: process.platform !== 'linux' ? 'reads /proc' : false }, async () => {
   const r = await startedWith({});
   assert.ok(r.cmdline.includes(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MIB}`), r.cmdline.join(' '));
-  assert.ok(r.cmdline.includes(`--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`), r.cmdline.join(' '));
   assert.equal(r.semi, DEFAULT_SEMI_SPACE_MIB * 2 ** 20);
+  assert.equal(r.growing, DEFAULT_HEAP_GROWING_PERCENT, 'the old generation growth is set once started');
   assert.ok(r.environ.includes('MALLOC_ARENA_MAX=2'), r.environ.join(' '));
   assert.ok(r.environ.includes('MALLOC_MMAP_THRESHOLD_=131072'), r.environ.join(' '));
 });
@@ -82,7 +91,8 @@ test("an operator's NODE_OPTIONS semi-space is kept; CLUSTERDNS_SEMI_SPACE_MIB=0
   const own = await startedWith({ NODE_OPTIONS: '--max-semi-space-size=8' });
   assert.ok(!own.cmdline.some((a) => a.startsWith('--max-semi-space-size')), own.cmdline.join(' '));
   assert.equal(own.semi, 8 * 2 ** 20);
-  const off = await startedWith({ CLUSTERDNS_SEMI_SPACE_MIB: '0' });
+  const off = await startedWith({ CLUSTERDNS_SEMI_SPACE_MIB: '0', CLUSTERDNS_HEAP_GROWING_PERCENT: '0' });
   assert.ok(!off.cmdline.some((a) => a.startsWith('--max-semi-space-size')), off.cmdline.join(' '));
   assert.equal(off.semi, null);
+  assert.equal(off.growing, null, 'CLUSTERDNS_HEAP_GROWING_PERCENT=0 leaves V8 its own factor');
 });

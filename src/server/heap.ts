@@ -21,12 +21,14 @@
  *
  * Environment: CLUSTERDNS_SEMI_SPACE_MIB=N picks the size (MiB), 0 leaves
  * V8's default; CLUSTERDNS_HEAP_GROWING_PERCENT=N the old generation's
- * growth between full collections (--heap-growing-percent), 0 leaves V8's. The same re-exec sets MALLOC_ARENA_MAX=2 (MALLOC_ENV) unless
+ * growth between full collections, set once started (tightenHeapGrowth), 0
+ * leaves V8's factor. The same re-exec sets MALLOC_ARENA_MAX=2 (MALLOC_ENV) unless
  * the environment has it. Other heap flags (e.g. an old-space limit from the cgroup)
  * belong in heapFlagsToAdd too, so there is one re-exec.
  */
 
 import cluster from 'node:cluster';
+import v8 from 'node:v8';
 import { errorMessage } from '../errors/to-error.ts';
 
 /** Semi-space size (MiB) when nothing says otherwise. */
@@ -36,13 +38,16 @@ const SEMI_FLAG = '--max-semi-space-size';
 
 /**
  * How far (percent) V8 lets the old generation grow past what survived the
- * last full collection before it collects again. Why: V8 picks a factor of
- * 1.1-4 from its own speed figures; in the soak it let old-generation garbage
- * (relist pages, reload builds) pile up from 52 to 83 MiB for 97 s before one
- * full GC, so RSS rose by a third after the first minute while the live heap
- * stayed flat (s4rss note). A fixed 20 % keeps the saw-tooth near V8's
- * minimum step (8 MiB); marking is incremental and concurrent, so the extra
- * full collections cost CPU in the background, not pauses.
+ * last full collection before it collects again, once the server has
+ * started. Why: V8 picks a factor of 1.1-4 from its own speed figures; in the
+ * soak it let old-generation garbage (relist pages, reload builds) pile up
+ * from 52 to 83 MiB for 97 s before one full GC, so RSS rose by a fifth to a
+ * third after the first minute while the live heap stayed flat. With 20 %
+ * the soak's RSS stayed within 4 % after the first minute and its p99 was the
+ * same (A/B in bench/README.md). Set at run time (`v8.setFlagsFromString`;
+ * V8 reads it at every full GC, unlike the semi-space size) after the start,
+ * because during the first list of 100,000 services it made ~1 s of extra
+ * full collections (first answer 3.8-4.3 s → 5.0-5.4 s).
  */
 export const DEFAULT_HEAP_GROWING_PERCENT = 20;
 export const HEAP_GROWING_ENV = 'CLUSTERDNS_HEAP_GROWING_PERCENT';
@@ -90,11 +95,37 @@ export function heapFlagsToAdd(execArgv: readonly string[], env: NodeJS.ProcessE
   const mib = raw === undefined || raw === '' ? DEFAULT_SEMI_SPACE_MIB : Number(raw);
   if (!Number.isInteger(mib) || mib < 0) throw new Error(`${SEMI_SPACE_ENV}=${raw}: want a whole number of MiB (0: V8's default)`);
   if (mib > 0 && !hasFlag(given, SEMI_FLAG)) out.push(`${SEMI_FLAG}=${mib}`);
-  const rawGrowing = env[HEAP_GROWING_ENV];
-  const percent = rawGrowing === undefined || rawGrowing === '' ? DEFAULT_HEAP_GROWING_PERCENT : Number(rawGrowing);
-  if (!Number.isInteger(percent) || percent < 0) throw new Error(`${HEAP_GROWING_ENV}=${rawGrowing}: want a whole percentage (0: V8's own factor)`);
-  if (percent > 0 && !hasFlag(given, GROWING_FLAG)) out.push(`${GROWING_FLAG}=${percent}`);
   return out;
+}
+
+let grownTo: number | null = null;
+
+/**
+ * The old-generation growth (percent) to set once the server has started,
+ * or null: when the operator gave --heap-growing-percent (command line or
+ * NODE_OPTIONS) or CLUSTERDNS_HEAP_GROWING_PERCENT=0. Throws on a value that
+ * is not a whole number.
+ */
+export function heapGrowingPercentToSet(execArgv: readonly string[], env: NodeJS.ProcessEnv): number | null {
+  const raw = env[HEAP_GROWING_ENV];
+  const percent = raw === undefined || raw === '' ? DEFAULT_HEAP_GROWING_PERCENT : Number(raw);
+  if (!Number.isInteger(percent) || percent < 0) throw new Error(`${HEAP_GROWING_ENV}=${raw}: want a whole percentage (0: V8's own factor)`);
+  return percent === 0 || hasFlag(givenFlags(execArgv, env), GROWING_FLAG) ? null : percent;
+}
+
+/** Sets the old generation's growth for the rest of the run (see DEFAULT_HEAP_GROWING_PERCENT); returns what was set. */
+export function tightenHeapGrowth(proc: NodeJS.Process = process): number | null {
+  const percent = heapGrowingPercentToSet(proc.execArgv, proc.env);
+  if (percent !== null) {
+    v8.setFlagsFromString(`${GROWING_FLAG}=${percent}`);
+    grownTo = percent;
+  }
+  return percent;
+}
+
+/** The old-generation growth percent in force (V8's flag as this process set or was given it), or null for V8's own factor. */
+export function heapGrowingPercent(): number | null {
+  return grownTo ?? flagValue(givenFlags(process.execArgv, process.env), GROWING_FLAG);
 }
 
 /**

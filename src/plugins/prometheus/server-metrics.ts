@@ -15,7 +15,7 @@ import { VERSION } from '../../version.ts';
 import { pushHistogram, registerScraped, type Sample } from '../../metrics/scraped-metric.ts';
 import { udpSocketDrops } from '../../metrics/udp-drops.ts';
 import { LOOP_DELAY_BUCKETS, processLoopDelay } from '../../server/loop-delay.ts';
-import { semiSpaceMiB } from '../../server/heap.ts';
+import { heapGrowingPercent, semiSpaceMiB } from '../../server/heap.ts';
 
 export interface EnabledPlugin {
   readonly server: string;
@@ -78,6 +78,11 @@ export function serverMetrics(services: ProcessServices): { enabled: EnabledPlug
     registerScraped(registry, 'clusterdns_heap_max_semi_space_bytes', 'The V8 semi-space limit this process was started with (--max-semi-space-size).', 'gauge', () => {
       const mib = semiSpaceMiB();
       return mib === null ? [] : [{ value: mib * 2 ** 20, labels: {} }];
+    });
+    // How far the old generation may grow past the last full GC's survivors (server/heap.ts sets it once started); absent: V8's own factor.
+    registerScraped(registry, 'clusterdns_heap_growing_percent', 'How far (percent) V8 lets the old generation grow past the last full collection before the next one (--heap-growing-percent).', 'gauge', () => {
+      const percent = heapGrowingPercent();
+      return percent === null ? [] : [{ value: percent, labels: {} }];
     });
     // Cumulative (prom-client's nodejs_eventloop_lag_* reset at every scrape): a bench diffs two scrapes.
     registerScraped(registry, 'clusterdns_event_loop_delay_seconds', 'How late the event loop ran a timer, while serving.', 'histogram', () => {

@@ -15,6 +15,7 @@ import { isProtocolMessage, WORKER_HTTP_ENV, type StateMessage, type ToPrimary, 
 import { StateRelay } from './state-relay.ts';
 import { primaryPortsFrom, WorkerHttpListeners } from './worker-http.ts';
 import { errorMessage } from '../../errors/to-error.ts';
+import { tightenHeapGrowth } from '../heap.ts';
 
 export type WorkerAppOptions = Pick<AppOptions, 'corefilePath' | 'corefileText' | 'dnsPort' | 'logger'>;
 
@@ -89,6 +90,8 @@ export async function runWorker(opts: WorkerAppOptions): Promise<number> {
     sendAndExit({ t: 'start-failed', message: errorMessage(e) }, 1);
     return -1;
   }
+  // As runServer does once started (server/heap.ts); a bad value was already reported by the primary.
+  try { tightenHeapGrowth(); } catch { /* V8 keeps its own heap growth */ }
   send({ t: 'listening' });
   return -1; // keep running
 }
