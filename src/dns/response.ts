@@ -40,6 +40,11 @@ export class ReplyScratch {
   /** By length; filled up front so lookups stay on a plain array (a sparse one would turn into a dictionary). */
   readonly #views: (Buffer | undefined)[] = new Array<Buffer | undefined>(SCRATCH_BYTES + 1).fill(undefined);
 
+  /** Whether `buf` is a view of this scratch's memory. */
+  holds(buf: Buffer): boolean {
+    return buf.buffer === this.#memory;
+  }
+
   /** The scratch view of `length` bytes, or null when that does not fit. */
   view(length: number): Buffer | null {
     if (length > SCRATCH_BYTES) return null;

@@ -50,7 +50,20 @@ export class UdpListener implements Responder {
    * send() (libuv's try-send) unless the socket's send queue is backed up;
    * then it keeps the bytes until later, and this gets new memory (send()).
    */
-  scratch = new ReplyScratch();
+  #scratch = new ReplyScratch();
+
+  /**
+   * Where the next reply may be written: the reused memory, or null (a new
+   * buffer of the reply's size) while dgram still holds queued sends. Why: a
+   * queued send keeps the bytes it was handed, so the scratch must not be
+   * written again, and a new 4 KiB scratch per queued reply made the
+   * saturated dgram path peak at 388 MiB (10,000 services) against 214 MiB
+   * batched.
+   */
+  get scratch(): ReplyScratch | null {
+    const s = this.#socket;
+    return s !== null && s.getSendQueueCount() > 0 ? null : this.#scratch;
+  }
 
   constructor(routes: readonly Route[], stats: ServeStats) {
     this.routes = routes;
@@ -109,8 +122,9 @@ export class UdpListener implements Responder {
     const s = this.#socket;
     if (s === null) return;
     s.send(buf, port, to);
-    // Not sent yet (queued in libuv): those bytes must stay as they are, so the next reply goes elsewhere.
-    if (s.getSendQueueCount() > 0) this.scratch = new ReplyScratch();
+    // Not sent yet (queued in libuv): those bytes must stay as they are, so a reply written in the
+    // scratch that got queued retires it; replies written while the queue is backed up have their own.
+    if (this.#scratch.holds(buf) && s.getSendQueueCount() > 0) this.#scratch = new ReplyScratch();
   }
 
   get port(): number {

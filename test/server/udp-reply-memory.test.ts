@@ -53,25 +53,42 @@ describe('node:dgram listener: reply memory', () => {
     }
   });
 
-  it('leaves the bytes of a reply dgram still holds as they were: the next reply goes elsewhere', async () => {
+  it('leaves the bytes of a reply dgram still holds as they were: while its queue is backed up, each reply has its own', async () => {
     const l = new UdpListener([], new ServeStats());
     const port = await l.listen('127.0.0.1', 0);
     // What dgram was handed, and a copy of the bytes at that moment (what libuv would send later).
-    const handed: { buf: Buffer; copy: Buffer }[] = [];
+    const handed: { buf: Buffer; copy: Buffer; queued: boolean }[] = [];
+    // The queue backs up at the first reply (sent from the scratch) and drains with the 20th.
+    let queued = 0;
     const send = Socket.prototype.send;
     mock.method(Socket.prototype, 'send', function (this: Socket, ...args: Parameters<Socket['send']>) {
       const buf = args[0] as Buffer;
-      handed.push({ buf, copy: Buffer.from(buf) });
-      return send.apply(this, args);
+      const reply = buf.length >= 12 && (buf[2]! & 0x80) !== 0;
+      const r = send.apply(this, args);
+      if (reply) {
+        queued = handed.length < 19 ? 1 : 0;
+        handed.push({ buf, copy: Buffer.from(buf), queued: queued > 0 });
+      }
+      return r;
     });
-    mock.method(Socket.prototype, 'getSendQueueCount', () => 1);
+    mock.method(Socket.prototype, 'getSendQueueCount', () => queued);
     try {
+      queued = 1;
+      const backedUp = l.scratch; // read through a local: an assertion on l.scratch would narrow the later reads
+      assert.equal(backedUp, null, 'no scratch while dgram holds queued sends: a reply gets a buffer of its size');
+      queued = 0;
       const first = l.scratch;
+      assert.ok(first !== null);
       await exchangeAll(port);
-      assert.notEqual(l.scratch, first, 'new memory after a send that was queued');
-      const replies = handed.filter((h) => h.buf.length >= 12 && (h.buf[2]! & 0x80) !== 0);
-      assert.equal(replies.length, NAMES.length);
-      replies.forEach((h, i) => assert.deepEqual(h.buf, h.copy, `reply ${i} unchanged after the replies written after it`));
+      assert.equal(handed.length, NAMES.length);
+      assert.equal(handed.filter((h) => h.queued).length, 19);
+      // A queued reply's bytes are sent later: none may change; the others were sent when handed over.
+      handed.forEach((h, i) => { if (h.queued) assert.deepEqual(h.buf, h.copy, `queued reply ${i} unchanged after the replies written after it`); });
+      assert.ok(first.holds(handed[0]!.buf), 'the first reply was written in the scratch');
+      for (let i = 1; i < 20; i++) assert.ok(!first.holds(handed[i]!.buf), `reply ${i}, written while the queue was backed up, has its own memory`);
+      const now = l.scratch;
+      assert.ok(now !== null && now !== first, 'new memory once the queue drained: the old scratch was still queued');
+      assert.ok(now.holds(handed[20]!.buf), 'replies go back into the (new) scratch after the queue drained');
     } finally {
       await l.close();
     }
