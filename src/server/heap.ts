@@ -43,8 +43,8 @@ const SEMI_FLAG = '--max-semi-space-size';
  * soak it let old-generation garbage (relist pages, reload builds) pile up
  * from 52 to 83 MiB for 97 s before one full GC, so RSS rose by a fifth to a
  * third after the first minute while the live heap stayed flat. With 20 %
- * the soak's RSS stayed within 4 % after the first minute and its p99 was the
- * same (A/B in bench/README.md). Set at run time (`v8.setFlagsFromString`;
+ * the soak's RSS stayed within 1-4 % after the first minute and its p99 was
+ * the same (A/B in src/server/README.md, *Old-generation growth*). Set at run time (`v8.setFlagsFromString`;
  * V8 reads it at every full GC, unlike the semi-space size) after the start,
  * because during the first list of 100,000 services it made ~1 s of extra
  * full collections (first answer 3.8-4.3 s → 5.0-5.4 s).
