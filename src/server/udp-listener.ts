@@ -45,20 +45,15 @@ export class UdpListener implements Responder {
   // One-entry memo of the mapping (clients repeat): no string sliced per query and none built per reply.
   #mappedFrom = '';
   #unmapped = '';
-  /**
-   * Replies are written here: node:dgram hands a reply to the kernel during
-   * send() (libuv's try-send) unless the socket's send queue is backed up;
-   * then it keeps the bytes until later, and this gets new memory (send()).
-   */
   #scratch = new ReplyScratch();
 
   /**
    * Where the next reply may be written: the reused memory, or null (a new
-   * buffer of the reply's size) while dgram still holds queued sends. Why: a
-   * queued send keeps the bytes it was handed, so the scratch must not be
-   * written again, and a new 4 KiB scratch per queued reply made the
-   * saturated dgram path peak at 388 MiB (10,000 services) against 214 MiB
-   * batched.
+   * buffer of the reply's size) while dgram still holds queued sends. Why:
+   * node:dgram hands a reply to the kernel during send() (libuv's try-send)
+   * unless the socket's send queue is backed up; a queued send keeps the
+   * bytes it was handed, so the scratch must not be written again, and a new
+   * scratch (4 KiB plus its view table) per queued reply would be garbage.
    */
   get scratch(): ReplyScratch | null {
     const s = this.#socket;
