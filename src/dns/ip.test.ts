@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   bytesToIp, canonicalIp, canonicalIpv4, canonicalIpv6, ipFamily, ipFromReverseName, ipToBytes, ipv4Int, reverseName, stripZone, unmapIPv4,
 } from './ip.ts';
@@ -98,4 +99,21 @@ test('ipv4Int (allocation-free, for per-query keys) agrees with the strict parse
     const s = parts.join('.');
     assert.equal(ipv4Int(s), viaParse(s), s);
   }
+});
+
+/** The split-and-regex form ipToBytes had before its one-pass parser: the reference for the property below. */
+function referenceIPv4(s: string): number[] | null {
+  const parts = s.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return null;
+  return parts.map(Number);
+}
+
+test('IPv4 parsing accepts and rejects exactly what the split-and-regex form did', () => {
+  const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('', '00', '01', '007', '1000', '-1', '+1', ' 1', '1 ', 'a', '٣'));
+  const quads = fc.array(octet, { minLength: 1, maxLength: 6 }).map((p) => p.join('.'));
+  const text = fc.oneof(quads, fc.string({ maxLength: 16 }), fc.stringMatching(/^[0-9.]{0,16}$/));
+  fc.assert(fc.property(text, (s) => {
+    const got = s.includes(':') ? null : ipToBytes(s);
+    assert.deepEqual(got === null ? null : [...got], referenceIPv4(s), JSON.stringify(s));
+  }), { numRuns: 5000 });
 });

@@ -25,18 +25,36 @@ export function ipFamily(text: string): 0 | 4 | 6 {
   return b === null ? 0 : b.length === 4 ? 4 : 6;
 }
 
+/**
+ * One pass over the characters (no split, no regular expression): the API
+ * feed parses every Service's and endpoint's address with this, 200,000 of
+ * them at the start of a 100,000-service cluster, and the split/regex form
+ * was 6 % of that start's CPU.
+ */
 function parseIPv4(s: string): Uint8Array | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out[i] = v;
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46; // the end closes the last part like a dot
+    if (c === 46) {
+      // 1-3 digits, no leading zero ("010" would read as octal to some libc), at most 255.
+      if (digits === 0 || part > 3 || v > 255) return null;
+      out[part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if ((digits === 1 && v === 0) || digits === 3) return null;
+      v = v * 10 + (c - 48);
+      digits++;
+    } else {
+      return null;
+    }
   }
-  return out;
+  return part === 4 ? out : null;
 }
 
 function parseIPv6(s: string): Uint8Array | null {

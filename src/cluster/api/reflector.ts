@@ -399,16 +399,24 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
     let restarts = 0;
     let skipped = 0;
     let firstSkip = '';
-    for (let page = 0; page < MAX_PAGES; page++) {
+    // The next page is asked for as soon as this one is parsed, and read while this one is converted: the
+    // API server's work and the round trip overlap ours (at 100,000 services the server sat idle a quarter of
+    // the first list waiting for sequential pages). At most one page body waits, as text.
+    const fetchPage = (token: string): Promise<string> => {
       const params: Record<string, string> = { limit: String(pageSize) };
-      if (cont !== '') params.continue = cont;
+      if (token !== '') params.continue = token;
+      const text = this.opts.transport.open(this.query(params), {
+        signal: this.abort.signal,
+        idleTimeoutMs: this.opts.listTimeoutMs ?? 60_000,
+      }).then((res) => readBody(res));
+      text.catch(() => {}); // its failure is handled where it is awaited (a list stopped before that drops it)
+      return text;
+    };
+    let next = fetchPage('');
+    for (let page = 0; page < MAX_PAGES; page++) {
       let body: { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
       try {
-        const res = await this.opts.transport.open(this.query(params), {
-          signal: this.abort.signal,
-          idleTimeoutMs: this.opts.listTimeoutMs ?? 60_000,
-        });
-        body = JSON.parse(await readBody(res)) as typeof body;
+        body = JSON.parse(await next) as typeof body;
       } catch (err) {
         // The continue token outlived etcd compaction: start the list over (client-go does the same).
         if (cont !== '' && err instanceof ApiError && err.status === 410 && restarts < 3) {
@@ -417,6 +425,7 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
           records.length = 0;
           skipped = 0;
           this.log('info', `${this.prefix}: list continue token expired, restarting the list`);
+          next = fetchPage('');
           continue;
         }
         throw err;
@@ -425,6 +434,9 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
       if (!Array.isArray(body.items)) throw new Error('list response without items');
       const items: unknown[] = body.items;
       const metadata = body.metadata;
+      rv = typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : '';
+      cont = typeof metadata?.continue === 'string' ? metadata.continue : '';
+      if (cont !== '') next = fetchPage(cont);
       for (let i = 0; i < items.length; i++) {
         // Bounded work, then the event loop: queries keep being read while 10,000 objects are converted.
         if (i > 0 && i % LIST_SLICE_ITEMS === 0) await this.yieldToLoop();
@@ -450,8 +462,6 @@ export class Reflector<K extends string = ClusterKind, R extends { readonly kind
           this.skip(error, true);
         }
       }
-      rv = typeof metadata?.resourceVersion === 'string' ? metadata.resourceVersion : '';
-      cont = typeof metadata?.continue === 'string' ? metadata.continue : '';
       if (cont === '') break;
     }
     if (cont !== '') throw new Error(`list did not finish within ${MAX_PAGES} pages`);
