@@ -115,5 +115,6 @@ test('IPv4 parsing accepts and rejects exactly what the split-and-regex form did
   fc.assert(fc.property(text, (s) => {
     const got = s.includes(':') ? null : ipToBytes(s);
     assert.deepEqual(got === null ? null : [...got], referenceIPv4(s), JSON.stringify(s));
+    if (!s.includes(':')) assert.equal(canonicalIp(s), got === null ? null : s, JSON.stringify(s)); // a strict quad is canonical as given
   }), { numRuns: 5000 });
 });
