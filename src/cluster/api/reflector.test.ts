@@ -337,3 +337,42 @@ test('stop() ends while retrying against a dead server, without waiting for the 
   assert.ok(await ioUntil(() => closed), 'stop() resolved with the backoff timer still pending');
   assert.equal(h.reflector.connected, false);
 });
+
+test('a continue token that expires while the next page is asked for ahead restarts the list, and nothing is lost', async () => {
+  const server = new FakeApiServer({ token: 'tok' });
+  const { url } = await server.start();
+  const dir = await makeTempDir();
+  for (let i = 0; i < 5; i++) server.create(serviceObject('default', `s${i}`, `10.0.0.${i + 1}`));
+  const client = new KubeApiClient(resolveConnection({ kubeconfig: await writeKubeconfig(dir, { server: url, token: 'tok' }) }));
+  let expired = 0;
+  const sink = new RecordingSink();
+  const logger = new RecordingLogger();
+  const reflector = new Reflector({
+    // The first continued page finds its snapshot compacted away (as etcd compaction does), once.
+    transport: {
+      open: (path, options) => {
+        if (path.includes('continue=') && expired++ === 0) {
+          server.create(serviceObject('default', 'late', '10.0.0.9'));
+          server.compact();
+        }
+        return client.open(path, options);
+      },
+    },
+    resource: { kind: 'Service', path: '/api/v1/services' },
+    sink, logger, pageSize: 2, backoff: { initialMs: 2, maxMs: 20 },
+  });
+  reflector.start();
+  try {
+    await reflector.whenSynced;
+    assert.deepEqual(sink.keys('Service'), ['default/late', 'default/s0', 'default/s1', 'default/s2', 'default/s3', 'default/s4']);
+    assert.ok(logger.infos.some((l) => l.includes('list continue token expired, restarting the list')), logger.infos.join('\n'));
+    const lists = server.requestLog.filter((r) => r.path === '/api/v1/services' && !r.watch);
+    // first page, its expired continuation, then the whole list again from the start (4 pages of 2)
+    assert.deepEqual(lists.map((l) => l.query.continue === undefined ? 'first' : 'next'), ['first', 'next', 'first', 'next', 'next']);
+    assert.equal(reflector.status().errors, 0);
+  } finally {
+    await reflector.stop();
+    await server.stop();
+    await removeDir(dir);
+  }
+});
