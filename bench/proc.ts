@@ -146,3 +146,13 @@ export function smapsBreakdown(pid: number): SmapsPart[] {
   }
   return [...parts].map(([what, p]) => ({ what, ...p })).filter((p) => p.rssKiB > 0).sort((a, b) => b.rssKiB - a.rssKiB);
 }
+
+/**
+ * One line: VmRSS and VmHWM (MiB) and the largest parts of /proc/PID/smaps
+ * (smapsBreakdown), for BENCH_HEAP_STATS=1 logs that place a peak in a phase.
+ */
+export function memoryLine(pid: number, parts = 5): string {
+  const mib = (kib: number): string => (kib / 1024).toFixed(0);
+  const top = smapsBreakdown(pid).slice(0, parts).map((p) => `${p.what} ${mib(p.rssKiB)}`).join(', ');
+  return `RSS ${mib(statusKiB(pid, 'VmRSS'))} MiB, peak ${mib(statusKiB(pid, 'VmHWM'))} MiB (${top})`;
+}

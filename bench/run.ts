@@ -27,7 +27,7 @@ import { generate, MIXES, type Mix, type ZoneData } from './cluster-gen.ts';
 import { runDnsperf, dnsperfVersion } from './dnsperf.ts';
 import { measureLatency, medianByP99 } from './latency.ts';
 import { sanityCheck } from './check.ts';
-import { cpuSeconds, machineBusySeconds, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, memoryLine, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
 import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, realtimeAvailable, setRealtime, StartTimeoutError } from './peers/process.ts';
@@ -350,6 +350,8 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
   }
   log(`${tag}: answering after ${Math.round(running.startupMs)} ms (pid ${running.pid}, port ${running.port})`);
   const mixes: MixResult[] = [];
+  // BENCH_HEAP_STATS=1: the server's RSS, peak and smaps parts after each phase (which phase makes the peak RSS).
+  const heapStats = process.env.BENCH_HEAP_STATS === '1';
   let sanity;
   let failure: string | null = null;
   let rss;
@@ -375,6 +377,7 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
       }
       if (!alive(running.pid)) { failure = `process exited during the ${mix} run; see ${running.logFile}`; break; }
+      if (heapStats) log(`${tag} ${mix}: after saturation: ${memoryLine(running.pid)}`);
     }
     if (failure === null) {
       try {
@@ -392,6 +395,7 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
         log(`${tag} latency: error: ${errorMessage(err).split('\n')[0]}`);
       }
       if (!alive(running.pid)) failure = `process exited during the latency runs; see ${running.logFile}`;
+      else if (heapStats) log(`${tag}: after the fixed-rate runs: ${memoryLine(running.pid)}`);
     }
     rss = alive(running.pid) ? peakRss(running.pid) : undefined;
   } finally {
