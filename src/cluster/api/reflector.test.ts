@@ -367,7 +367,7 @@ test('a continue token that expires while the next page is asked for ahead resta
     assert.deepEqual(sink.keys('Service'), ['default/late', 'default/s0', 'default/s1', 'default/s2', 'default/s3', 'default/s4']);
     assert.ok(logger.infos.some((l) => l.includes('list continue token expired, restarting the list')), logger.infos.join('\n'));
     const lists = server.requestLog.filter((r) => r.path === '/api/v1/services' && !r.watch);
-    // first page, its expired continuation, then the whole list again from the start (4 pages of 2)
+    // first page, its expired continuation, then the whole list again from the start (3 pages of 2)
     assert.deepEqual(lists.map((l) => l.query.continue === undefined ? 'first' : 'next'), ['first', 'next', 'first', 'next', 'next']);
     assert.equal(reflector.status().errors, 0);
   } finally {
