@@ -76,17 +76,15 @@ export interface ThreadSchedule {
 /**
  * What setRealtime does to each thread (pure, so a test can check it).
  * priority > 0: the main thread (tid === pid) at SCHED_FIFO priority + 1,
- * the other threads at priority, except a Node runtime's helper threads,
- * which stay SCHED_OTHER and may run on every CPU (`allCpus`). Why: with
- * the helpers at FIFO on the server's pinned core, a busy main thread kept
- * them off the core (FIFO never lets a lower priority run), V8 then did
- * their GC work on the main thread, the core's real-time tasks passed the
- * kernel's budget (sched_rt_runtime_us, 950 ms of each second) and the
- * kernel stopped them all for ~50 ms: p99 32–42 ms (bench/README.md
- * "Latency method"). priority 0: back to SCHED_OTHER, helpers back on the
- * main thread's CPUs (`mainCpus`). `helpersApart` false: helpers at FIFO
- * `priority` on the pinned core like the rest (the method before 2026-12-02,
- * kept for bench/latency-ab.ts).
+ * the other threads at priority; a Node runtime's helper threads, in the
+ * default 'float' mode, at priority but free to run on every CPU
+ * (`allCpus`). Why: pinned below a busy main thread on the server's core,
+ * the helpers could not run at all (FIFO never lets a lower priority run);
+ * the GC then took 2x the pauses, the main thread used ~100 % of the core,
+ * the kernel's RT budget (sched_rt_runtime_us, 950 ms of each second) ran
+ * out and every real-time task there stopped for ~50 ms: p99 10-42 ms
+ * (bench/README.md "Latency method"). priority 0: every thread back to
+ * SCHED_OTHER, helpers back on the main thread's CPUs (`mainCpus`).
  */
 export function realtimePlan(threads: readonly { pid: number; tid: number; comm: string }[], priority: number, allCpus: string, mainCpus: ReadonlyMap<number, string>, helpers: HelperMode = 'float'): ThreadSchedule[] {
   return threads.map(({ pid, tid, comm }) => {
@@ -116,8 +114,8 @@ export async function setRealtime(pids: readonly number[], priority: number, hel
   for (const pid of pids) {
     let tids: number[];
     try { tids = readdirSync(`/proc/${pid}/task`).map(Number); } catch { continue; } // exited: the run reports it
-    const cpus = /^Cpus_allowed_list:\s*(\S+)/m.exec(readProc(`/proc/${pid}/task/${pid}/status`) ?? '')?.[1];
-    if (cpus !== undefined) mainCpus.set(pid, cpus);
+    const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(readProc(`/proc/${pid}/task/${pid}/status`) ?? '')?.[1];
+    if (allowed !== undefined) mainCpus.set(pid, allowed);
     for (const tid of tids) threads.push({ pid, tid, comm: (readProc(`/proc/${pid}/task/${tid}/comm`) ?? '').trim() });
   }
   const run = (bin: string, args: readonly string[]): Promise<void> => new Promise<void>((resolve) => { execFile(bin, args, { timeout: 5000 }, () => resolve()); });
