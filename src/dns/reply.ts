@@ -86,6 +86,12 @@ export class Reply {
    * unchanged, so it passes again without being classified and scanned.
    */
   passedBy: object | null = null;
+  /**
+   * loadbalance's count of the records it could rotate (the larger of the
+   * A/AAAA and the MX counts), -1 until counted: a kept reply is counted
+   * once, so one with a single address costs a field read after that.
+   */
+  spreadMemo = -1;
   private packedCache: PackedSections | null = null;
   /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
   private agedCopy: Reply | null = null;
