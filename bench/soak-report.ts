@@ -29,7 +29,7 @@ export interface SoakWindow {
 export interface SoakResult {
   readonly date: string;
   readonly node: string;
-  readonly settings: { services: number; rateQps: number; durationS: number; windowS: number; quietWindows: number; downS: number; lameduckS: number };
+  readonly settings: { services: number; rateQps: number; saturationQps?: number | null; durationS: number; windowS: number; quietWindows: number; downS: number; lameduckS: number };
   readonly readyMs: number;
   readonly windows: readonly SoakWindow[];
   /** p99 of the windows after the first minute in which no event happened (churn only): the quiet reference. */
@@ -99,7 +99,8 @@ export function rssAfterFirstMinute(r: SoakResult): { atMinuteBytes: number; pea
 export function renderSoak(r: SoakResult): string {
   const s = r.settings;
   const out: string[] = [];
-  out.push(`### Soak: ${s.services.toLocaleString('en')} services over list/watch, ${s.rateQps.toLocaleString('en')} q/s, ${s.durationS} s of chaos`, '');
+  const rate = s.saturationQps != null ? `${s.rateQps.toLocaleString('en')} q/s (half of the ${Math.round(s.saturationQps).toLocaleString('en')} q/s saturation)` : `${s.rateQps.toLocaleString('en')} q/s`;
+  out.push(`### Soak: ${s.services.toLocaleString('en')} services over list/watch, ${rate}, ${s.durationS} s of chaos`, '');
   out.push(`${r.date}, Node ${r.node}, load average at the end ${r.loadAverage}; ready after ${(r.readyMs / 1000).toFixed(1)} s.`, '');
   out.push('| window | t (s) | sent | lost | SERVFAIL | p50 ms | p99 ms | RSS MiB | heap MiB | verified (failed) | events |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');

@@ -5,7 +5,8 @@
  * HTTP list/watch by the API test server in its own process with SERVICES
  * services, `health { lameduck 5s }`, `reload 2s`, and `forward .` to a
  * black-holing upstream first and a good one second (`policy sequential`).
- * dnsperf sends the realistic blend plus external names at RATE q/s in
+ * dnsperf sends the realistic blend plus external names at half of the
+ * server's saturation on that file (measured first; `--rate N` fixes it) in
  * windows of 10 s: two quiet windows first (the quiet p99), then chaos: a
  * Service or EndpointSlice created or deleted every 100 ms, every minute the
  * watches dropped and, half a minute later, expired (410), the API server
@@ -17,7 +18,7 @@
  * under load, counting unanswered queries sent before the lameduck ended.
  * Writes a Markdown table to stdout and, with the JSON, to bench/results/.
  *
- *   node bench/soak.ts [--duration 180] [--rate 5000] [--services 10000] [--down 20] [--out FILE]
+ *   node bench/soak.ts [--duration 180] [--rate half|N] [--services 10000] [--down 20] [--out FILE]
  *   SOAK_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' node bench/soak.ts ...   # profile the server
  */
 import { spawn } from 'node:child_process';
@@ -42,7 +43,10 @@ const arg = (name: string, dflt: number): number => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const DURATION_S = arg('duration', 180);
-const RATE = arg('rate', 5000);
+/** q/s of the load; 0 = half of the saturation measured before the quiet windows (`--rate half`, the default). */
+const RATE_ARG = process.argv.includes('--rate') && process.argv[process.argv.indexOf('--rate') + 1] !== 'half' ? arg('rate', 0) : 0;
+/** Saturation: dnsperf without a rate limit, as bench/run.ts measures it. */
+const SATURATION_S = 5;
 const SERVICES = arg('services', 10_000);
 const DOWN_S = arg('down', 20);
 const WINDOW_S = 10;
@@ -137,7 +141,16 @@ async function main(): Promise<void> {
   }
   if (!ready) throw new Error(`clusterdns did not serve ${staticNames[0]!.name}: ${log.slice(-10).map((l) => l.line).join('\n')}`);
   const readyAt = now();
-  process.stderr.write(`soak: clusterdns ready after ${readyAt} ms with ${SERVICES} services; quiet ${QUIET_WINDOWS * WINDOW_S} s, then ${DURATION_S} s of chaos at ${RATE} q/s\n`);
+  // Saturation on the soak's own file (its externals go through the black-holed upstream), after a
+  // 1 s warm-up; the soak then runs at half of it unless --rate fixed the rate.
+  let saturationQps: number | null = null;
+  if (!(RATE_ARG > 0)) {
+    const satOut = path.join(work, 'dnsperf-saturation.txt');
+    await runDnsperf({ port, file: queryFile, durationS: 1, clients: 10, outstanding: 100, timeoutS: 2, outFile: satOut, cpu: null });
+    saturationQps = (await runDnsperf({ port, file: queryFile, durationS: SATURATION_S, clients: 10, outstanding: 100, timeoutS: 2, outFile: satOut, cpu: null })).qps;
+  }
+  const RATE = RATE_ARG > 0 ? RATE_ARG : Math.round(saturationQps! / 2);
+  process.stderr.write(`soak: clusterdns ready after ${readyAt} ms with ${SERVICES} services; ${saturationQps === null ? '' : `saturation ${Math.round(saturationQps)} q/s; `}quiet ${QUIET_WINDOWS * WINDOW_S} s, then ${DURATION_S} s of chaos at ${RATE} q/s\n`);
 
   // What happened when (chaos and the catch-up after the outage).
   const events: { t: number; what: string }[] = [];
@@ -288,7 +301,7 @@ async function main(): Promise<void> {
   const refused = log.filter((l) => /reload failed/.test(l.line)).length;
   const result: SoakResult = {
     date: new Date().toISOString(), node: process.versions.node,
-    settings: { services: SERVICES, rateQps: RATE, durationS: DURATION_S, windowS: WINDOW_S, quietWindows: QUIET_WINDOWS, downS: DOWN_S, lameduckS: LAMEDUCK_S },
+    settings: { services: SERVICES, rateQps: RATE, saturationQps, durationS: DURATION_S, windowS: WINDOW_S, quietWindows: QUIET_WINDOWS, downS: DOWN_S, lameduckS: LAMEDUCK_S },
     readyMs: readyAt, windows, ...p99Reference(windows, lats), verify: allCounts,
     churn: { created: churn.created, deleted: churn.removed, errors: churn.errors, liveAtEnd: churn.live.length },
     corefile: { versions: corefileVersion, broken: brokenWritten, reloadLines: reloads, refusedLines: refused },

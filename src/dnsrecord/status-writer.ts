@@ -25,7 +25,7 @@ export class DnsRecordStatusWriter {
   /** Status writes that succeeded (tests wait on it). */
   writes = 0;
 
-  constructor(patch: StatusPatcher, log: Logger, now: () => number = Date.now) {
+  constructor(patch: StatusPatcher, log: Logger, now: () => number = () => Date.now()) {
     this.#patch = patch;
     this.#log = log;
     this.#now = now;

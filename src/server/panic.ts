@@ -93,7 +93,7 @@ export class PanicLog {
   readonly #windows = new Map<string, Window>();
 
   /** `logger` null: count only (benchmarks, tests that look at the counter alone). */
-  constructor(logger: Logger | null, now: () => number = Date.now) {
+  constructor(logger: Logger | null, now: () => number = () => Date.now()) {
     this.#logger = logger;
     this.#now = now;
   }

@@ -40,7 +40,7 @@ export class ServeStats {
   readonly panicLog: PanicLog;
 
   /** `logger` null: panics are counted, not logged. */
-  constructor(logger: Logger | null = null, now: () => number = Date.now) {
+  constructor(logger: Logger | null = null, now: () => number = () => Date.now()) {
     this.panicLog = new PanicLog(logger, now);
   }
 

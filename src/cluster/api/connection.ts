@@ -48,7 +48,7 @@ export interface ApiConnection {
 }
 
 /** Throws on configuration errors (unreadable kubeconfig, unknown context, bad URL, not in a cluster). */
-export function resolveConnection(opts: ConnectionOptions, now: () => number = Date.now): ApiConnection {
+export function resolveConnection(opts: ConnectionOptions, now: () => number = () => Date.now()): ApiConnection {
   if (opts.kubeconfig !== undefined && opts.kubeconfig !== '') return kubeconfigConnection(opts.kubeconfig, opts.context);
   if (opts.endpoint !== undefined && opts.endpoint !== '') return endpointConnection(opts.endpoint);
   return inClusterConnection(opts, now);

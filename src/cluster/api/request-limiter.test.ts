@@ -2,7 +2,8 @@
  * @module cluster/api/request-limiter.test
  * The token bucket and the in-flight cap on their own: burst then spacing,
  * slots handed to waiters in order, aborts that give back what they held,
- * and the defaults (no limiter without limits, client-go's burst of 10).
+ * a wall clock stepped back, and the defaults (no limiter without limits,
+ * client-go's burst of 10).
  */
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,6 +49,21 @@ test('token bucket: BURST requests at once, then one per 1/QPS', async (t) => {
     mock.timers.tick(1);
     assert.equal(await waits[i]!, 25 * (i + 1), `request ${i + 4} got its token at ${25 * (i + 1)} ms`);
   }
+});
+
+test('a wall clock stepped back adds no debt: the next request waits 1/QPS, not the step', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => { mock.timers.reset(); });
+  let wall = 1_000_000;
+  const limiter = new RequestLimiter({ qps: 10, burst: 1, maxInflight: 0 }, () => wall);
+  const signal = new AbortController().signal;
+  assert.equal(await limiter.acquire(signal), 0, 'the one burst token');
+  wall -= 60_000; // NTP steps the clock back a minute
+  const next = limiter.acquire(signal);
+  mock.timers.tick(99);
+  assert.equal(await settled(next), false, 'waits for its token');
+  mock.timers.tick(1);
+  assert.equal(await settled(next), true, 'its token came after 100 ms, as without the step');
 });
 
 test('in-flight cap: waiters get freed slots in order; peak never above the cap', async () => {

@@ -38,7 +38,7 @@ export class RequestLimiter {
   /** Requests waiting for an in-flight slot, oldest first. */
   readonly #slotWaiters: (() => void)[] = [];
 
-  constructor(limits: RequestLimits, now: () => number = Date.now) {
+  constructor(limits: RequestLimits, now: () => number = () => Date.now()) {
     if (!(limits.qps >= 0) || !(limits.burst >= 0) || !(limits.maxInflight >= 0)) throw new RangeError('request limits must be >= 0');
     this.qps = limits.qps;
     this.burst = limits.qps > 0 ? Math.max(1, limits.burst || DEFAULT_BURST) : 0;
@@ -93,7 +93,8 @@ export class RequestLimiter {
 
   #refill(): void {
     const now = this.#now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#updated) / 1000) * this.qps);
+    // A wall clock stepped back adds no tokens (and takes none away).
+    this.#tokens = Math.min(this.burst, this.#tokens + (Math.max(0, now - this.#updated) / 1000) * this.qps);
     this.#updated = now;
   }
 

@@ -30,7 +30,7 @@ export class EtcdIndex implements PrefixEvents {
   /** Keys whose value was last rejected, with that value's revision (reported once; a later good value is announced once). */
   readonly #bad = new Map<string, number>();
 
-  constructor(prefix: string, log: Logger, now: () => number = Date.now, onBadValue: (key: string) => void = () => {}) {
+  constructor(prefix: string, log: Logger, now: () => number = () => Date.now(), onBadValue: (key: string) => void = () => {}) {
     this.prefix = prefix;
     this.#onBadValue = onBadValue;
     this.tree = new ServiceTree(prefix);
