@@ -27,7 +27,7 @@ export interface DnsperfOptions {
   readonly verbose?: boolean;
   /** CPU to pin dnsperf to; default LOADGEN_CPU; null: not pinned (bench/scaling.ts). */
   readonly cpu?: string | null;
-  /** SCHED_FIFO priority (`chrt -f`, needs root); 0 or absent: normal scheduling. */
+  /** The server's real-time priority under --rt (dnsperf then runs as realtimeArgs says; needs root); 0 or absent: normal scheduling. */
   readonly rtPriority?: number;
 }
 
@@ -93,8 +93,8 @@ export async function runDnsperf(opts: DnsperfOptions): Promise<DnsperfResult> {
   if (opts.verbose) args.push('-v');
   const cpu = opts.cpu === undefined ? LOADGEN_CPU : opts.cpu;
   const pin = cpu === null ? [] : [taskset, '-c', cpu];
-  // Under SCHED_FIFO a dnsperf that does not stop would hold its core: once (1 run in ~60) it ran on for
-  // minutes past -l; `timeout` kills it 15 s past its time limit (the run then fails and says so).
+  // A real-time dnsperf that does not stop would hold its core: under SCHED_FIFO it twice ran on past -l
+  // (once for minutes); `timeout` kills it 15 s past its time limit (the run then fails and says so).
   const rt = realtimeArgs(opts.rtPriority ?? 0);
   if (rt.length > 0) rt.unshift(requireBinary('timeout'), '-s', 'KILL', String(Math.ceil(opts.durationS + 15)));
   const command = `${rt.length > 0 ? `${rt.join(' ')} ` : ''}${cpu === null ? '' : `taskset -c ${cpu} `}dnsperf ${args.join(' ')}`;

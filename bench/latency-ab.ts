@@ -22,7 +22,7 @@ import { runDnsperf } from './dnsperf.ts';
 import { measureLatency, type LatencyResult } from './latency.ts';
 import { loopAndGc, loopAndGcBetween } from './metrics-scrape.ts';
 import { ALL_PEERS } from './peers/index.ts';
-import { killAllLaunched, realtimeAvailable, setRealtime } from './peers/process.ts';
+import { killAllLaunched, realtimeAvailable, setRealtime, type HelperMode } from './peers/process.ts';
 import type { RunningPeer } from './peers/types.ts';
 import { processTree } from './proc.ts';
 
@@ -41,6 +41,8 @@ interface Method {
   readonly verboseTo: 'disk' | 'shm' | 'none';
   /** false: normal scheduling for this method even with --rt (the before of the SCHED_FIFO change). */
   readonly rt?: false;
+  /** Where a Node server's runtime helper threads go under --rt (setRealtime); default 'float'. */
+  readonly helpers?: HelperMode;
 }
 
 const METHODS: Record<string, Method> = {
@@ -50,6 +52,9 @@ const METHODS: Record<string, Method> = {
   nov: { afterSaturation: true, gapMs: 1000, warmupS: 1, clients: 10, busyHarness: false, verboseTo: 'none' },
   warm: { afterSaturation: false, gapMs: 0, warmupS: 1, clients: 10, busyHarness: false, verboseTo: 'disk' },
   busy: { afterSaturation: false, gapMs: 0, warmupS: 1, clients: 10, busyHarness: true, verboseTo: 'disk' },
+  'warm-allfifo': { afterSaturation: false, gapMs: 0, warmupS: 1, clients: 10, busyHarness: false, verboseTo: 'disk', helpers: 'pinned' },
+  'quiet-allfifo': { afterSaturation: true, gapMs: 1000, warmupS: 1, clients: 10, busyHarness: false, verboseTo: 'disk', helpers: 'pinned' },
+  'quiet-other': { afterSaturation: true, gapMs: 1000, warmupS: 1, clients: 10, busyHarness: false, verboseTo: 'disk', helpers: 'other' },
   'old-nort': { afterSaturation: true, gapMs: 0, warmupS: 0, clients: 10, busyHarness: false, verboseTo: 'disk', rt: false },
   'warm-nort': { afterSaturation: false, gapMs: 0, warmupS: 1, clients: 10, busyHarness: false, verboseTo: 'disk', rt: false },
 };
@@ -107,32 +112,38 @@ async function main(argv: readonly string[]): Promise<void> {
           const m = METHODS[name]!;
           const port = peer.port;
           const out = path.join(outDir, `${spec}-${name}.txt`);
-          if (m.afterSaturation) await runDnsperf({ port, file, durationS: 2, clients: 10, outstanding: 100, outFile: out });
-          if (m.gapMs > 0) await sleep(m.gapMs);
-          const prio = m.rt === false ? 0 : rt;
-          if (prio > 0) await setRealtime(processTree(peer.pid), prio);
-          const common = { port, file, rateQps: rate, clients: m.clients, outstanding: 100, rtPriority: prio };
-          if (m.warmupS > 0) await runDnsperf({ ...common, durationS: m.warmupS, outFile: out });
-          const before = peer.metricsUrl !== undefined ? await loopAndGc(peer.metricsUrl) : null;
-          let spin = true;
-          const spinner = m.busyHarness ? (async () => { while (spin) { const t = performance.now(); while (performance.now() - t < 20); await sleep(0); } })() : null;
-          const timedOut = m.verboseTo === 'shm' ? path.join('/dev/shm', `latency-ab-${process.pid}.txt`) : out;
-          const opts = { ...common, durationS: duration, outFile: timedOut };
-          let line: string;
-          if (m.verboseTo === 'none') {
-            const d = await runDnsperf(opts);
-            line = `avg ${Math.round(d.avgLatencyUs)} stddev ${Math.round(d.stddevUs)} max ${Math.round(d.maxLatencyUs)} µs (${d.completed} answers)`;
-          } else {
-            const l = await measureLatency(opts);
-            const key = `${spec} ${name}`;
-            (results.get(key) ?? results.set(key, []).get(key)!).push(l);
-            line = `p50 ${Math.round(l.p50Us)} p99 ${Math.round(l.p99Us)} p99.9 ${Math.round(l.p999Us)} max ${Math.round(l.maxUs)} µs; avg ${Math.round(l.avgUs)} µs (${l.samples} answers)`;
+          try {
+            if (m.afterSaturation) await runDnsperf({ port, file, durationS: 2, clients: 10, outstanding: 100, outFile: out });
+            if (m.gapMs > 0) await sleep(m.gapMs);
+            const prio = m.rt === false ? 0 : rt;
+            if (prio > 0) await setRealtime(processTree(peer.pid), prio, m.helpers ?? 'float');
+            const common = { port, file, rateQps: rate, clients: m.clients, outstanding: 100, rtPriority: prio };
+            if (m.warmupS > 0) await runDnsperf({ ...common, durationS: m.warmupS, outFile: out });
+            const before = peer.metricsUrl !== undefined ? await loopAndGc(peer.metricsUrl) : null;
+            let spin = true;
+            const spinner = m.busyHarness ? (async () => { while (spin) { const t = performance.now(); while (performance.now() - t < 20); await sleep(0); } })() : null;
+            const timedOut = m.verboseTo === 'shm' ? path.join('/dev/shm', `latency-ab-${process.pid}.txt`) : out;
+            const opts = { ...common, durationS: duration, outFile: timedOut };
+            let line: string;
+            if (m.verboseTo === 'none') {
+              const d = await runDnsperf(opts);
+              line = `avg ${Math.round(d.avgLatencyUs)} stddev ${Math.round(d.stddevUs)} max ${Math.round(d.maxLatencyUs)} µs (${d.completed} answers)`;
+            } else {
+              const l = await measureLatency(opts);
+              const key = `${spec} ${name}`;
+              (results.get(key) ?? results.set(key, []).get(key)!).push(l);
+              line = `p50 ${Math.round(l.p50Us)} p99 ${Math.round(l.p99Us)} p99.9 ${Math.round(l.p999Us)} max ${Math.round(l.maxUs)} µs; avg ${Math.round(l.avgUs)} µs (${l.samples} answers)`;
+            }
+            spin = false;
+            await spinner;
+            if (prio > 0) await setRealtime(processTree(peer.pid), 0);
+            const d = peer.metricsUrl !== undefined ? loopAndGcBetween(before, await loopAndGc(peer.metricsUrl)) : null;
+            console.log(`round ${r + 1} ${spec} ${name}: ${line}` + (d ? `; loop delay p99 ≤${d.loopP99Ms} max ≤${d.loopMaxMs} ms; GC ${d.gcCount} pauses, ${d.gcTotalMs.toFixed(1)} ms` : ''));
+          } catch (err) {
+            // One failed run (dnsperf killed by its timeout: see bench/README.md "Latency method") is reported, not fatal.
+            if (rt > 0) await setRealtime(processTree(peer.pid), 0);
+            console.log(`round ${r + 1} ${spec} ${name}: failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
           }
-          spin = false;
-          await spinner;
-          if (prio > 0) await setRealtime(processTree(peer.pid), 0);
-          const d = peer.metricsUrl !== undefined ? loopAndGcBetween(before, await loopAndGc(peer.metricsUrl)) : null;
-          console.log(`round ${r + 1} ${spec} ${name}: ${line}` + (d ? `; loop delay p99 ≤${d.loopP99Ms} max ≤${d.loopMaxMs} ms; GC ${d.gcCount} pauses, ${d.gcTotalMs.toFixed(1)} ms` : ''));
         }
       }
     }

@@ -217,7 +217,7 @@ export function renderReport(settings: BenchSettings, env: BenchEnvironment, res
     `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, best of ${sat.repeats}` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
       `Latency: \`dnsperf -Q ${settings.latency.rateQps} -l ${settings.latency.durationS} -v\`, percentiles over every answered query` +
       (settings.latency.runs > 1 ? `; ${settings.latency.runs} runs per mix, interleaved over the mixes, each after a ${settings.latency.warmupS} s warm-up at the same rate, the run with the median p99 shown` : '') +
-      (settings.latency.rtPriority > 0 ? `; server threads and dnsperf at SCHED_FIFO priority ${settings.latency.rtPriority} during these runs only, so other jobs cannot preempt them` : '; normal scheduling, so other jobs on the machine add to the tail') + '.',
+      (settings.latency.rtPriority > 0 ? `; during these runs only the server's threads at SCHED_FIFO ${settings.latency.rtPriority} (its main thread ${settings.latency.rtPriority + 1}; a Node runtime's helper threads free to use every CPU) and dnsperf at SCHED_RR ${settings.latency.rtPriority + 1}, so other jobs cannot preempt them` : '; normal scheduling, so other jobs on the machine add to the tail') + '.',
     `Mixes (bench/README.md): hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, blend (85% A incl. search-path misses, 10% AAAA, 5% SRV).`,
     '',
   ];

@@ -67,7 +67,7 @@ const DEFAULT_PEERS = [SUBJECT, `${SUBJECT}-batch`, 'knot', 'dnsmasq', 'go-miekg
 /** The fixed rate of the latency runs (a busy cluster's DNS load per core). */
 const LATENCY_RATE_QPS = 5000;
 /**
- * SCHED_FIFO priority of the server and dnsperf during the latency runs: 0 (normal scheduling) unless --rt asks.
+ * SCHED_FIFO priority of the server during the latency runs (setRealtime; dnsperf as realtimeArgs says): 0 (normal scheduling) unless --rt asks.
  * Opt-in: it takes preemption by other jobs out of the tail, but a Node server's first fixed-rate run sometimes
  * ran into the kernel's RT throttling (50 ms stalls), see bench/README.md "Latency method".
  */
@@ -283,8 +283,8 @@ type KeptLatency = NonNullable<MixResult['latency']>;
  * different mixes, not all runs of one), each run after an untimed warm-up at
  * the same rate; per mix the run with the median p99 is kept. A disturbed run
  * (others over NOISY_CPU_PCT) is retried as the saturation runs are. With a
- * real-time priority the server's threads and dnsperf run SCHED_FIFO for this
- * phase only, so other jobs on the machine cannot preempt them.
+ * real-time priority the server's threads and dnsperf run real-time for this
+ * phase only (setRealtime, realtimeArgs), so other jobs cannot preempt them.
  */
 async function benchLatency(peer: Peer, running: RunningPeer, zoneData: ZoneData, mixes: readonly MixResult[], settings: BenchSettings): Promise<Map<Mix, KeptLatency>> {
   const lat = settings.latency;

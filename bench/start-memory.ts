@@ -38,6 +38,12 @@ import type { ExtraSection, SectionContext } from './types.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'support', 'fixtures');
 const SA_TOKEN = 'bench-service-account-token';
+/** manifests; the API over plain HTTP (`endpoint`); in-cluster HTTPS; a kubeconfig (HTTPS, token + CA). */
+type FeedKind = 'manifests' | 'api' | 'in-cluster' | 'kubeconfig';
+const FEED_NAMES: Record<FeedKind, string> = {
+  manifests: 'manifests', api: 'API, paginated 500 (endpoint http)', 'in-cluster': 'API in-cluster (https, SA token + CA)',
+  kubeconfig: 'API through a kubeconfig (https, token + CA)',
+};
 
 interface FakeApi {
   readonly url: string;
@@ -122,9 +128,9 @@ function parseSize(text: string): number {
   return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2]!.toUpperCase()]!;
 }
 
-async function measureClusterdns(ctx: SectionContext, services: number, kind: 'manifests' | 'api' | 'in-cluster', workers = 1, cgroupLimit = 0, nodeOptions = ''): Promise<Row> {
+async function measureClusterdns(ctx: SectionContext, services: number, kind: FeedKind, workers = 1, cgroupLimit = 0, nodeOptions = ''): Promise<Row> {
   const zone = ctx.zoneData(services);
-  const api = kind === 'manifests' ? null : await startFakeApi(services, kind === 'in-cluster');
+  const api = kind === 'manifests' ? null : await startFakeApi(services, kind === 'in-cluster' || kind === 'kubeconfig');
   const dir = path.join(ctx.workDir, `start-${kind}-${services}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -132,7 +138,16 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
   let feed: ClusterFeed;
   if (kind === 'manifests') feed = { manifests: zone.manifestDir };
   else if (kind === 'api') feed = { endpoint: api!.url };
-  else {
+  else if (kind === 'kubeconfig') {
+    const file = path.join(dir, 'kubeconfig');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config', 'current-context: bench',
+      'clusters:', '- name: bench', '  cluster:', `    server: ${api!.url}`, `    certificate-authority: ${path.join(FIXTURES, 'ca.crt')}`,
+      'users:', '- name: bench', '  user:', `    token: ${SA_TOKEN}`,
+      'contexts:', '- name: bench', '  context: {cluster: bench, user: bench}', '',
+    ].join('\n'));
+    feed = { kubeconfig: file };
+  } else {
     feed = { inCluster: true };
     const sa = path.join(dir, 'serviceaccount');
     mkdirSync(sa, { recursive: true });
@@ -177,7 +192,7 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: 'm
       process.stderr.write(`smaps of ${running.pid} (RSS KiB, mappings):\n${smapsBreakdown(running.pid).slice(0, 12).map((p) => `  ${String(p.rssKiB).padStart(7)}  ${String(p.mappings).padStart(4)}  ${p.what}`).join('\n')}\n`);
     }
     const row: Row = {
-      feed: kind === 'manifests' ? 'manifests' : kind === 'api' ? 'API, paginated 500 (endpoint http)' : 'API in-cluster (https, SA token + CA)',
+      feed: FEED_NAMES[kind],
       services, firstAnswerMs: running.startupMs, readyMs, peakKiB: peakRss(running.pid).maxKiB, rssKiB: statusKiB(running.pid, 'VmRSS'),
       ...(workers > 1 ? { processesKiB: processTree(running.pid).map((p) => statusKiB(p, 'VmRSS')) } : {}),
     };
@@ -224,7 +239,7 @@ function verdict(r: Row): string {
 }
 
 export const startMemorySection: ExtraSection = {
-  title: 'Start and memory at scale (clusterdns: manifests, API, API in-cluster)',
+  title: 'Start and memory at scale (clusterdns: manifests, API, API in-cluster, kubeconfig)',
   quick: true,
   async run(ctx: SectionContext): Promise<string> {
     const sizes = ctx.settings.mode === 'quick' ? [1_000] : [1_000, 100_000];
@@ -232,7 +247,8 @@ export const startMemorySection: ExtraSection = {
     const failures: string[] = [];
     const log = (s: string): void => { process.stderr.write(`${s}\n`); };
     for (const n of sizes) {
-      for (const kind of ['manifests', 'api', 'in-cluster'] as const) {
+      // The kubeconfig feed at the demo size only: what the library costs, beside in-cluster.
+      for (const kind of (n === 1_000 ? ['manifests', 'api', 'in-cluster', 'kubeconfig'] : ['manifests', 'api', 'in-cluster']) as FeedKind[]) {
         try {
           const r = await measureClusterdns(ctx, n, kind);
           rows.push(r);
@@ -272,14 +288,14 @@ export const startMemorySection: ExtraSection = {
 };
 
 if (import.meta.main) {
-  // node bench/start-memory.ts --services 100000 --feeds manifests,api,in-cluster [--workers 2]
+  // node bench/start-memory.ts --services 100000 --feeds manifests,api,in-cluster[,kubeconfig] [--workers 2]
   const { generate } = await import('./cluster-gen.ts');
   const argOf = (name: string, dflt: string): string => {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1]! : dflt;
   };
   const n = Number(argOf('--services', '100000'));
-  const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as ('manifests' | 'api' | 'in-cluster')[];
+  const feeds = argOf('--feeds', 'manifests,api,in-cluster').split(',') as FeedKind[];
   const workers = Number(argOf('--workers', '1'));
   const cgroupLimit = process.argv.includes('--cgroup') ? parseSize(argOf('--cgroup', '256M')) : 0;
   // --node-options '--max-old-space-size=192': V8 flags for the server only (not the API test server).

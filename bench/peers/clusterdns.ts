@@ -47,7 +47,9 @@ export type ClusterFeed =
   | { readonly manifests: string }
   | { readonly endpoint: string }
   /** In-cluster config (KUBERNETES_SERVICE_HOST/PORT + service-account files in the environment). */
-  | { readonly inCluster: true };
+  | { readonly inCluster: true }
+  /** A kubeconfig file (loads @kubernetes/client-node for its auth). */
+  | { readonly kubeconfig: string };
 
 /** Ports of the kubeadm-like Corefile's side listeners (all on 127.0.0.1). */
 export interface SidePorts {
@@ -62,6 +64,7 @@ export interface SidePorts {
 function feedLines(feed: ClusterFeed): string[] {
   if ('manifests' in feed) return [`        manifests ${feed.manifests}`];
   if ('endpoint' in feed) return [`        endpoint ${feed.endpoint}`];
+  if ('kubeconfig' in feed) return [`        kubeconfig ${feed.kubeconfig}`];
   return [];
 }
 

@@ -10,6 +10,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, existsSync, readFileSync, mkdirSync, readdirSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { DnsClient } from '../dns-wire.ts';
 import type { RunningPeer } from './types.ts';
@@ -32,9 +33,17 @@ export function niceArgs(): string[] {
   return n && n !== '0' ? ['nice', '-n', n] : [];
 }
 
-/** `chrt -f P` prefix (SCHED_FIFO at priority P); empty for 0. */
+/**
+ * The `chrt` prefix for dnsperf when the server runs at real-time priority P
+ * (setRealtime); empty for 0. SCHED_RR at P + 1: above the server's helper
+ * threads, which may run on dnsperf's core (realtimePlan), and round-robin
+ * because dnsperf's two threads share one core: under SCHED_FIFO one of them
+ * was seen spinning at 100 % for 15 s, past `-l`, while the other, at the same
+ * priority, never ran (until `timeout` killed it); SCHED_RR lets the other
+ * run after at most one time slice (sched_rr_timeslice_ms, 100 ms here).
+ */
 export function realtimeArgs(priority: number): string[] {
-  return priority > 0 ? ['chrt', '-f', String(priority)] : [];
+  return priority > 0 ? ['chrt', '-r', String(priority + 1)] : [];
 }
 
 /** SCHED_FIFO needs root (CAP_SYS_NICE) and chrt: the priority the latency runs can use, 0 when they cannot. */
@@ -43,29 +52,77 @@ export function realtimeAvailable(priority: number): number {
 }
 
 /**
- * Moves the given processes to SCHED_FIFO, or back to SCHED_OTHER for
- * priority 0 (`chrt -p` per thread). Each process's main thread gets
- * `priority + 1`, its other threads `priority`: SCHED_FIFO does not
- * time-slice threads of one priority, so a helper thread on the same core (a
- * GC marking thread of V8, say) would otherwise hold the core until it blocks
- * while the thread answering queries waits; measured, that put clusterdns's
- * p99 at 1.4–10 ms where Knot's was 0.2 ms (bench/README.md "Latency
- * method"). For the fixed-rate runs only: at 5,000 q/s a server uses a small
- * share of its core, so a real-time class takes little from other jobs,
- * while at saturation it would take the core.
+ * Threads of Node's runtime that do not answer queries: V8's GC and compiler
+ * workers, its delayed-task scheduler, libuv's thread pool, the inspector's
+ * signal thread (names as /proc/TID/comm gives them).
  */
-export async function setRealtime(pids: readonly number[], priority: number): Promise<void> {
+const RUNTIME_HELPER_THREAD = /^(V8Worker|DelayedTaskSche|libuv-worker|SignalInspector)$/;
+
+/**
+ * Where a Node runtime's helper threads go under --rt: 'pinned', SCHED_FIFO
+ * on the server's core (the method before 2026-12-02); 'other',
+ * SCHED_OTHER on every CPU; 'float', SCHED_FIFO on every CPU (the default).
+ */
+export type HelperMode = 'pinned' | 'other' | 'float';
+
+/** One thread's scheduling during the fixed-rate runs: `chrt` and, for runtime helpers, `taskset -p` arguments. */
+export interface ThreadSchedule {
+  readonly tid: number;
+  readonly chrt: readonly string[];
+  /** CPU list for `taskset -p -c`; null: leave the affinity alone. */
+  readonly cpus: string | null;
+}
+
+/**
+ * What setRealtime does to each thread (pure, so a test can check it).
+ * priority > 0: the main thread (tid === pid) at SCHED_FIFO priority + 1,
+ * the other threads at priority; a Node runtime's helper threads, in the
+ * default 'float' mode, at priority but free to run on every CPU
+ * (`allCpus`). Why: pinned below a busy main thread on the server's core,
+ * the helpers could not run at all (FIFO never lets a lower priority run);
+ * the GC then took 2x the pauses, the main thread used ~100 % of the core,
+ * the kernel's RT budget (sched_rt_runtime_us, 950 ms of each second) ran
+ * out and every real-time task there stopped for ~50 ms: p99 10-42 ms
+ * (bench/README.md "Latency method"). priority 0: every thread back to
+ * SCHED_OTHER, helpers back on the main thread's CPUs (`mainCpus`).
+ */
+export function realtimePlan(threads: readonly { pid: number; tid: number; comm: string }[], priority: number, allCpus: string, mainCpus: ReadonlyMap<number, string>, helpers: HelperMode = 'float'): ThreadSchedule[] {
+  return threads.map(({ pid, tid, comm }) => {
+    const helper = helpers !== 'pinned' && tid !== pid && RUNTIME_HELPER_THREAD.test(comm);
+    if (priority <= 0) return { tid, chrt: ['-o', '-p', '0', String(tid)], cpus: helper ? mainCpus.get(pid) ?? null : null };
+    if (helper) return { tid, chrt: helpers === 'other' ? ['-o', '-p', '0', String(tid)] : ['-f', '-p', String(priority), String(tid)], cpus: allCpus };
+    return { tid, chrt: ['-f', '-p', String(tid === pid ? priority + 1 : priority), String(tid)], cpus: null };
+  });
+}
+
+function readProc(file: string): string | null {
+  try { return readFileSync(file, 'utf8'); } catch { return null; }
+}
+
+/**
+ * Moves the given processes' threads to SCHED_FIFO for the fixed-rate runs,
+ * or back to SCHED_OTHER for priority 0, as realtimePlan says. For the
+ * fixed-rate runs only: at 5,000 q/s a server uses a small share of its
+ * core, so a real-time class takes little from other jobs, while at
+ * saturation it would take the core.
+ */
+export async function setRealtime(pids: readonly number[], priority: number, helpers: HelperMode = 'float'): Promise<void> {
   const chrt = requireBinary('chrt');
-  const jobs: Promise<void>[] = [];
+  const taskset = requireBinary('taskset');
+  const threads: { pid: number; tid: number; comm: string }[] = [];
+  const mainCpus = new Map<number, string>();
   for (const pid of pids) {
     let tids: number[];
     try { tids = readdirSync(`/proc/${pid}/task`).map(Number); } catch { continue; } // exited: the run reports it
-    for (const tid of tids) {
-      const policy = priority > 0 ? ['-f', '-p', String(tid === pid ? priority + 1 : priority)] : ['-o', '-p', '0'];
-      jobs.push(new Promise<void>((resolve) => { execFile(chrt, [...policy, String(tid)], { timeout: 5000 }, () => resolve()); }));
-    }
+    const allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(readProc(`/proc/${pid}/task/${pid}/status`) ?? '')?.[1];
+    if (allowed !== undefined) mainCpus.set(pid, allowed);
+    for (const tid of tids) threads.push({ pid, tid, comm: (readProc(`/proc/${pid}/task/${tid}/comm`) ?? '').trim() });
   }
-  await Promise.all(jobs);
+  const run = (bin: string, args: readonly string[]): Promise<void> => new Promise<void>((resolve) => { execFile(bin, args, { timeout: 5000 }, () => resolve()); });
+  await Promise.all(realtimePlan(threads, priority, `0-${Math.max(0, cpus().length - 1)}`, mainCpus, helpers).map(async (t) => {
+    await run(chrt, t.chrt);
+    if (t.cpus !== null) await run(taskset, ['-p', '-c', t.cpus, String(t.tid)]);
+  }));
 }
 
 /** Kills (process group, SIGKILL) every server still running. Synchronous: safe in 'exit'. */

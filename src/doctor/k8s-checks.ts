@@ -81,7 +81,10 @@ export async function checkKubernetes(kubeconfig: string | null, dnsService: str
   let slices: Json;
   let version = '';
   try {
-    client = new KubeApiClient(resolveConnection({ kubeconfig }));
+    const connection = resolveConnection({ kubeconfig });
+    // The credentials first (from the kubeconfig helper process, exec plugins included): --timeout bounds each request, not them.
+    await connection.apply({});
+    client = new KubeApiClient(connection);
     const v = await getJson(client, '/version', timeoutMs);
     version = typeof v.gitVersion === 'string' ? `API server ${v.gitVersion}: ` : '';
     svc = await getJson(client, `/api/v1/namespaces/${ns}/services/${name}`, timeoutMs);

@@ -82,7 +82,7 @@ describe('startup and readiness', () => {
     api.create(kube(svc('prod', 'web', ['10.96.0.10'])));
     const kubeconfig = await kubeconfigFor(api, dir);
     await api.stop(); // connection refused until it comes back
-    const bg = startInBackground(liveCorefile(`kubeconfig ${kubeconfig}`, { options: ['startup_timeout 5s'] }));
+    const bg = startInBackground(liveCorefile(`kubeconfig ${kubeconfig}`, { options: ['startup_timeout 30s'] }));
     try {
       // Up again only once the server says it waits (not after a fixed sleep: how long the source takes to be made varies).
       await waitUntil(() => bg.logs.includes(WAITING), { timeoutMs: 10_000, message: 'no waiting line' });

@@ -74,7 +74,9 @@ export async function startLive(o: LiveOptions = {}): Promise<LiveCluster> {
   let server: TestServer;
   try {
     const connection = o.plainEndpoint ? `endpoint ${api.url}` : `kubeconfig ${await kubeconfigFor(api, dir)}`;
-    server = await startServer(liveCorefile(connection, o));
+    // Synced before it serves (the kubeconfig's credentials come from a helper process first), however loaded the machine.
+    const options = o.options?.some((l) => l.startsWith('startup_timeout')) ? o.options : [...(o.options ?? []), 'startup_timeout 60s'];
+    server = await startServer(liveCorefile(connection, { ...o, options }));
   } catch (e) {
     await api.stop();
     await removeDir(dir);

@@ -3,7 +3,8 @@
  * How the benchmark turns a fixed-rate run into p50/p99/p99.9: a real
  * `dnsperf -v` run against a real server gives one latency per answered
  * query (bench/latency.ts); of several runs the one with the median p99 is
- * kept whole; the real-time prefix for the latency runs (bench/peers/process.ts).
+ * kept whole; the real-time prefix and per-thread plan for the latency runs
+ * (bench/peers/process.ts).
  * No timing is asserted: counts, order and shape only.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { measureLatency, medianByP99, parseVerboseLatencies } from '../../bench/latency.ts';
-import { realtimeArgs } from '../../bench/peers/process.ts';
+import { realtimeArgs, realtimePlan, type HelperMode } from '../../bench/peers/process.ts';
 import { startServer } from '../support/harness.ts';
 
 test('a real dnsperf -v run gives one latency per answered query, in order, and removes its per-query file', async () => {
@@ -54,7 +55,30 @@ test('of several runs the one with the median p99 is kept, with its own p50 and 
   assert.equal(medianByP99([]), null);
 });
 
-test('the latency runs get a SCHED_FIFO prefix only for a priority above 0', () => {
+test('under --rt P dnsperf runs round-robin one priority above the server\'s helper threads; nothing for 0', () => {
   assert.deepEqual(realtimeArgs(0), []);
-  assert.deepEqual(realtimeArgs(10), ['chrt', '-f', '10']);
+  assert.deepEqual(realtimeArgs(10), ['chrt', '-r', '11']);
+});
+
+test('--rt puts the threads that answer at SCHED_FIFO, lets a Node runtime\'s helper threads use every CPU, then undoes both', () => {
+  const node = [
+    { pid: 100, tid: 100, comm: 'MainThread' }, { pid: 100, tid: 101, comm: 'V8Worker' }, { pid: 100, tid: 102, comm: 'DelayedTaskSche' },
+    { pid: 100, tid: 103, comm: 'libuv-worker' }, { pid: 100, tid: 104, comm: 'SignalInspector' },
+  ];
+  const knot = [{ pid: 200, tid: 200, comm: 'knotd' }, { pid: 200, tid: 201, comm: 'knotd' }];
+  const main = new Map([[100, '0'], [200, '0']]);
+  const plan = (prio: number, mode?: HelperMode): string[][] => realtimePlan([...node, ...knot], prio, '0-1', main, mode).map((t) => [String(t.tid), t.chrt.join(' '), t.cpus ?? '-']);
+  assert.deepEqual(plan(10), [
+    ['100', '-f -p 11 100', '-'],
+    ['101', '-f -p 10 101', '0-1'], ['102', '-f -p 10 102', '0-1'], ['103', '-f -p 10 103', '0-1'], ['104', '-f -p 10 104', '0-1'],
+    ['200', '-f -p 11 200', '-'], ['201', '-f -p 10 201', '-'],
+  ], 'default (float): main at P+1; Node\'s helpers at P on every CPU; a peer\'s own worker threads (knotd) at P where they are');
+  assert.deepEqual(plan(10, 'other').slice(1, 5).map((t) => t[1]), ['-o -p 0 101', '-o -p 0 102', '-o -p 0 103', '-o -p 0 104'], "'other': helpers stay SCHED_OTHER");
+  assert.deepEqual(plan(10, 'pinned').map((t) => t[2]), ['-', '-', '-', '-', '-', '-', '-'], "'pinned' (the old method): no thread leaves the server's core");
+  assert.deepEqual(plan(10, 'pinned').slice(0, 5).map((t) => t[1]?.split(' ')[2]), ['11', '10', '10', '10', '10']);
+  for (const mode of ['float', 'other', 'pinned'] as const) {
+    const off = plan(0, mode);
+    assert.ok(off.every(([tid, chrt]) => chrt === `-o -p 0 ${tid}`), `${mode}: every thread back to SCHED_OTHER`);
+    assert.deepEqual(off.filter((t) => t[2] !== '-').map((t) => [t[0], t[2]]), mode === 'pinned' ? [] : [['101', '0'], ['102', '0'], ['103', '0'], ['104', '0']], `${mode}: helpers back on the main thread's CPUs`);
+  }
 });

@@ -6,22 +6,21 @@
  * (KUBERNETES_SERVICE_HOST/PORT, the service-account token and CA).
  *
  * Endpoint and in-cluster need nothing but node:https, so they are done here
- * without @kubernetes/client-node (the library costs ~90 MB RSS to load):
+ * without @kubernetes/client-node (the library costs ~40 MiB RSS to load):
  * in-cluster trusts only the service-account CA and sends the token file's
  * content as a bearer token, re-reading the file at most once a minute so a
  * rotated (projected) token is picked up, as client-go's in-cluster config
- * does. Only a kubeconfig loads the library (synchronously, through
- * require(esm)), for its exec/OIDC plugins, client certificates and proxies.
+ * does. A kubeconfig's credentials (exec/OIDC plugins, client certificates)
+ * come from the library in a short-lived child process (kubeconfig.ts).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { joinHostPort } from '../../dns/ip.ts';
+import { kubeconfigConnection } from './kubeconfig.ts';
 
 export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-/** client-go re-reads the in-cluster token file this often (rotated projected tokens). */
+/** client-go re-reads the in-cluster token file this often (rotated projected tokens); plugin tokens of a kubeconfig are asked for again as often. */
 export const TOKEN_REREAD_MS = 60_000;
 
 export interface ConnectionOptions {
@@ -49,7 +48,7 @@ export interface ApiConnection {
 
 /** Throws on configuration errors (unreadable kubeconfig, unknown context, bad URL, not in a cluster). */
 export function resolveConnection(opts: ConnectionOptions, now: () => number = () => Date.now()): ApiConnection {
-  if (opts.kubeconfig !== undefined && opts.kubeconfig !== '') return kubeconfigConnection(opts.kubeconfig, opts.context);
+  if (opts.kubeconfig !== undefined && opts.kubeconfig !== '') return kubeconfigConnection(opts.kubeconfig, opts.context, now);
   if (opts.endpoint !== undefined && opts.endpoint !== '') return endpointConnection(opts.endpoint);
   return inClusterConnection(opts, now);
 }
@@ -92,28 +91,5 @@ function inClusterConnection(opts: ConnectionOptions, now: () => number): ApiCon
       o.rejectUnauthorized = true;
       o.headers = { ...o.headers, Authorization: `Bearer ${token}` };
     },
-  };
-}
-
-function kubeconfigConnection(file: string, context: string | undefined): ApiConnection {
-  // Loaded only here: the library is large, and only a kubeconfig needs what it does.
-  const { KubeConfig: Kc } = createRequire(import.meta.url)('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
-  const kc: KubeConfig = new Kc();
-  kc.loadFromFile(file);
-  if (context !== undefined && context !== '') {
-    if (kc.getContextObject(context) === null) throw new Error(`kubeconfig ${file}: context "${context}" not found`);
-    kc.setCurrentContext(context);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new Error(`kubeconfig ${file}: no cluster for the current context`);
-  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
-    // Plain HTTP (e.g. kubectl proxy) has no TLS to verify, but the library refuses http: without this flag.
-    kc.clusters = kc.clusters.map((c) => (c === cluster ? { ...c, skipTLSVerify: true } : c));
-  }
-  return {
-    server: cluster.server,
-    mode: 'kubeconfig',
-    // Auth plugins run on each call: exec/OIDC refresh, a token file re-read at most every 60 s (as client-go).
-    apply: (o) => kc.applyToHTTPSOptions(o),
   };
 }

@@ -34,6 +34,8 @@ async function harness(opts: Partial<ReflectorOptions> = {}, before?: (s: FakeAp
   const { url } = await server.start();
   const dir = await makeTempDir();
   const kc = resolveConnection({ kubeconfig: await writeKubeconfig(dir, { server: url, token: 'tok' }) });
+  // The kubeconfig's credentials come from a helper process: fetched here, so the tests' windows start with them.
+  await kc.apply({});
   const sink = new RecordingSink();
   const logger = new RecordingLogger();
   before?.(server);

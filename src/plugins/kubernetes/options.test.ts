@@ -122,7 +122,7 @@ describe('O2 kubeconfig: answers from the live API', () => {
     try {
       for (const o of [ns('prod'), svc('prod', 'api', ['10.96.9.9'], [{ name: 'http', port: 80 }])]) api.create(o as unknown as KubeObject);
       const kubeconfig = await writeKubeconfig(dir, { server: url, token: 'secret' });
-      const s = await startServer(`.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    kubeconfig ${kubeconfig}\n  }\n}\n`);
+      const s = await startServer(`.:0 {\n  bind 127.0.0.1\n  kubernetes cluster.local {\n    kubeconfig ${kubeconfig}\n    startup_timeout 60s\n  }\n}\n`);
       try {
         const m = await inject(s.app, `api.prod.svc.${Z}`, 'A');
         assert.deepEqual(m.answer.map((r) => r.data.join('.')), ['10.96.9.9']);
