@@ -302,8 +302,9 @@ if (process.argv.includes('--gc')) {
  * files the caches hold only part of the working set, as in the bench): after
  * one warm pass, bytes allocated per query, ns per query (fastest of 3 passes;
  * a loaded-machine figure), CPU ns per query (the process's CPU time over a
- * pass, fastest of the 3; less inflated by a shared core than wall time), the cache plugin's hit ratio over a pass and the
- * kubernetes index's cached names.
+ * pass, fastest of the 3; less inflated by a shared core than wall time),
+ * the cache plugin's hit ratio over a pass and the kubernetes index's cached
+ * names.
  */
 if (process.argv.includes('--steady')) {
   const gc = collector();
