@@ -9,7 +9,7 @@ import { serverLabel } from '../dns/ip.ts';
 import { dirname } from 'node:path';
 import type { Directive, ServerBlock } from '../corefile/parser.ts';
 import { CorefileError } from '../corefile/errors.ts';
-import { Class, Rcode } from '../dns/constants.ts';
+import { Rcode } from '../dns/constants.ts';
 import { Reply } from '../dns/reply.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BlockContext, ChainHandler, Handler, ListeningHook, ReplyObserver } from '../plugin/plugin.ts';
@@ -83,16 +83,6 @@ const noNextPlugin: Handler = {
 const classRefused = Reply.error(Rcode.REFUSED);
 const noClassData: Handler = { serveDNS: () => classRefused };
 
-/**
- * Stands in the chain for an IN-only plugin: IN and ANY queries go to it,
- * others to what follows it (REFUSED when nothing does), so a CLASS42 query
- * of a name the plugin knows never gets its IN records.
- */
-function classGate(h: ChainHandler, after: Handler): Handler {
-  const other = after === noNextPlugin ? noClassData : after;
-  return { serveDNS: (req) => (req.qclass === Class.IN || req.qclass === Class.ANY ? h.serveDNS(req) : other.serveDNS(req)) };
-}
-
 export function buildConfig(blocks: readonly ServerBlock[], opts: BuildOptions): ConfigGeneration {
   const readiness = new Readiness();
   const startup: (() => Promise<void> | void)[] = [];
@@ -156,13 +146,15 @@ function buildBlock(
   });
   made.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
   for (const m of made) handlers.push(m.handler);
-  // Link back to front: each plugin's next is the entry of the one after it (an IN-only plugin's entry is its class
-  // gate), reached through a guard, so a throw is reported under the plugin that threw (server/panic).
+  // Link back to front: each plugin's next is the entry of the one after it (its guard, which is also the class gate
+  // of an IN-only plugin), so a throw is reported under the plugin that threw (server/panic).
   let entry: Handler = noNextPlugin;
   for (let i = made.length - 1; i >= 0; i--) {
     const m = made[i]!;
     m.handler.next = entry;
-    entry = new PluginGuard(m.handler.name, m.inOnly ? classGate(m.handler, entry) : m.handler);
+    // An IN-only plugin's guard sends other classes past it (REFUSED when nothing follows).
+    const otherClass = m.inOnly ? (entry === noNextPlugin ? noClassData : entry) : null;
+    entry = new PluginGuard(m.handler.name, m.handler, otherClass);
   }
   head = entry;
   return { zones, port, keys, bindAddresses, head, handlers, observers, observerPlugins, listening, maxUdpSize: settings.maxUdpSize, file: block.file, line: block.line };

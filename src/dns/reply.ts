@@ -20,7 +20,14 @@ export interface PackedSections {
   /** Wire length of the question name (the body assumes it starts at 12 + this + 4). */
   readonly qnameWireLength: number;
   readonly body: Uint8Array;
-  readonly counts: readonly [an: number, ns: number, ar: number];
+  /**
+   * Records in the answer, authority and additional sections. Plain fields, not
+   * an array: the writer reads them for every reply, and with many kept answers
+   * each extra object to follow is another cache miss.
+   */
+  readonly an: number;
+  readonly ns: number;
+  readonly ar: number;
   /** End offset (in body) of each record, in order: lets the writer cut cleanly on truncation. */
   readonly rrEnds: Uint32Array;
   /** Offset (in body) of each record's TTL field, for TTL ageing in the cache. */
@@ -86,6 +93,12 @@ export class Reply {
    * unchanged, so it passes again without being classified and scanned.
    */
   passedBy: object | null = null;
+  /**
+   * loadbalance's count of the records it could rotate (the larger of the
+   * A/AAAA and the MX counts), -1 until counted: a kept reply is counted
+   * once, so one with a single address costs a field read after that.
+   */
+  spreadMemo = -1;
   private packedCache: PackedSections | null = null;
   /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
   private agedCopy: Reply | null = null;
@@ -241,7 +254,7 @@ export function packSections(reply: Reply, qname: string): PackedSections {
   }
   return {
     qname, qnameWireLength, body: out.subarray(0, pos),
-    counts: [reply.answer.length, reply.authority.length, reply.additional.length], rrEnds, ttlOffsets, zoneWireLength: 0,
+    an: reply.answer.length, ns: reply.authority.length, ar: reply.additional.length, rrEnds, ttlOffsets, zoneWireLength: 0,
   };
 }
 

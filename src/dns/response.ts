@@ -67,8 +67,7 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions, sc
   const options = req.edns ? reply.ednsOptions : null;
   const opt = req.edns ? OPT_LENGTH + (options === null ? 0 : options.length) : 0;
   const limit = replyLimit(req, opts.maxUdpSize);
-  const counts = packed.counts;
-  let an = counts[0], ns = counts[1], ar = counts[2];
+  let an = packed.an, ns = packed.ns, ar = packed.ar;
   let bodyLen = packed.body.length;
   let tc = 0;
   if (qEnd + bodyLen + opt > limit) {

@@ -95,7 +95,7 @@ export interface PluginDefinition {
   /**
    * Serves class IN data only (hosts, kubernetes, file, k8s_external, etcd, dnsrecord): the
    * chain passes queries of any other class (ANY aside) straight past it, so
-   * no plugin has to check the class itself.
+   * no plugin has to check the class itself (its PluginGuard does, server/panic.ts).
    */
   readonly inClassOnly?: boolean;
 }

@@ -13,7 +13,7 @@
  * that error (the errors plugin turns it into a SERVFAIL reply carrying it),
  * and the server reports it once.
  */
-import { typeName } from '../dns/constants.ts';
+import { Class, typeName } from '../dns/constants.ts';
 import type { DnsRequest } from '../dns/request.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Answer, Handler } from '../plugin/plugin.ts';
@@ -33,19 +33,30 @@ export class HandlerPanic extends Error {
 /** Promises a guard has already wrapped: the guards further out pass them on as they are. */
 const attributed = new WeakSet<Promise<unknown>>();
 
-/** Calls one plugin (or its class gate); a throw or rejection leaves as a HandlerPanic naming it (unless an inner guard named one already). */
+/**
+ * Calls one plugin; a throw or rejection leaves as a HandlerPanic naming it
+ * (unless an inner guard named one already). For an IN-only plugin it is
+ * also the class gate: queries of another class than IN or ANY go to
+ * `otherClass` instead (what follows the plugin), so a CLASS42 query of a
+ * name the plugin knows never gets its IN records. The gate lives here, not
+ * in a wrapper of its own, so the chain makes one call per plugin.
+ */
 export class PluginGuard implements Handler {
   readonly #plugin: Handler;
   readonly #name: string;
-  constructor(name: string, plugin: Handler) {
+  readonly #otherClass: Handler | null;
+  constructor(name: string, plugin: Handler, otherClass: Handler | null = null) {
     this.#plugin = plugin;
     this.#name = name;
+    this.#otherClass = otherClass;
   }
 
   serveDNS(req: DnsRequest): Answer {
+    const other = this.#otherClass;
+    const h = other !== null && req.qclass !== Class.IN && req.qclass !== Class.ANY ? other : this.#plugin;
     let answer: Answer;
     try {
-      answer = this.#plugin.serveDNS(req);
+      answer = h.serveDNS(req);
     } catch (e) {
       throw e instanceof HandlerPanic ? e : new HandlerPanic(this.#name, e);
     }

@@ -85,7 +85,7 @@ function load(files: readonly string[]): void {
     const msg = new Uint8Array(12 + key.length + packed.body.length);
     msg[2] = (Flag.QR | Flag.AA) >> 8;
     msg[5] = 1;
-    msg[6] = packed.counts[0] >> 8; msg[7] = packed.counts[0] & 0xff;
+    msg[6] = packed.an >> 8; msg[7] = packed.an & 0xff;
     msg.set(Buffer.from(key, 'latin1'), 12);
     msg.set(packed.body, 12 + key.length);
     answers.set(key, msg);

@@ -77,6 +77,20 @@ describe('loadbalance rotation', () => {
     assert.deepEqual(ips(aged), ips(a));
   });
 
+  it('counts a reply once and rotates it by every offset after that; a copy with other records is counted anew', () => {
+    const lb = new LoadBalance();
+    const r = new Reply({ answer: three.answer });
+    const seen: string[] = [];
+    for (const k of [0, 1, 2, 1]) {
+      lb.random = () => (k + 0.5) / 3;
+      seen.push(ips(lb.balance(r, name))[0]!);
+    }
+    assert.deepEqual(seen, ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.2']);
+    assert.equal(r.spreadMemo, 3, 'the count is kept on the reply');
+    const single = r.with({ answer: [rrs.a(name, 60, '10.0.0.7'), rrs.txt(name, 60, 'x')] });
+    assert.equal(lb.balance(single, name), single, 'one address: passed through although the original spreads three');
+  });
+
   it('rotates MX records too', () => {
     const mx = new Reply({ answer: [rrs.mx(name, 60, 10, 'a.example.org.'), rrs.mx(name, 60, 20, 'b.example.org.')] });
     const r = fixed(1, 2).balance(mx, name);

@@ -4,7 +4,8 @@
  * more A/AAAA (or MX) records in the answer, those records are rotated by a
  * random offset, so each comes first equally often; CNAMEs and other
  * records keep their place in front. A reply with fewer than two is passed
- * through untouched, without allocating. Rotated replies are built and
+ * through untouched, without allocating; the count is kept on the reply
+ * (Reply.spreadMemo), so a kept reply is scanned once. Rotated replies are built and
  * packed once per (answer, offset) and kept beside the answer they came from
  * (a WeakMap keyed by the answer array, which cached copies of a reply
  * share), so a cache hit with loadbalance packs nothing.
@@ -41,19 +42,15 @@ export class LoadBalance implements ChainHandler {
     if (r.rcode !== Rcode.NOERROR) return r;
     const ans = r.answer;
     if (ans.length < 2) return r;
-    let addrs = 0, mx = 0;
-    for (let i = 0; i < ans.length; i++) {
-      const t = ans[i]!.type;
-      if (isAddress(t)) addrs++; else if (t === Type.MX) mx++;
-    }
-    const span = addrs > mx ? addrs : mx;
+    let span = r.spreadMemo;
+    if (span < 0) span = r.spreadMemo = spreadOf(ans);
     if (span < 2) return r;
     const k = (this.random() * span) | 0;
     if (k === 0) return r;
     let variants = this.#rotations.get(ans);
     let v = variants?.[k];
     if (v === undefined || v.plugin !== r.plugin || v.authoritative !== r.authoritative || v.error !== r.error) {
-      v = rotated(r, k, addrs, mx, qname);
+      v = rotated(r, k, qname);
       if (ans.length <= MAX_MEMO_RECORDS) {
         if (variants === undefined) { variants = []; this.#rotations.set(ans, variants); }
         variants[k] = v;
@@ -63,13 +60,23 @@ export class LoadBalance implements ChainHandler {
   }
 }
 
+/** How many records a rotation spreads: the A/AAAA records, or the MX records when there are more of those. */
+function spreadOf(ans: readonly RR[]): number {
+  let addrs = 0, mx = 0;
+  for (let i = 0; i < ans.length; i++) {
+    const t = ans[i]!.type;
+    if (isAddress(t)) addrs++; else if (t === Type.MX) mx++;
+  }
+  return addrs > mx ? addrs : mx;
+}
+
 /** Other records first (CNAMEs stay in front), then the addresses and the MX records each rotated by k. */
-function rotated(r: Reply, k: number, addrs: number, mx: number, qname: string): Reply {
+function rotated(r: Reply, k: number, qname: string): Reply {
   const rest: RR[] = [], a: RR[] = [], m: RR[] = [];
   for (const x of r.answer) {
     if (isAddress(x.type)) a.push(x); else if (x.type === Type.MX) m.push(x); else rest.push(x);
   }
-  const ka = addrs > 0 ? k % addrs : 0, km = mx > 0 ? k % mx : 0;
+  const ka = a.length > 0 ? k % a.length : 0, km = m.length > 0 ? k % m.length : 0;
   const answer = [...rest, ...a.slice(ka), ...a.slice(0, ka), ...m.slice(km), ...m.slice(0, km)];
   const out = new Reply({
     rcode: r.rcode, authoritative: r.authoritative, recursionAvailable: r.recursionAvailable, plugin: r.plugin,
