@@ -95,13 +95,13 @@ export class CachedName extends BuiltFrom {
   }
 }
 
-/** Name -> entry, at most `maxNames` of them; the oldest goes first. */
+/** Name -> entry, at most `maxNames` of them (read when a new name goes in: it may follow the cluster's size); the oldest goes first. */
 export class AnswerCache<T = CachedName> {
   readonly #map = new Map<string, T>();
-  readonly #max: number;
+  readonly #max: () => number;
 
-  constructor(maxNames: number) {
-    this.#max = Math.max(1, maxNames);
+  constructor(maxNames: number | (() => number)) {
+    this.#max = typeof maxNames === 'number' ? () => maxNames : maxNames;
   }
 
   get(qname: string): T | undefined {
@@ -109,9 +109,14 @@ export class AnswerCache<T = CachedName> {
   }
 
   set(qname: string, entry: T): void {
-    if (!this.#map.has(qname) && this.#map.size >= this.#max) {
-      const oldest = this.#map.keys().next().value;
-      if (oldest !== undefined) this.#map.delete(oldest);
+    if (!this.#map.has(qname)) {
+      const max = Math.max(1, this.#max());
+      // Usually one goes; two while the bound has shrunk with the cluster (so the excess goes gradually, not in one stall).
+      for (let i = 0; i < 2 && this.#map.size >= max; i++) {
+        const oldest = this.#map.keys().next().value;
+        if (oldest === undefined) break;
+        this.#map.delete(oldest);
+      }
     }
     this.#map.set(qname, entry);
   }

@@ -130,6 +130,31 @@ describe('DnsIndex', () => {
     assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.1'], 'evicted names are rebuilt');
   });
 
+  it('by default the bounds follow the cluster: five names and one view per Service (at least 20,480 and 10,000)', () => {
+    // 5,000 Services with three ports each: an A, three SRV and a PTR name apiece, 25,000 names in all.
+    const store = new ClusterStore();
+    const services: ServiceRecord[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const s = svcRec('a', `s${i}`, `10.96.${i >> 8}.${i & 255}`);
+      services.push({ ...s, ports: ['http', 'grpc', 'metrics'].map((name, p) => ({ name, port: 80 + p, protocol: 'tcp' as const })) });
+    }
+    store.replace(['Namespace', 'Service', 'EndpointSlice'], [nsRec('a'), ...services]);
+    const index = new DnsIndex(store, {
+      zones: [Z, 'in-addr.arpa.'], primaryZone: Z, ttl: 5, pods: 'disabled', endpointPodNames: false, endpoints: true,
+      ignoreEmptyService: false, zonal: false, namespaces: null, namespaceLabels: null, localAddresses: () => [],
+    });
+    const names: [string, number, string][] = [];
+    for (let i = 0; i < 5000; i++) {
+      names.push([`s${i}.a.svc.${Z}`, Type.A, Z], [`${i & 255}.${i >> 8}.96.10.in-addr.arpa.`, Type.PTR, 'in-addr.arpa.']);
+      for (const port of ['http', 'grpc', 'metrics']) names.push([`_${port}._tcp.s${i}.a.svc.${Z}`, Type.SRV, Z]);
+    }
+    const first = names.map(([n, t, z]) => index.answer(n, t, z));
+    assert.equal(index.stats.cachedNames, 25_000, 'every name kept (a fixed 20,480 evicted the first ones)');
+    assert.equal(index.stats.views, 5000);
+    // A second pass gets the very same replies: nothing was evicted and rebuilt.
+    assert.ok(names.every(([n, t, z], i) => index.answer(n, t, z) === first[i]));
+  });
+
   it('names that do not exist are kept apart, by their own bound: a flood of them pushes out no answer', () => {
     const { index } = setup({ maxCachedNames: 2, maxNegativeNames: 5 });
     const web = reply(index, `web.a.svc.${Z}`);

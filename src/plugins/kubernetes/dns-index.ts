@@ -44,9 +44,9 @@ export interface IndexOptions {
   readonly namespaceLabels: LabelSelector | null;
   /** The server's own addresses, for NS (C5); read when needed (bind is set up after us). */
   readonly localAddresses: () => readonly string[];
-  /** Most names with answers kept (default 20480: the A, SRV and PTR names of 10k services fit). */
+  /** Most names with answers kept (default: five per Service, at least 20,480, so every A, SRV and PTR name of the cluster fits). */
   readonly maxCachedNames?: number;
-  /** Most service views kept (default 10000). */
+  /** Most service views kept (default: one per Service, at least 10,000). */
   readonly maxViews?: number;
   /** Most names kept as not existing or without data (default 65536: an ndots:5 search list's misses fit). */
   readonly maxNegativeNames?: number;
@@ -82,7 +82,7 @@ export class DnsIndex implements RecordSource {
   readonly #negatives: AnswerCache<NegativeName>;
   readonly #reverse = new ReverseIndex();
   readonly #views = new Map<string, ServiceView>();
-  readonly #maxViews: number;
+  readonly #maxViews: () => number;
   readonly #scopes = new Map<string, NamespaceScope>();
   /** Scope of every namespace that does not exist (bumped when any namespace appears or goes). */
   readonly #missing = new NamespaceScope();
@@ -99,12 +99,17 @@ export class DnsIndex implements RecordSource {
     this.pods = opts.pods;
     this.ignoreEmptyService = opts.ignoreEmptyService;
     this.zonal = opts.zonal;
-    // Sized for the cache plugin stepping aside (Reply.kept): these hold the whole working set of cluster names.
-    this.#cache = new AnswerCache(opts.maxCachedNames ?? 20_480);
+    // Sized for the cache plugin stepping aside (Reply.kept): these hold the whole working set of cluster names,
+    // so the bound follows the cluster (a fixed 20,480 made a 10k-service blend evict and rebuild its own answers).
+    // Still a bound: with `pods insecure` every IP-shaped name exists.
+    const services = (): number => store.count('Service');
+    this.#cache = new AnswerCache(opts.maxCachedNames ?? (() => Math.max(20_480, 5 * services())));
     this.#negatives = new AnswerCache<NegativeName>(opts.maxNegativeNames ?? 65_536);
-    // A view evicted for room invalidates the names built from it: one per service, and a service has an A name
-    // and SRV names, so views need not be as many as names.
-    this.#maxViews = opts.maxViews ?? Math.min(opts.maxCachedNames ?? 10_000, 10_000);
+    // A view evicted for room invalidates the names built from it: one per service is enough.
+    const { maxViews, maxCachedNames } = opts;
+    if (maxViews !== undefined) this.#maxViews = () => maxViews;
+    else if (maxCachedNames !== undefined) this.#maxViews = () => Math.min(maxCachedNames, 10_000);
+    else this.#maxViews = () => Math.max(10_000, services());
     // Index what is already there, then follow changes.
     const touched: string[] = [];
     for (const s of store.services()) this.#reverse.onService(null, s, touched);
@@ -359,7 +364,7 @@ export class DnsIndex implements RecordSource {
     if (v === undefined || v.service !== service) {
       if (v !== undefined) { v.token.gen++; this.#views.delete(key); }
       v = buildServiceView(this.store, service, this.opts.endpointPodNames, this.opts.endpoints);
-      if (this.#views.size >= this.#maxViews) this.#dropView(this.#views.keys().next().value!);
+      if (this.#views.size >= this.#maxViews()) this.#dropView(this.#views.keys().next().value!);
       this.#views.set(key, v);
     }
     return v;
