@@ -95,13 +95,13 @@ export class CachedName extends BuiltFrom {
   }
 }
 
-/** Name -> entry, at most `maxNames` of them (read when a new name goes in: it may follow the cluster's size); the oldest goes first. */
+/** Name -> entry, at most `max` of them (its owner may change the bound as the cluster grows or shrinks); the oldest goes first. */
 export class AnswerCache<T = CachedName> {
   readonly #map = new Map<string, T>();
-  readonly #max: () => number;
+  max: number;
 
-  constructor(maxNames: number | (() => number)) {
-    this.#max = typeof maxNames === 'number' ? () => maxNames : maxNames;
+  constructor(maxNames: number) {
+    this.max = maxNames;
   }
 
   get(qname: string): T | undefined {
@@ -110,7 +110,7 @@ export class AnswerCache<T = CachedName> {
 
   set(qname: string, entry: T): void {
     if (!this.#map.has(qname)) {
-      const max = Math.max(1, this.#max());
+      const max = Math.max(1, this.max);
       // Usually one goes; two while the bound has shrunk with the cluster (so the excess goes gradually, not in one stall).
       for (let i = 0; i < 2 && this.#map.size >= max; i++) {
         const oldest = this.#map.keys().next().value;

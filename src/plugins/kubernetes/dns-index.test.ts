@@ -138,11 +138,13 @@ describe('DnsIndex', () => {
       const s = svcRec('a', `s${i}`, `10.96.${i >> 8}.${i & 255}`);
       services.push({ ...s, ports: ['http', 'grpc', 'metrics'].map((name, p) => ({ name, port: 80 + p, protocol: 'tcp' as const })) });
     }
-    store.replace(['Namespace', 'Service', 'EndpointSlice'], [nsRec('a'), ...services]);
+    store.replace(['Namespace', 'Service', 'EndpointSlice'], [nsRec('a')]);
     const index = new DnsIndex(store, {
       zones: [Z, 'in-addr.arpa.'], primaryZone: Z, ttl: 5, pods: 'disabled', endpointPodNames: false, endpoints: true,
       ignoreEmptyService: false, zonal: false, namespaces: null, namespaceLabels: null, localAddresses: () => [],
     });
+    // The Services arrive after the index was made: the bounds follow the store's changes.
+    store.replace(['Namespace', 'Service', 'EndpointSlice'], [nsRec('a'), ...services]);
     const names: [string, number, string][] = [];
     for (let i = 0; i < 5000; i++) {
       names.push([`s${i}.a.svc.${Z}`, Type.A, Z], [`${i & 255}.${i >> 8}.96.10.in-addr.arpa.`, Type.PTR, 'in-addr.arpa.']);

@@ -82,7 +82,7 @@ export class DnsIndex implements RecordSource {
   readonly #negatives: AnswerCache<NegativeName>;
   readonly #reverse = new ReverseIndex();
   readonly #views = new Map<string, ServiceView>();
-  readonly #maxViews: () => number;
+  #maxViews = 0;
   readonly #scopes = new Map<string, NamespaceScope>();
   /** Scope of every namespace that does not exist (bumped when any namespace appears or goes). */
   readonly #missing = new NamespaceScope();
@@ -99,17 +99,9 @@ export class DnsIndex implements RecordSource {
     this.pods = opts.pods;
     this.ignoreEmptyService = opts.ignoreEmptyService;
     this.zonal = opts.zonal;
-    // Sized for the cache plugin stepping aside (Reply.kept): these hold the whole working set of cluster names,
-    // so the bound follows the cluster (a fixed 20,480 made a 10k-service blend evict and rebuild its own answers).
-    // Still a bound: with `pods insecure` every IP-shaped name exists.
-    const services = (): number => store.count('Service');
-    this.#cache = new AnswerCache(opts.maxCachedNames ?? (() => Math.max(20_480, 5 * services())));
+    this.#cache = new AnswerCache(0); // sized by #fitBounds below
     this.#negatives = new AnswerCache<NegativeName>(opts.maxNegativeNames ?? 65_536);
-    // A view evicted for room invalidates the names built from it: one per service is enough.
-    const { maxViews, maxCachedNames } = opts;
-    if (maxViews !== undefined) this.#maxViews = () => maxViews;
-    else if (maxCachedNames !== undefined) this.#maxViews = () => Math.min(maxCachedNames, 10_000);
-    else this.#maxViews = () => Math.max(10_000, services());
+    this.#fitBounds();
     // Index what is already there, then follow changes.
     const touched: string[] = [];
     for (const s of store.services()) this.#reverse.onService(null, s, touched);
@@ -364,7 +356,7 @@ export class DnsIndex implements RecordSource {
     if (v === undefined || v.service !== service) {
       if (v !== undefined) { v.token.gen++; this.#views.delete(key); }
       v = buildServiceView(this.store, service, this.opts.endpointPodNames, this.opts.endpoints);
-      if (this.#views.size >= this.#maxViews()) this.#dropView(this.#views.keys().next().value!);
+      if (this.#views.size >= this.#maxViews) this.#dropView(this.#views.keys().next().value!);
       this.#views.set(key, v);
     }
     return v;
@@ -434,6 +426,23 @@ export class DnsIndex implements RecordSource {
       const name = reverseName(ip);
       if (name !== null) this.#cache.delete(name);
     }
+    this.#fitBounds();
+  }
+
+  /**
+   * The bounds of the kept answers and views, set at start and after every
+   * change of the store (not on the query path). Sized for the cache plugin
+   * stepping aside (Reply.kept): they hold the whole working set of cluster
+   * names, so they follow the cluster (a fixed 20,480 made a 10k-service blend
+   * evict and rebuild its own answers): five names and one view per Service.
+   * Still bounds: with `pods insecure` every IP-shaped name exists. A view
+   * evicted for room invalidates the names built from it.
+   */
+  #fitBounds(): void {
+    const { maxCachedNames, maxViews } = this.opts;
+    const services = this.store.count('Service');
+    this.#cache.max = maxCachedNames ?? Math.max(20_480, 5 * services);
+    this.#maxViews = maxViews ?? (maxCachedNames !== undefined ? Math.min(maxCachedNames, 10_000) : Math.max(10_000, services));
   }
 
   #bumpNeg(namespace: string): void {
