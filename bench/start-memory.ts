@@ -32,6 +32,7 @@ import { knot } from './peers/knot.ts';
 import { corefile, nodeBinary, serverMain, sidePorts, type ClusterFeed } from './peers/clusterdns.ts';
 import { freePort, launch, LOADGEN_CPU, requireBinary } from './peers/process.ts';
 import { cpuSeconds, peakRss, processTree, smapsBreakdown, statusKiB } from './proc.ts';
+import { writeKubeconfig } from '../test/support/kubeconfig.ts';
 import { sumFamily } from './metrics-scrape.ts';
 import type { ExtraSection, SectionContext } from './types.ts';
 
@@ -141,14 +142,7 @@ async function measureClusterdns(ctx: SectionContext, services: number, kind: Fe
   if (kind === 'manifests') feed = { manifests: zone.manifestDir };
   else if (kind === 'api') feed = { endpoint: api!.url };
   else if (kind === 'kubeconfig') {
-    const file = path.join(dir, 'kubeconfig');
-    writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config', 'current-context: bench',
-      'clusters:', '- name: bench', '  cluster:', `    server: ${api!.url}`, `    certificate-authority: ${path.join(FIXTURES, 'ca.crt')}`,
-      'users:', '- name: bench', '  user:', `    token: ${SA_TOKEN}`,
-      'contexts:', '- name: bench', '  context: {cluster: bench, user: bench}', '',
-    ].join('\n'));
-    feed = { kubeconfig: file };
+    feed = { kubeconfig: await writeKubeconfig(dir, { server: api!.url, token: SA_TOKEN, caFile: path.join(FIXTURES, 'ca.crt') }) };
   } else {
     feed = { inCluster: true };
     const sa = path.join(dir, 'serviceaccount');

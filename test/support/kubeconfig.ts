@@ -19,6 +19,10 @@ export interface KubeconfigSpec {
   readonly insecureSkipTLSVerify?: boolean;
   /** Extra context named "other" pointing at this server URL. */
   readonly otherServer?: string;
+  /** An exec credential plugin: the user's token comes from running this command. */
+  readonly execCommand?: string;
+  /** The clusters' proxy-url. */
+  readonly proxyUrl?: string;
 }
 
 export async function makeTempDir(prefix = 'clusterdns-test-'): Promise<string> {
@@ -36,11 +40,13 @@ export async function writeKubeconfig(dir: string, spec: KubeconfigSpec): Promis
     `    server: ${server}`,
     ...(skip ? ['    insecure-skip-tls-verify: true'] : []),
     ...(spec.caFile ? [`    certificate-authority: ${spec.caFile}`] : []),
+    ...(spec.proxyUrl ? [`    proxy-url: ${spec.proxyUrl}`] : []),
   ];
   const user = [
     ...(spec.token ? [`    token: ${spec.token}`] : []),
     ...(spec.certFile ? [`    client-certificate: ${spec.certFile}`] : []),
     ...(spec.keyFile ? [`    client-key: ${spec.keyFile}`] : []),
+    ...(spec.execCommand ? ['    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${spec.execCommand}`, '      interactiveMode: Never'] : []),
   ];
   const lines = [
     'apiVersion: v1',

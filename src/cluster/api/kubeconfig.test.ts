@@ -12,12 +12,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type https from 'node:https';
 import path from 'node:path';
-import { makeTempDir, removeDir } from '../../../test/support/kubeconfig.ts';
+import { makeTempDir, removeDir, writeKubeconfig } from '../../../test/support/kubeconfig.ts';
 import { resolveConnection, TOKEN_REREAD_MS } from './connection.ts';
 import { kubeconfigServer } from './kubeconfig.ts';
 
+const SERVER = 'https://127.0.0.1:6443';
+
 /** A kubeconfig whose user gets its token from an exec plugin: a shell script that counts its runs and fails while `fail` exists. */
-function execKubeconfig(dir: string, extraCluster: string[] = []): { file: string; runs: () => number; failing: (on: boolean) => void } {
+async function execKubeconfig(dir: string, proxyUrl?: string): Promise<{ file: string; runs: () => number; failing: (on: boolean) => void }> {
   const counter = path.join(dir, 'runs');
   const fail = path.join(dir, 'fail');
   writeFileSync(counter, '0');
@@ -29,13 +31,7 @@ function execKubeconfig(dir: string, extraCluster: string[] = []): { file: strin
     'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-%s"}}\' "$n"',
     '',
   ].join('\n'), { mode: 0o755 });
-  const file = path.join(dir, 'kubeconfig');
-  writeFileSync(file, [
-    'apiVersion: v1', 'kind: Config', 'current-context: main',
-    'clusters:', '- name: main', '  cluster:', '    server: https://127.0.0.1:6443', '    insecure-skip-tls-verify: true', ...extraCluster,
-    'users:', '- name: main', '  user:', '    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${script}`, '      interactiveMode: Never',
-    'contexts:', '- name: main', '  context: {cluster: main, user: main}', '',
-  ].join('\n'));
+  const file = await writeKubeconfig(dir, { server: SERVER, insecureSkipTLSVerify: true, execCommand: script, ...(proxyUrl !== undefined ? { proxyUrl } : {}) });
   return {
     file,
     runs: () => Number(readFileSync(counter, 'utf8')),
@@ -52,10 +48,10 @@ async function authorization(apply: (o: https.RequestOptions) => Promise<void>):
 test('an exec plugin token: fetched once, shared by concurrent requests, asked for again after the re-read period', async () => {
   const dir = await makeTempDir();
   try {
-    const kc = execKubeconfig(dir);
+    const kc = await execKubeconfig(dir);
     let now = 1_000_000;
     const conn = resolveConnection({ kubeconfig: kc.file }, () => now);
-    assert.equal(conn.server, 'https://127.0.0.1:6443');
+    assert.equal(conn.server, SERVER);
     assert.equal(conn.mode, 'kubeconfig');
     assert.equal(kc.runs(), 0, 'nothing runs before the first request');
     const first = await Promise.all([authorization(conn.apply), authorization(conn.apply), authorization(conn.apply)]);
@@ -83,7 +79,7 @@ test('an exec plugin token: fetched once, shared by concurrent requests, asked f
 test('a plugin that fails before any token fails the request with its message', async () => {
   const dir = await makeTempDir();
   try {
-    const kc = execKubeconfig(dir);
+    const kc = await execKubeconfig(dir);
     kc.failing(true);
     const conn = resolveConnection({ kubeconfig: kc.file });
     await assert.rejects(conn.apply({}), { message: `kubeconfig ${kc.file}: credentials: plugin: no credentials today` });
@@ -95,7 +91,7 @@ test('a plugin that fails before any token fails the request with its message', 
 test('configuration errors are thrown at once: unknown context, no cluster, unreadable file', async () => {
   const dir = await makeTempDir();
   try {
-    const kc = execKubeconfig(dir);
+    const kc = await execKubeconfig(dir);
     assert.throws(() => resolveConnection({ kubeconfig: kc.file, context: 'nope' }), /context "nope" not found/);
     const bare = path.join(dir, 'bare');
     writeFileSync(bare, 'apiVersion: v1\nkind: Config\ncurrent-context: x\ncontexts: []\n');
@@ -109,7 +105,7 @@ test('configuration errors are thrown at once: unknown context, no cluster, unre
 test('proxy-url: the library runs in process, with its proxy agent', async () => {
   const dir = await makeTempDir();
   try {
-    const kc = execKubeconfig(dir, ['    proxy-url: http://127.0.0.1:3128']);
+    const kc = await execKubeconfig(dir, 'http://127.0.0.1:3128');
     const conn = resolveConnection({ kubeconfig: kc.file });
     const o: https.RequestOptions = {};
     await conn.apply(o);
