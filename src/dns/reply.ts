@@ -6,7 +6,7 @@
  * patching only the ID, flags and the question's case.
  */
 import { Flag, Rcode, Type } from './constants.ts';
-import { isSubdomain, labelText, nameToLabels, NameError, parentName } from './name.ts';
+import { encodeName, isSubdomain, labelText, nameToLabels, NameError, parentName, readName } from './name.ts';
 import type { RR } from './rr.ts';
 
 /**
@@ -28,10 +28,14 @@ export interface PackedSections {
   readonly an: number;
   readonly ns: number;
   readonly ar: number;
-  /** End offset (in body) of each record, in order: lets the writer cut cleanly on truncation. */
-  readonly rrEnds: Uint32Array;
-  /** Offset (in body) of each record's TTL field, for TTL ageing in the cache. */
-  readonly ttlOffsets: Uint32Array;
+  /**
+   * Two numbers per record, in order: its end offset in body (the writer cuts
+   * there on truncation), then the offset of its TTL field (TTL ageing in the
+   * cache). One plain array of small integers, not two typed arrays: a typed
+   * array costs about 220 bytes (view, ArrayBuffer, store) before its data, and
+   * the index keeps one packed reply per name (see kubernetes/README.md, Memory).
+   */
+  readonly marks: readonly number[];
   /**
    * > 0: the bytes serve every question name under one zone (`qname`),
    * whose wire length this is: the body starts with the only name that
@@ -62,9 +66,15 @@ export class Reply {
   readonly rcode: number;
   readonly authoritative: boolean;
   readonly recursionAvailable: boolean;
-  readonly answer: readonly RR[];
-  readonly authority: readonly RR[];
-  readonly additional: readonly RR[];
+  /**
+   * The sections. A slim reply (slim()) holds them only as its packed bytes
+   * and decodes them on the first read, then keeps them: the query path's
+   * readers use answerCount, answerType(), allTtlsAre() and minimalTtlMemo,
+   * which need no records, so a kept answer nobody inspects costs its bytes.
+   */
+  #answer: readonly RR[] | null;
+  #authority: readonly RR[] | null;
+  #additional: readonly RR[] | null;
   /** The plugin that wrote it (coredns_dns_responses_total{plugin}); '' when the server did. */
   readonly plugin: string;
   /** EDNS option bytes for our OPT record; null for none. */
@@ -100,6 +110,8 @@ export class Reply {
    */
   spreadMemo = -1;
   private packedCache: PackedSections | null = null;
+  /** A slim reply's one TTL shared by all its records, or -1 when they differ (allTtlsAre without the records). */
+  #sameTtl = -1;
   /** The last aged() copy: a reply served many times a second is aged to the same second again and again. */
   private agedCopy: Reply | null = null;
 
@@ -107,9 +119,9 @@ export class Reply {
     this.rcode = init.rcode ?? Rcode.NOERROR;
     this.authoritative = init.authoritative ?? false;
     this.recursionAvailable = init.recursionAvailable ?? false;
-    this.answer = init.answer ?? EMPTY;
-    this.authority = init.authority ?? EMPTY;
-    this.additional = init.additional ?? EMPTY;
+    this.#answer = init.answer ?? EMPTY;
+    this.#authority = init.authority ?? EMPTY;
+    this.#additional = init.additional ?? EMPTY;
     this.plugin = init.plugin ?? '';
     this.ednsOptions = init.ednsOptions ?? null;
     this.more = init.more ?? null;
@@ -126,6 +138,105 @@ export class Reply {
   /** Flag bits this reply sets in the header (AA, RA). */
   get flagBits(): number {
     return (this.authoritative ? Flag.AA : 0) | (this.recursionAvailable ? Flag.RA : 0);
+  }
+
+  get answer(): readonly RR[] {
+    return this.#answer ?? this.#inflate()[0];
+  }
+
+  get authority(): readonly RR[] {
+    return this.#authority ?? this.#inflate()[1];
+  }
+
+  get additional(): readonly RR[] {
+    return this.#additional ?? this.#inflate()[2];
+  }
+
+  /** Records in the answer section, without decoding a slim reply. */
+  get answerCount(): number {
+    return this.#answer?.length ?? this.packedCache!.an;
+  }
+
+  get authorityCount(): number {
+    return this.#authority?.length ?? this.packedCache!.ns;
+  }
+
+  get additionalCount(): number {
+    return this.#additional?.length ?? this.packedCache!.ar;
+  }
+
+  /** Type of the i-th answer record (i < answerCount), without decoding a slim reply. */
+  answerType(i: number): number {
+    const a = this.#answer;
+    if (a !== null) return a[i]!.type;
+    const p = this.packedCache!;
+    const at = p.marks[2 * i + 1]! - 8;
+    return (p.body[at]! << 8) | p.body[at + 1]!;
+  }
+
+  /** Whether every record of the reply has TTL `ttl` (none: true), without decoding a slim reply. */
+  allTtlsAre(ttl: number): boolean {
+    if (this.#answer === null) return this.#sameTtl === ttl;
+    return sameTtl(this.#answer, ttl) && sameTtl(this.#authority!, ttl) && sameTtl(this.#additional!, ttl);
+  }
+
+  /**
+   * Keep the sections only as the bytes packed for `qname` (see the
+   * sections above): for an answer kept by a plugin for long, such as the
+   * kubernetes index's, whose record objects would cost more than its bytes.
+   * Only a positive answer without authority records is made slim (its
+   * cache classification needs nothing but the answer count); other replies
+   * stay as they are. Behaviour is unchanged: the sections read back equal.
+   */
+  slim(qname: string): this {
+    const a = this.#answer, ns = this.#authority, ar = this.#additional;
+    if (a === null || ns === null || ar === null || this.rcode !== Rcode.NOERROR || a.length === 0 || ns.length > 0) return this;
+    this.prepack(qname);
+    if (this.packedCache!.zoneWireLength > 0) return this;
+    let min = Infinity, same = a[0]!.ttl;
+    for (const section of [a, ar]) {
+      for (const r of section) {
+        if (r.ttl < min) min = r.ttl;
+        if (r.ttl !== same) same = -1;
+      }
+    }
+    // What the cache's minimalTtl finds for a positive answer (classify/minimalTtl), so it never decodes this one.
+    if (this.minimalTtlMemo < 0) this.minimalTtlMemo = Math.min(min, MAXIMUM_TTL_SCAN);
+    this.#sameTtl = same;
+    this.#answer = this.#authority = this.#additional = null;
+    return this;
+  }
+
+  /** Decodes a slim reply's sections from its packed bytes, once; they are kept from then on. */
+  #inflate(): [readonly RR[], readonly RR[], readonly RR[]] {
+    const p = this.packedCache!;
+    const sections = unpackSections(p);
+    this.#answer = sections[0];
+    this.#authority = sections[1];
+    this.#additional = sections[2];
+    return sections;
+  }
+
+  /** Everything but the sections, as a ReplyInit. */
+  #fields(): ReplyInit {
+    return {
+      rcode: this.rcode, authoritative: this.authoritative, recursionAvailable: this.recursionAvailable, plugin: this.plugin,
+      ednsOptions: this.ednsOptions, more: this.more, kept: this.kept,
+    };
+  }
+
+  /**
+   * A copy with the same sections and packed bytes (a slim reply's copy is
+   * slim too), another age and error, and the other fields in `change`
+   * replaced (then the cache's TTL memo is found anew: it depends on rcode).
+   */
+  #copy(ttlAge: number, error: Error | null, change: ReplyInit | null = null): Reply {
+    const r = new Reply(change === null ? this.#fields() : { ...this.#fields(), ...change }, ttlAge, error);
+    r.#answer = this.#answer; r.#authority = this.#authority; r.#additional = this.#additional;
+    r.#sameTtl = this.#sameTtl;
+    if (change === null) r.minimalTtlMemo = this.minimalTtlMemo;
+    r.packedCache = this.packedCache;
+    return r;
   }
 
   /** Pack for `qname` now and keep it (call at index time for replies that are served many times); a no-op when already packed for it. */
@@ -153,7 +264,8 @@ export class Reply {
 
   /** Take `other`'s packed bytes when both have the very same sections (same arrays), so nothing is packed twice. */
   sharePackedOf(other: Reply): this {
-    if (other.answer === this.answer && other.authority === this.authority && other.additional === this.additional) {
+    const a = this.#answer;
+    if (a !== null && other.#answer === a && other.#authority === this.#authority && other.#additional === this.#additional) {
       this.packedCache = other.packedCache;
     }
     return this;
@@ -176,8 +288,7 @@ export class Reply {
   aged(age: number): Reply {
     const last = this.agedCopy;
     if (last !== null && last.ttlAge === age && last.packedCache === this.packedCache) return last;
-    const r = new Reply(this, age, this.error);
-    r.packedCache = this.packedCache;
+    const r = this.#copy(age, this.error);
     this.agedCopy = r;
     return r;
   }
@@ -185,19 +296,52 @@ export class Reply {
   /** A copy with fields replaced (drops the packed bytes, and `kept`, when a section changes: no plugin keeps that copy). */
   with(change: ReplyInit): Reply {
     const same = change.answer === undefined && change.authority === undefined && change.additional === undefined;
-    const r = new Reply({ ...this, kept: same && this.kept, ...change }, this.ttlAge, this.error);
-    if (same) r.packedCache = this.packedCache;
-    return r;
+    if (same) return this.#copy(this.ttlAge, this.error, change);
+    return new Reply({
+      ...this.#fields(), answer: this.answer, authority: this.authority, additional: this.additional, kept: false, ...change,
+    }, this.ttlAge, this.error);
   }
 
   withError(error: Error): Reply {
-    const r = new Reply(this, this.ttlAge, error);
-    r.packedCache = this.packedCache;
-    return r;
+    return this.#copy(this.ttlAge, error);
   }
 }
 
 const EMPTY: readonly RR[] = Object.freeze([]);
+
+/** The cache's MaximumDefaultTTL (cache/classify.ts): minimalTtl never reports more. */
+const MAXIMUM_TTL_SCAN = 3600;
+
+function sameTtl(rrs: readonly RR[], ttl: number): boolean {
+  for (let i = 0; i < rrs.length; i++) if (rrs[i]!.ttl !== ttl) return false;
+  return true;
+}
+
+/**
+ * The records of packed sections, as packSections was given them: owner
+ * names decompressed against the question name the bytes were packed for,
+ * rdata copied (packSections never compresses names inside rdata).
+ */
+export function unpackSections(p: PackedSections): [RR[], RR[], RR[]] {
+  const q = encodeName(p.qname);
+  const base = 12 + q.length + 4;
+  const msg = new Uint8Array(base + p.body.length);
+  msg.set(q, 12);
+  msg.set(p.body, base);
+  const out: [RR[], RR[], RR[]] = [new Array<RR>(p.an), new Array<RR>(p.ns), new Array<RR>(p.ar)];
+  let pos = base;
+  for (let i = 0; i < p.an + p.ns + p.ar; i++) {
+    const { name, end } = readName(msg, pos);
+    const type = (msg[end]! << 8) | msg[end + 1]!;
+    const cls = (msg[end + 2]! << 8) | msg[end + 3]!;
+    const ttl = ((msg[end + 4]! << 24) | (msg[end + 5]! << 16) | (msg[end + 6]! << 8) | msg[end + 7]!) >>> 0;
+    const len = (msg[end + 8]! << 8) | msg[end + 9]!;
+    pos = end + 10 + len;
+    const record: RR = { name, type, class: cls, ttl, data: msg.slice(end + 10, pos) };
+    if (i < p.an) out[0][i] = record; else if (i < p.an + p.ns) out[1][i - p.an] = record; else out[2][i - p.an - p.ns] = record;
+  }
+  return out;
+}
 
 /** An RFC 8914 Extended DNS Error as EDNS option bytes (option 15: info code, then extra text). */
 export function edeOption(code: number, text = ''): Uint8Array {
@@ -227,14 +371,11 @@ export function packSections(reply: Reply, qname: string): PackedSections {
   const qnameWireLength = addSuffixes(known, qname, 12);
   const base = 12 + qnameWireLength + 4;
   const all = [reply.answer, reply.authority, reply.additional];
-  const n = reply.answer.length + reply.authority.length + reply.additional.length;
   let capacity = 0;
   for (const section of all) for (const r of section) capacity += r.name.length + 2 + 10 + r.data.length;
   const out = new Uint8Array(capacity);
-  const rrEnds = new Uint32Array(n);
-  const ttlOffsets = new Uint32Array(n);
+  const marks: number[] = [];
   let pos = 0;
-  let i = 0;
   for (const section of all) {
     for (const r of section) {
       pos = writeCompressedName(out, pos, r.name, known, base);
@@ -243,18 +384,19 @@ export function packSections(reply: Reply, qname: string): PackedSections {
       out[pos + 2] = r.class >> 8; out[pos + 3] = r.class & 0xff;
       out[pos + 4] = ttl >>> 24; out[pos + 5] = (ttl >> 16) & 0xff; out[pos + 6] = (ttl >> 8) & 0xff; out[pos + 7] = ttl & 0xff;
       out[pos + 8] = r.data.length >> 8; out[pos + 9] = r.data.length & 0xff;
-      ttlOffsets[i] = pos + 4;
+      const ttlAt = pos + 4;
       pos += 10;
       const at = rdataNameAt.get(r.type);
       if (at !== undefined && base + pos + at < 0x3fff) addWireSuffixes(known, r.data, at, base + pos + at);
       out.set(r.data, pos);
       pos += r.data.length;
-      rrEnds[i++] = pos;
+      marks.push(pos, ttlAt);
     }
   }
   return {
-    qname, qnameWireLength, body: out.subarray(0, pos),
-    an: reply.answer.length, ns: reply.authority.length, ar: reply.additional.length, rrEnds, ttlOffsets, zoneWireLength: 0,
+    // A copy of the exact length: `out` is sized for no compression, and a view would keep all of it.
+    qname, qnameWireLength, body: out.slice(0, pos),
+    an: reply.answer.length, ns: reply.authority.length, ar: reply.additional.length, marks: marks.slice(), zoneWireLength: 0,
   };
 }
 

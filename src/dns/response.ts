@@ -73,10 +73,11 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions, sc
   if (qEnd + bodyLen + opt > limit) {
     // Keep the longest prefix of whole records that fits; TC when answer or authority lost any.
     const room = limit - qEnd - opt;
-    const ends = packed.rrEnds;
+    const marks = packed.marks;
+    const records = marks.length >> 1;
     let kept = 0;
-    while (kept < ends.length && ends[kept]! <= room) kept++;
-    bodyLen = kept === 0 ? 0 : ends[kept - 1]!;
+    while (kept < records && marks[2 * kept]! <= room) kept++;
+    bodyLen = kept === 0 ? 0 : marks[2 * kept - 2]!;
     if (kept < an + ns) tc = Flag.TC;
     an = Math.min(an, kept);
     ns = Math.min(ns, kept - an);
@@ -106,7 +107,7 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions, sc
       out[qEnd] = 0xc0 | (zoneAt >> 8);
       out[qEnd + 1] = zoneAt & 0xff;
     }
-    if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.ttlOffsets, an + ns + ar, reply.ttlAge);
+    if (reply.ttlAge > 0) ageTtls(out, qEnd, packed.marks, an + ns + ar, reply.ttlAge);
   }
   if (opt) {
     writeOpt(out, qEnd + bodyLen, opts.maxUdpSize, rcode, req.do);
@@ -119,10 +120,10 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions, sc
   return out;
 }
 
-function ageTtls(out: Buffer, base: number, offsets: Uint32Array, count: number, age: number): void {
+function ageTtls(out: Buffer, base: number, marks: readonly number[], count: number, age: number): void {
   // Byte arithmetic, not read/writeUInt32BE: this runs for every cached answer served.
   for (let i = 0; i < count; i++) {
-    const at = base + offsets[i]!;
+    const at = base + marks[2 * i + 1]!;
     if (out[at - 4] === 0 && out[at - 3] === Type.OPT) continue;
     const ttl = ((out[at]! << 24) | (out[at + 1]! << 16) | (out[at + 2]! << 8) | out[at + 3]!) >>> 0;
     const aged = ttl > age ? ttl - age : 0;

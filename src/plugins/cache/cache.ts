@@ -248,7 +248,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
     }
     if (ttl <= 0) return r;
     // Sections whose TTLs already are the entry's (the kubernetes index's answers) are kept as they are, with their packed bytes.
-    const keep = o.keepTtl || (allTtl(r.answer, ttl) && allTtl(r.authority, ttl) && allTtl(r.additional, ttl));
+    const keep = o.keepTtl || r.allTtlsAre(ttl);
     // The plugin behind keeps this reply and gives it again as cheaply as a hit would: a copy here would only take
     // capacity from answers that are dear to get (forwarded ones). Passed on as it is when the cache would not change
     // its TTLs; counted as a miss (CoreDNS's meaning: not answered from the cache) and as passed.
@@ -290,11 +290,6 @@ export class Cache implements ChainHandler, CacheStatsSource {
   entries(kind: 'success' | 'denial'): number {
     return this.store.size(kind === 'success' ? Kind.SUCCESS : Kind.DENIAL);
   }
-}
-
-function allTtl(rrs: readonly RR[], ttl: number): boolean {
-  for (let i = 0; i < rrs.length; i++) if (rrs[i]!.ttl !== ttl) return false;
-  return true;
 }
 
 function setTtl(rrs: readonly RR[], ttl: number): RR[] {

@@ -23,7 +23,7 @@ const MAXIMUM_DEFAULT_TTL = 3600;
 export function classify(r: Reply): ReplyType {
   switch (r.rcode) {
     case Rcode.NOERROR:
-      if (r.answer.length > 0) return ReplyType.NO_ERROR;
+      if (r.answerCount > 0) return ReplyType.NO_ERROR;
       if (has(r.authority, Type.SOA)) return ReplyType.NO_DATA;
       if (has(r.authority, Type.NS)) return ReplyType.DELEGATION;
       return ReplyType.NO_DATA;
@@ -50,7 +50,7 @@ export function minimalTtl(r: Reply, type: ReplyType): number {
   if (type !== ReplyType.NO_ERROR && type !== ReplyType.NAME_ERROR && type !== ReplyType.NO_DATA && type !== ReplyType.DELEGATION) {
     return MINIMAL_DEFAULT_TTL;
   }
-  if (r.answer.length + r.authority.length === 0) return MINIMAL_DEFAULT_TTL;
+  if (r.answerCount + r.authorityCount === 0) return MINIMAL_DEFAULT_TTL;
   // `type` is classify(r): a function of the reply, like the result, which the reply keeps.
   if (r.minimalTtlMemo >= 0) return r.minimalTtlMemo;
   const negative = type === ReplyType.NAME_ERROR || type === ReplyType.NO_DATA;

@@ -47,12 +47,14 @@ export function negative(zone: string, rcode: number, soa: RR): Reply {
 }
 
 /**
- * A positive answer packed for `qname`. `kept`: the index keeps it and
+ * A positive answer packed for `qname`. `kept`: the index keeps it (slim: bytes only) and
  * answers again from it (Reply.kept), so a cache in front lets it pass;
  * false for answers built anew for each query.
  */
 export function positive(qname: string, answer: readonly RR[], additional: readonly RR[] = [], kept = true): Reply {
-  return new Reply({ authoritative: true, answer, additional, plugin: PLUGIN, kept }).prepack(qname);
+  const r = new Reply({ authoritative: true, answer, additional, plugin: PLUGIN, kept });
+  // A kept answer keeps only its packed bytes (Reply.slim): its record objects would cost more than they.
+  return kept ? r.slim(qname) : r.prepack(qname);
 }
 
 function isV6(ip: string): boolean {

@@ -175,7 +175,7 @@ export class DnsIndex implements RecordSource {
       this.#cache.set(qname, entry);
       this.#negatives.delete(qname);
     }
-    entry.put(qtype, built, 'authority' in built && built.authority.length > 0 ? serial : -1);
+    entry.put(qtype, built, 'authorityCount' in built && built.authorityCount > 0 ? serial : -1);
     return built;
   }
 

@@ -39,14 +39,14 @@ export class LoadBalance implements ChainHandler {
 
   /** `r` with its address (and MX) records rotated by a random offset; `r` itself when there is nothing to spread. */
   balance(r: Reply, qname: string): Reply {
-    if (r.rcode !== Rcode.NOERROR) return r;
-    const ans = r.answer;
-    if (ans.length < 2) return r;
+    if (r.rcode !== Rcode.NOERROR || r.answerCount < 2) return r;
     let span = r.spreadMemo;
-    if (span < 0) span = r.spreadMemo = spreadOf(ans);
+    if (span < 0) span = r.spreadMemo = spreadOf(r);
     if (span < 2) return r;
     const k = (this.random() * span) | 0;
     if (k === 0) return r;
+    // Only now the records (a slim kept reply decodes its sections here, once): the rotations are keyed by them.
+    const ans = r.answer;
     let variants = this.#rotations.get(ans);
     let v = variants?.[k];
     if (v === undefined || v.plugin !== r.plugin || v.authoritative !== r.authoritative || v.error !== r.error) {
@@ -61,10 +61,10 @@ export class LoadBalance implements ChainHandler {
 }
 
 /** How many records a rotation spreads: the A/AAAA records, or the MX records when there are more of those. */
-function spreadOf(ans: readonly RR[]): number {
+function spreadOf(r: Reply): number {
   let addrs = 0, mx = 0;
-  for (let i = 0; i < ans.length; i++) {
-    const t = ans[i]!.type;
+  for (let i = 0, n = r.answerCount; i < n; i++) {
+    const t = r.answerType(i);
     if (isAddress(t)) addrs++; else if (t === Type.MX) mx++;
   }
   return addrs > mx ? addrs : mx;

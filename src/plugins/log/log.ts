@@ -27,7 +27,7 @@ export type ResponseClass = 'success' | 'denial' | 'error' | 'all';
  */
 export function classify(r: Reply, req: DnsRequest): Exclude<ResponseClass, 'all'> {
   if (req.opcode === Opcode.UPDATE || req.opcode === Opcode.NOTIFY || req.qtype === Type.AXFR || req.qtype === Type.IXFR) return 'error';
-  if (r.rcode === Rcode.NOERROR && r.answer.length > 0) return 'success';
+  if (r.rcode === Rcode.NOERROR && r.answerCount > 0) return 'success';
   let soa = false;
   for (const rr of r.authority) if (rr.type === Type.SOA) { soa = true; break; }
   if (soa && (r.rcode === Rcode.NOERROR || r.rcode === Rcode.NXDOMAIN)) return 'denial';

@@ -13,7 +13,7 @@ import type { Answer, ChainHandler, Handler, PluginDefinition } from '../../plug
 
 /** The reply with authority and additional dropped when it is a positive answer. */
 export function minimise(r: Reply): Reply {
-  if (r.rcode !== Rcode.NOERROR || r.answer.length === 0 || (r.authority.length === 0 && r.additional.length === 0)) return r;
+  if (r.rcode !== Rcode.NOERROR || r.answerCount === 0 || (r.authorityCount === 0 && r.additionalCount === 0)) return r;
   return r.with({ authority: [], additional: [] });
 }
 
