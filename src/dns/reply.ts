@@ -152,6 +152,11 @@ export class Reply {
     return this.#additional ?? this.#inflate()[2];
   }
 
+  /** Whether the sections are held as record objects: false for a slim reply not decoded (yet). */
+  get holdsRecords(): boolean {
+    return this.#answer !== null;
+  }
+
   /** Records in the answer section, without decoding a slim reply. */
   get answerCount(): number {
     return this.#answer?.length ?? this.packedCache!.an;
@@ -170,7 +175,7 @@ export class Reply {
     const a = this.#answer;
     if (a !== null) return a[i]!.type;
     const p = this.packedCache!;
-    const at = p.marks[2 * i + 1]! - 8;
+    const at = p.marks[2 * i + 1]! - 4; // type, class, then the TTL
     return (p.body[at]! << 8) | p.body[at + 1]!;
   }
 
