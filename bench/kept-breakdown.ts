@@ -20,7 +20,7 @@ const gc = (globalThis as { gc: () => void }).gc;
 const SERVICES = 10000, PER = 10, NS = 1000, ZONE = 'cluster.local.';
 const mode = process.argv[2] ?? 'all';
 const store = new ClusterStore();
-const index = new DnsIndex(store, { zones: [ZONE, 'in-addr.arpa.'], primaryZone: ZONE, ttl: 5, pods: 'verified', endpointPodNames: false, endpoints: true, ignoreEmptyService: false, zonal: false, namespaces: null, namespaceLabels: null, localAddresses: () => [] });
+const index = new DnsIndex(store, { zones: [ZONE, 'in-addr.arpa.'], primaryZone: ZONE, ttl: 5, pods: 'verified', endpointPodNames: false, endpoints: true, ignoreEmptyService: false, zonal: false, namespaces: null, namespaceLabels: null, localAddresses: () => [], maxCachedBytes: Infinity });
 const fw = (o: object): unknown => JSON.parse(JSON.stringify(o));
 for (let n = 0; n < NS; n++) store.apply({ type: 'ADDED', object: convertNamespace({ metadata: { name: `team-${n}` } }).record! });
 const podIp = (i: number, e: number) => { const n = i * PER + e; return `10.${128 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`; };
@@ -48,7 +48,7 @@ fill(kinds);
 const after = m();
 const snapB = v8.writeHeapSnapshot(`${process.env.TMPDIR ?? '/tmp'}/kept-b-${process.pid}.heapsnapshot`);
 const n = index.stats.cachedNames;
-console.log(`names ${n} views ${index.stats.views}: heapUsed +${((after.heapUsed - before.heapUsed) / n).toFixed(0)} B/name, external +${((after.external - before.external) / n).toFixed(0)}, arrayBuffers +${((after.arrayBuffers - before.arrayBuffers) / n).toFixed(0)}, rss +${((after.rss - before.rss) / n).toFixed(0)}`);
+console.log(`names ${n} views ${index.stats.views} (estimated ${(index.stats.cachedBytes / n).toFixed(0)} B/name): heapUsed +${((after.heapUsed - before.heapUsed) / n).toFixed(0)} B/name, external +${((after.external - before.external) / n).toFixed(0)}, arrayBuffers +${((after.arrayBuffers - before.arrayBuffers) / n).toFixed(0)}, rss +${((after.rss - before.rss) / n).toFixed(0)}`);
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };

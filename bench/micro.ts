@@ -42,7 +42,7 @@
  *
  * The chain as dnsperf drives it, query files in order, caches never emptied
  * (with the bench's 100,000-line files the working set exceeds what a 10k
- * cache holds): bytes and ns per query, cache hit ratio, index names:
+ * cache holds): bytes and ns per query, cache hit ratio, index names (and their estimated bytes, the byte bound's measure):
  *
  *   node bench/micro.ts --steady [--services 10000] [--lines 100000] [--mix srv,ptr]
  */
@@ -338,7 +338,7 @@ if (process.argv.includes('--steady')) {
       bestCpu = Math.min(bestCpu, ((c.user + c.system) * 1e3) / n);
     }
     // CPU ns/q: the process's CPU time (all its threads), which time on a shared core does not inflate as much as wall time.
-    console.log(`${mix.padEnd(16)} ${bytes.toFixed(0).padStart(6)} B/q  ${best.toFixed(0).padStart(6)} ns/q  ${bestCpu.toFixed(0).padStart(6)} CPU ns/q  cache hits ${ratio}  index names ${k8s.index.stats.cachedNames}`);
+    console.log(`${mix.padEnd(16)} ${bytes.toFixed(0).padStart(6)} B/q  ${best.toFixed(0).padStart(6)} ns/q  ${bestCpu.toFixed(0).padStart(6)} CPU ns/q  cache hits ${ratio}  index names ${k8s.index.stats.cachedNames} (~${(k8s.index.stats.cachedBytes / 1048576).toFixed(1)} MiB est.)`);
   }
   if (chain.stats.panics !== 0) throw new Error('a handler failed');
   await chain.app.stop(0);

@@ -8,11 +8,13 @@
  * and their generations); a store change bumps only the generations it
  * affects, so stale entries are found and rebuilt lazily on their next query
  * instead of rebuilding anything up front. Reverse names are deleted
- * explicitly when an address changes owner. Bounded: the oldest entries go
- * first, so random names cannot grow it without limit; negatives have their
- * own bound, so a flood of names that do not exist never pushes out answers.
+ * explicitly when an address changes owner. Bounded in names and in
+ * approximate bytes (each entry's estimate is made when an answer is put in,
+ * from its packed size): the oldest entries go first, so random names cannot
+ * grow it without limit; negatives have their own bound, so a flood of names
+ * that do not exist never pushes out answers.
  */
-import type { Reply } from '../../dns/reply.ts';
+import { Reply } from '../../dns/reply.ts';
 import type { CnameFollow } from './answers.ts';
 import type { NamespaceScope, ViewToken } from './generations.ts';
 
@@ -53,6 +55,8 @@ class BuiltFrom {
  */
 export class NegativeName extends BuiltFrom {
   readonly nx: boolean;
+  /** Approximate heap bytes (its own bound is in names; the estimate is for the byte total). */
+  readonly bytes = NEGATIVE_NAME_BYTES;
 
   constructor(scope: NamespaceScope | null, view: ViewToken | null, nx: boolean) {
     super(scope, view);
@@ -60,7 +64,27 @@ export class NegativeName extends BuiltFrom {
   }
 }
 
+/** Approximate heap bytes of a NegativeName with its map slot and name (measured: bench/kept-breakdown.ts). */
+const NEGATIVE_NAME_BYTES = 150;
+/** Approximate heap bytes of a CachedName with its map slot, before its answers and its name's characters. */
+const CACHED_NAME_BYTES = 190;
+/** An answer that follows an ExternalName: the CnameFollow, its record and target. */
+const CNAME_FOLLOW_BYTES = 400;
+
+/**
+ * Approximate heap bytes an answer adds to the entry holding it: nothing for
+ * a reply shared by many names (the zone's negatives: no answer records),
+ * else its own estimate (Reply.approxBytes: from the packed sizes).
+ */
+export function answerBytes(a: CachedAnswer): number {
+  if (!(a instanceof Reply)) return CNAME_FOLLOW_BYTES;
+  return a.answerCount === 0 ? 0 : a.approxBytes();
+}
+
 export class CachedName extends BuiltFrom {
+  /** Approximate heap bytes of this entry and its answers, as estimated when each was put (answerBytes). */
+  bytes: number;
+
   // Two answers inline (a name is mostly asked A and AAAA), more in `more` as [type, answer, serial] triples.
   #t0 = -1;
   #a0: CachedAnswer | null = null;
@@ -69,6 +93,11 @@ export class CachedName extends BuiltFrom {
   #a1: CachedAnswer | null = null;
   #s1 = -1;
   #more: (number | CachedAnswer)[] | null = null;
+
+  constructor(scope: NamespaceScope | null, view: ViewToken | null, qname: string) {
+    super(scope, view);
+    this.bytes = CACHED_NAME_BYTES + qname.length;
+  }
 
   /** The answer for `qtype` if built at `serial` (or carrying no SOA: serial -1), else undefined. */
   find(qtype: number, serial: number): CachedAnswer | undefined {
@@ -84,24 +113,46 @@ export class CachedName extends BuiltFrom {
     return undefined;
   }
 
-  put(qtype: number, answer: CachedAnswer, serial: number): void {
-    if (this.#t0 === -1 || this.#t0 === qtype) { this.#t0 = qtype; this.#a0 = answer; this.#s0 = serial; return; }
-    if (this.#t1 === -1 || this.#t1 === qtype) { this.#t1 = qtype; this.#a1 = answer; this.#s1 = serial; return; }
-    const m = (this.#more ??= []);
-    for (let i = 0; i < m.length; i += 3) {
-      if (m[i] === qtype) { m[i + 1] = answer; m[i + 2] = serial; return; }
+  /** Puts the answer for `qtype`; returns by how many bytes the entry's estimate changed. */
+  put(qtype: number, answer: CachedAnswer, serial: number): number {
+    const before = this.bytes;
+    this.bytes += answerBytes(answer);
+    if (this.#t0 === -1 || this.#t0 === qtype) {
+      if (this.#a0 !== null) this.bytes -= answerBytes(this.#a0);
+      this.#t0 = qtype; this.#a0 = answer; this.#s0 = serial;
+    } else if (this.#t1 === -1 || this.#t1 === qtype) {
+      if (this.#a1 !== null) this.bytes -= answerBytes(this.#a1);
+      this.#t1 = qtype; this.#a1 = answer; this.#s1 = serial;
+    } else {
+      const m = (this.#more ??= []);
+      let i = 0;
+      while (i < m.length && m[i] !== qtype) i += 3;
+      if (i < m.length) {
+        this.bytes -= answerBytes(m[i + 1] as CachedAnswer);
+        m[i + 1] = answer; m[i + 2] = serial;
+      } else {
+        m.push(qtype, answer, serial);
+        this.bytes += 24; // three more slots
+      }
     }
-    m.push(qtype, answer, serial);
+    return this.bytes - before;
   }
 }
 
-/** Name -> entry, at most `max` of them (its owner may change the bound as the cluster grows or shrinks); the oldest goes first. */
-export class AnswerCache<T = CachedName> {
+/**
+ * Name -> entry, at most `max` of them and about `maxBytes` (each entry's
+ * `bytes`; its owner may change the bounds as the cluster grows or shrinks);
+ * the oldest goes first.
+ */
+export class AnswerCache<T extends { readonly bytes: number } = CachedName> {
   readonly #map = new Map<string, T>();
+  #bytes = 0;
   max: number;
+  maxBytes: number;
 
-  constructor(maxNames: number) {
+  constructor(maxNames: number, maxBytes = Infinity) {
     this.max = maxNames;
+    this.maxBytes = maxBytes;
   }
 
   get(qname: string): T | undefined {
@@ -109,27 +160,55 @@ export class AnswerCache<T = CachedName> {
   }
 
   set(qname: string, entry: T): void {
-    if (!this.#map.has(qname)) {
+    const old = this.#map.get(qname);
+    if (old === undefined) {
       const max = Math.max(1, this.max);
       // Usually one goes; two while the bound has shrunk with the cluster (so the excess goes gradually, not in one stall).
-      for (let i = 0; i < 2 && this.#map.size >= max; i++) {
-        const oldest = this.#map.keys().next().value;
-        if (oldest === undefined) break;
-        this.#map.delete(oldest);
-      }
+      for (let i = 0; i < 2 && this.#map.size >= max; i++) this.#dropOldest();
+    } else {
+      this.#bytes -= old.bytes;
     }
     this.#map.set(qname, entry);
+    this.#bytes += entry.bytes;
+    this.#fitBytes();
+  }
+
+  /** An entry held here grew (or shrank) by `delta` bytes (CachedName.put). */
+  grew(delta: number): void {
+    this.#bytes += delta;
+    if (delta > 0) this.#fitBytes();
+  }
+
+  /** Oldest entries out until the estimate is within maxBytes; the newest stays, whatever its size. */
+  #fitBytes(): void {
+    while (this.#bytes > this.maxBytes && this.#map.size > 1) this.#dropOldest();
+  }
+
+  #dropOldest(): void {
+    const oldest = this.#map.entries().next().value;
+    if (oldest === undefined) return;
+    this.#map.delete(oldest[0]);
+    this.#bytes -= oldest[1].bytes;
   }
 
   delete(qname: string): void {
+    const e = this.#map.get(qname);
+    if (e === undefined) return;
     this.#map.delete(qname);
+    this.#bytes -= e.bytes;
   }
 
   clear(): void {
     this.#map.clear();
+    this.#bytes = 0;
   }
 
   get size(): number {
     return this.#map.size;
+  }
+
+  /** The entries' estimated heap bytes. */
+  get bytes(): number {
+    return this.#bytes;
   }
 }

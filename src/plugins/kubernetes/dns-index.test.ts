@@ -130,6 +130,37 @@ describe('DnsIndex', () => {
     assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.1'], 'evicted names are rebuilt');
   });
 
+  it('the kept answers are bounded in bytes too: the oldest names go first, and a second pass still answers right', () => {
+    const store = new ClusterStore();
+    const services: ServiceRecord[] = [];
+    for (let i = 0; i < 300; i++) services.push(svcRec('a', `s${i}`, `10.96.1.${i & 255}`));
+    store.replace(['Namespace', 'Service', 'EndpointSlice'], [nsRec('a'), ...services]);
+    // Room for about 100 of these names (the estimate of one is measured on the first).
+    const probe = new DnsIndex(store, { ...setup().index.opts, maxCachedBytes: Infinity });
+    probe.answer(`s0.a.svc.${Z}`, Type.A, Z);
+    const perName = probe.stats.cachedBytes;
+    assert.ok(perName > 300 && perName < 2000, `estimate per A name: ${perName}`);
+    const bound = perName * 100;
+    const index = new DnsIndex(store, { ...setup().index.opts, maxCachedBytes: bound });
+    const name = (i: number) => `s${i}.a.svc.${Z}`;
+    const first = services.map((_, i) => reply(index, name(i)));
+    const kept = index.stats.cachedNames;
+    assert.ok(kept >= 95 && kept <= 100, `kept ${kept}`);
+    assert.ok(index.stats.cachedBytes <= bound);
+    // The newest `kept` names are the ones kept: asked again they give the very same replies (no rebuild, no eviction).
+    for (let i = 300 - kept; i < 300; i++) assert.equal(reply(index, name(i)), first[i], `s${i} kept`);
+    // The one before them went: it is rebuilt, equal but not the same object.
+    const rebuilt = reply(index, name(299 - kept));
+    assert.notEqual(rebuilt, first[299 - kept]);
+    assert.deepEqual(ips(rebuilt), [`10.96.1.${(299 - kept) & 255}`]);
+    // A second pass over all of them: every answer right, the bound held throughout.
+    for (let i = 0; i < 300; i++) {
+      assert.deepEqual(ips(reply(index, name(i))), [`10.96.1.${i & 255}`]);
+      assert.ok(index.stats.cachedBytes <= bound);
+    }
+    assert.ok(index.stats.cachedNames <= 100);
+  });
+
   it('by default the bounds follow the cluster: five names and one view per Service (at least 20,480 and 10,000)', () => {
     // 5,000 Services with three ports each: an A, three SRV and a PTR name apiece, 25,000 names in all.
     const store = new ClusterStore();

@@ -46,11 +46,20 @@ export interface IndexOptions {
   readonly localAddresses: () => readonly string[];
   /** Most names with answers kept (default: five per Service, at least 20,480, so every A, SRV and PTR name of the cluster fits). */
   readonly maxCachedNames?: number;
+  /**
+   * About how many heap bytes the kept answers may take (default 64 MiB: the
+   * 10,000-service bench's mixes, 38,419 names, fit with room), estimated per
+   * name when its answers are built (answer-cache.ts answerBytes).
+   */
+  readonly maxCachedBytes?: number;
   /** Most service views kept (default: one per Service, at least 10,000). */
   readonly maxViews?: number;
   /** Most names kept as not existing or without data (default 65536: an ndots:5 search list's misses fit). */
   readonly maxNegativeNames?: number;
 }
+
+/** IndexOptions.maxCachedBytes by default. */
+export const DEFAULT_MAX_CACHED_BYTES = 64 * 1024 * 1024;
 
 /** Called for each EndpointSlice change that carries a trigger time (programming latency metric). */
 export type SliceObserver = (slice: EndpointSliceRecord, service: ServiceRecord | undefined) => void;
@@ -99,7 +108,7 @@ export class DnsIndex implements RecordSource {
     this.pods = opts.pods;
     this.ignoreEmptyService = opts.ignoreEmptyService;
     this.zonal = opts.zonal;
-    this.#cache = new AnswerCache(0); // sized by #fitBounds below
+    this.#cache = new AnswerCache(0, opts.maxCachedBytes ?? DEFAULT_MAX_CACHED_BYTES); // names sized by #fitBounds below
     this.#negatives = new AnswerCache<NegativeName>(opts.maxNegativeNames ?? 65_536);
     this.#fitBounds();
     // Index what is already there, then follow changes.
@@ -122,8 +131,11 @@ export class DnsIndex implements RecordSource {
     return Math.floor((this.store.lastChange || this.#created) / 1000);
   }
 
-  get stats(): { cachedNames: number; negativeNames: number; views: number; clusterIps: number; endpointIps: number } {
-    return { cachedNames: this.#cache.size, negativeNames: this.#negatives.size, views: this.#views.size, ...this.#reverse.size };
+  get stats(): { cachedNames: number; cachedBytes: number; negativeNames: number; views: number; clusterIps: number; endpointIps: number } {
+    return {
+      cachedNames: this.#cache.size, cachedBytes: this.#cache.bytes, negativeNames: this.#negatives.size, views: this.#views.size,
+      ...this.#reverse.size,
+    };
   }
 
   /** The zone's SOA record at the current serial (one record per zone, shared by every negative answer). */
@@ -170,12 +182,15 @@ export class DnsIndex implements RecordSource {
       return this.#negativeFor(deps.kind === NX, qtype, zone);
     }
     const built = this.#build(qname, qtype, zone, deps);
-    if (entry === undefined || entry.scope !== deps.scope || entry.view !== deps.view) {
-      entry = new CachedName(deps.scope, deps.view);
-      this.#cache.set(qname, entry);
+    const fresh = entry === undefined || entry.scope !== deps.scope || entry.view !== deps.view;
+    if (fresh) entry = new CachedName(deps.scope, deps.view, qname);
+    const grown = entry!.put(qtype, built, 'authorityCount' in built && built.authorityCount > 0 ? serial : -1);
+    if (fresh) {
+      this.#cache.set(qname, entry!);
       this.#negatives.delete(qname);
+    } else {
+      this.#cache.grew(grown);
     }
-    entry.put(qtype, built, 'authorityCount' in built && built.authorityCount > 0 ? serial : -1);
     return built;
   }
 
