@@ -94,6 +94,8 @@ test('the sections of a slim reply read back equal, decoded once', () => {
   assert.equal(slim.answerCount, 3);
   assert.equal(slim.additionalCount, 3);
   assert.equal(slim.answerType(0), Type.SRV);
+  assert.deepEqual(slim.peekSections(), [answer, [], additional]);
+  assert.equal(slim.holdsRecords, false, 'peeking keeps nothing');
   assert.deepEqual(slim.answer, answer);
   assert.equal(slim.holdsRecords, true);
   assert.equal(slim.answer, slim.answer, 'the same array on every read');

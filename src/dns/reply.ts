@@ -152,6 +152,15 @@ export class Reply {
     return this.#additional ?? this.#inflate()[2];
   }
 
+  /**
+   * The sections for a reader that goes over many replies once (a zone
+   * transfer): a slim reply's are decoded for the caller and not kept.
+   */
+  peekSections(): readonly [readonly RR[], readonly RR[], readonly RR[]] {
+    const a = this.#answer;
+    return a !== null ? [a, this.#authority!, this.#additional!] : unpackSections(this.packedCache!);
+  }
+
   /** Whether the sections are held as record objects: false for a slim reply not decoded (yet). */
   get holdsRecords(): boolean {
     return this.#answer !== null;

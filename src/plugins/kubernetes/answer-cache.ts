@@ -64,9 +64,9 @@ export class NegativeName extends BuiltFrom {
   }
 }
 
-/** Approximate heap bytes of a NegativeName with its map slot and name (measured: bench/kept-breakdown.ts). */
+/** Rough heap bytes of a NegativeName with its map slot (negatives are bounded in names; this only keeps the total meaningful). */
 const NEGATIVE_NAME_BYTES = 150;
-/** Approximate heap bytes of a CachedName with its map slot, before its answers and its name's characters. */
+/** Heap bytes of a CachedName (120, V8 heap snapshot) with its map slot and name string, before the name's characters and its answers. */
 const CACHED_NAME_BYTES = 190;
 /** An answer that follows an ExternalName: the CnameFollow, its record and target. */
 const CNAME_FOLLOW_BYTES = 400;

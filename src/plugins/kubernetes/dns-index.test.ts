@@ -130,6 +130,18 @@ describe('DnsIndex', () => {
     assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.1'], 'evicted names are rebuilt');
   });
 
+  it("a ClusterIP Service's A and SRV answers do not collect its endpoints; a headless one's do", () => {
+    const { store, index } = setup();
+    let reads = 0;
+    const slicesOfService = store.slicesOfService.bind(store);
+    store.slicesOfService = (ns: string, name: string) => { reads++; return slicesOfService(ns, name); };
+    assert.deepEqual(ips(reply(index, `web.a.svc.${Z}`)), ['10.96.0.1']);
+    assert.equal(reply(index, `_http._tcp.web.a.svc.${Z}`, Type.SRV).answer.length, 1);
+    assert.equal(reads, 0, 'the view holds no endpoint list');
+    assert.deepEqual(ips(reply(index, `hl.a.svc.${Z}`)), ['10.1.0.1', '10.1.0.2']);
+    assert.equal(reads, 1);
+  });
+
   it('the kept answers are bounded in bytes too: the oldest names go first, and a second pass still answers right', () => {
     const store = new ClusterStore();
     const services: ServiceRecord[] = [];

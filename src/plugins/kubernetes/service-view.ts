@@ -2,9 +2,11 @@
  * @module plugins/kubernetes/service-view
  * What DNS needs of one Service, built on first use from the store: the
  * ready endpoint addresses of all its IPv4/IPv6 EndpointSlices (in slice
- * order) with their DNS names (C13) and ports. A view is thrown away when
- * its Service or one of its slices changes; its `gen` tells cached answers
- * built from it that they are stale.
+ * order) with their DNS names (C13) and ports, collected when first read
+ * (a ClusterIP Service's A, SRV and PTR answers never read them, and a view
+ * is kept per Service). A view is thrown away when its Service or one of
+ * its slices changes; its `gen` tells cached answers built from it that
+ * they are stale.
  */
 import type { ClusterStore } from '../../cluster/store.ts';
 import type { EndpointRecord, EndpointSliceRecord, PortRecord, ServiceRecord } from '../../cluster/types.ts';
@@ -25,11 +27,30 @@ export class ServiceView {
   /** Its gen is bumped when the view is discarded; cached answers compare it with the value they were built with. */
   readonly token = new ViewToken();
   readonly service: ServiceRecord;
-  readonly endpoints: readonly ViewEndpoint[];
+  /** null until first read: most names of a ClusterIP Service never look at its endpoints (C8). */
+  #endpoints: readonly ViewEndpoint[] | null = null;
+  readonly #store: ClusterStore | null;
+  readonly #endpointPodNames: boolean;
 
-  constructor(service: ServiceRecord, endpoints: readonly ViewEndpoint[]) {
+  /** With `store`, the endpoints are collected from its slices when first read; else they are `endpoints`. */
+  constructor(service: ServiceRecord, endpoints: readonly ViewEndpoint[] | ClusterStore, endpointPodNames = false) {
     this.service = service;
-    this.endpoints = endpoints;
+    if (Array.isArray(endpoints)) {
+      this.#endpoints = endpoints;
+      this.#store = null;
+    } else {
+      this.#store = endpoints as ClusterStore;
+    }
+    this.#endpointPodNames = endpointPodNames;
+  }
+
+  /**
+   * The ready addresses, collected on first read. A slice change discards
+   * the view before any answer could mix old and new (the index drops it),
+   * so reading the store late gives what reading it early would have.
+   */
+  get endpoints(): readonly ViewEndpoint[] {
+    return (this.#endpoints ??= collectEndpoints(this.#store!, this.service, this.#endpointPodNames));
   }
 }
 
@@ -56,19 +77,24 @@ export function usableSlice(s: EndpointSliceRecord): boolean {
   return s.addressType === 'IPv4' || s.addressType === 'IPv6';
 }
 
-/** Builds the view of `service` from the store's current slices. */
+/** The view of `service`; its endpoints are read from the store's slices when first needed (none with `noendpoints`). */
 export function buildServiceView(store: ClusterStore, service: ServiceRecord, endpointPodNames: boolean, withEndpoints: boolean): ServiceView {
+  if (!withEndpoints || service.type === 'ExternalName') return new ServiceView(service, NO_ENDPOINTS);
+  return new ServiceView(service, store, endpointPodNames);
+}
+
+const NO_ENDPOINTS: readonly ViewEndpoint[] = Object.freeze([]);
+
+function collectEndpoints(store: ClusterStore, service: ServiceRecord, endpointPodNames: boolean): ViewEndpoint[] {
   const out: ViewEndpoint[] = [];
-  if (withEndpoints && service.type !== 'ExternalName') {
-    for (const slice of store.slicesOfService(service.namespace, service.name)) {
-      if (!usableSlice(slice)) continue;
-      for (const e of slice.endpoints) {
-        if (!endpointUsable(e, service.publishNotReadyAddresses)) continue;
-        for (const ip of e.addresses) {
-          out.push({ ip, label: endpointLabel(e, ip, endpointPodNames), ports: slice.ports, zone: e.zone });
-        }
+  for (const slice of store.slicesOfService(service.namespace, service.name)) {
+    if (!usableSlice(slice)) continue;
+    for (const e of slice.endpoints) {
+      if (!endpointUsable(e, service.publishNotReadyAddresses)) continue;
+      for (const ip of e.addresses) {
+        out.push({ ip, label: endpointLabel(e, ip, endpointPodNames), ports: slice.ports, zone: e.zone });
       }
     }
   }
-  return new ServiceView(service, out);
+  return out;
 }

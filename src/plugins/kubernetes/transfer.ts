@@ -18,7 +18,10 @@ export function kubernetesZoneRecords(index: DnsIndex, zone: string): RR[] {
   const seen = new Set<string>();
   const add = (name: string, type: number): void => {
     const a = index.answer(name, type, zone);
-    const records = a instanceof CnameFollow ? [a.cname] : a.rcode === Rcode.NOERROR ? [...a.answer, ...a.additional] : [];
+    // peekSections: a transfer goes over every name once, so the kept answers are not left holding decoded records.
+    let records: readonly RR[] = [];
+    if (a instanceof CnameFollow) records = [a.cname];
+    else if (a.rcode === Rcode.NOERROR) { const [answer, , additional] = a.peekSections(); records = [...answer, ...additional]; }
     for (const r of records) {
       if (r.type === Type.SOA) continue;
       const key = `${r.name}/${r.type}/${Buffer.from(r.data).toString('hex')}`;
