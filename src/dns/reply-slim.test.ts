@@ -140,5 +140,7 @@ test('loadbalance passes a slim single-address reply undecoded and still rotates
   const ips = (r: Reply) => decodeMessage(written(r, Q, 'tcp')).answer.map((x) => [...x.data].join('.'));
   assert.deepEqual(ips(a), ['10.1.0.3', '10.1.0.4', '10.1.0.1', '10.1.0.2']);
   assert.deepEqual(ips(a), ips(b));
-  assert.equal(lb.balance(slim, Q), a, 'the rotation is kept, keyed by the decoded answer');
+  assert.equal(lb.balance(slim, Q), a, 'the rotation is kept, keyed by the packed bytes');
+  assert.equal(slim.holdsRecords, false, 'rotating decodes nothing onto the kept reply');
+  assert.equal(a.holdsRecords, false, 'the rotated variant is slim too');
 });

@@ -200,12 +200,12 @@ export class Reply {
    * kubernetes index's, whose record objects would cost more than its bytes.
    * Only a positive answer without authority records is made slim (its
    * cache classification needs nothing but the answer count); other replies
-   * stay as they are. Behaviour is unchanged: the sections read back equal.
+   * are only packed (prepack). Behaviour is unchanged: the sections read back equal.
    */
   slim(qname: string): this {
+    this.prepack(qname);
     const a = this.#answer, ns = this.#authority, ar = this.#additional;
     if (a === null || ns === null || ar === null || this.rcode !== Rcode.NOERROR || a.length === 0 || ns.length > 0) return this;
-    this.prepack(qname);
     if (this.packedCache!.zoneWireLength > 0) return this;
     let min = Infinity, same = a[0]!.ttl;
     for (const section of [a, ar]) {

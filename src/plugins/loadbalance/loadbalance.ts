@@ -8,7 +8,8 @@
  * (Reply.spreadMemo), so a kept reply is scanned once. Rotated replies are built and
  * packed once per (answer, offset) and kept beside the answer they came from
  * (a WeakMap keyed by the answer array, which cached copies of a reply
- * share), so a cache hit with loadbalance packs nothing.
+ * share, or by a slim reply's packed bytes), so a cache hit with
+ * loadbalance packs nothing; the variants are slim (Reply.slim) too.
  */
 import { Rcode, Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
@@ -27,7 +28,7 @@ function isAddress(t: number): boolean {
 export class LoadBalance implements ChainHandler {
   readonly name = 'loadbalance';
   next!: Handler;
-  readonly #rotations = new WeakMap<readonly RR[], (Reply | undefined)[]>();
+  readonly #rotations = new WeakMap<object, (Reply | undefined)[]>();
   /** Random source in [0, 1); replaceable in tests. */
   random: () => number = Math.random;
 
@@ -45,14 +46,14 @@ export class LoadBalance implements ChainHandler {
     if (span < 2) return r;
     const k = (this.random() * span) | 0;
     if (k === 0) return r;
-    // Only now the records (a slim kept reply decodes its sections here, once): the rotations are keyed by them.
-    const ans = r.answer;
-    let variants = this.#rotations.get(ans);
+    // Keyed by the answer records, or a slim reply's packed bytes (Reply.slim): it stays slim, records never decoded for it.
+    const key: object = r.holdsRecords ? r.answer : r.packedFor(qname);
+    let variants = this.#rotations.get(key);
     let v = variants?.[k];
     if (v === undefined || v.plugin !== r.plugin || v.authoritative !== r.authoritative || v.error !== r.error) {
       v = rotated(r, k, qname);
-      if (ans.length <= MAX_MEMO_RECORDS) {
-        if (variants === undefined) { variants = []; this.#rotations.set(ans, variants); }
+      if (r.answerCount <= MAX_MEMO_RECORDS) {
+        if (variants === undefined) { variants = []; this.#rotations.set(key, variants); }
         variants[k] = v;
       }
     }
@@ -73,15 +74,17 @@ function spreadOf(r: Reply): number {
 /** Other records first (CNAMEs stay in front), then the addresses and the MX records each rotated by k. */
 function rotated(r: Reply, k: number, qname: string): Reply {
   const rest: RR[] = [], a: RR[] = [], m: RR[] = [];
-  for (const x of r.answer) {
+  // peekSections: a slim reply's records are decoded for this variant only, not kept on it.
+  const [answerIn, authority, additional] = r.peekSections();
+  for (const x of answerIn) {
     if (isAddress(x.type)) a.push(x); else if (x.type === Type.MX) m.push(x); else rest.push(x);
   }
   const ka = a.length > 0 ? k % a.length : 0, km = m.length > 0 ? k % m.length : 0;
   const answer = [...rest, ...a.slice(ka), ...a.slice(0, ka), ...m.slice(km), ...m.slice(0, km)];
   const out = new Reply({
     rcode: r.rcode, authoritative: r.authoritative, recursionAvailable: r.recursionAvailable, plugin: r.plugin,
-    answer, authority: r.authority, additional: r.additional,
-  }, 0, r.error).prepack(qname);
+    answer, authority, additional,
+  }, 0, r.error).slim(qname); // kept here, beside the answer: bytes only when it is a plain positive answer
   return out;
 }
 
