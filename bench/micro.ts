@@ -44,7 +44,12 @@
  * (with the bench's 100,000-line files the working set exceeds what a 10k
  * cache holds): bytes and ns per query, cache hit ratio, index names (and their estimated bytes, the byte bound's measure):
  *
- *   node bench/micro.ts --steady [--services 10000] [--lines 100000] [--mix srv,ptr]
+ *   node bench/micro.ts --steady [--services 10000] [--lines 100000] [--mix srv,ptr] [--passes 3]
+ *
+ * and its instructions per query, load-independent: the difference of two callgrind totals with
+ * --passes 3 and 13, over 10 x the mix's lines:
+ *
+ *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/micro.ts --steady --services 1000 --lines 10000 --mix hit-a --passes 3
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -309,6 +314,8 @@ if (process.argv.includes('--gc')) {
 if (process.argv.includes('--steady')) {
   const gc = collector();
   const lines = Number(argAfter('--lines') ?? 100_000);
+  // Timed passes per mix; two runs under callgrind with different counts give instructions per query (n x the difference).
+  const passes = Number(argAfter('--passes') ?? 3);
   const chain = await startChain(services, true, lines);
   const k8s = chain.routes[0]!.block.handlers.find((h) => h.name === 'kubernetes') as KubernetesHandler;
   const mixes = (argAfter('--mix')?.split(',') ?? ['hit-a', 'nxdomain-search', 'srv', 'ptr', 'blend']) as Mix[];
@@ -329,7 +336,7 @@ if (process.argv.includes('--steady')) {
     const ratio = handled === 0 ? 'no queries' : `${((100 * (after.hits - t.hits)) / handled).toFixed(1)}% of ${handled}`;
     const bytes = bytesPerOp(serve, gc);
     let best = Infinity, bestCpu = Infinity;
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < passes; r++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 0; i < n; i++) serve();
