@@ -46,10 +46,9 @@
  *
  *   node bench/micro.ts --steady [--services 10000] [--lines 100000] [--mix srv,ptr] [--passes 3]
  *
- * and its instructions per query, load-independent: the difference of two callgrind totals with
- * --passes 3 and 13, over 10 x the mix's lines:
- *
- *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/micro.ts --steady --services 1000 --lines 10000 --mix hit-a --passes 3
+ * (--passes: timed passes per mix, the fastest reported. Under callgrind the totals of runs with
+ * 3, 13 and 23 passes were not linear in the count, JIT warm-up dominating: no instruction
+ * counts per query from this mode.)
  */
 import { App } from '../src/app/app.ts';
 import type { BlockConfig, Route } from '../src/config/build.ts';
@@ -314,7 +313,7 @@ if (process.argv.includes('--gc')) {
 if (process.argv.includes('--steady')) {
   const gc = collector();
   const lines = Number(argAfter('--lines') ?? 100_000);
-  // Timed passes per mix; two runs under callgrind with different counts give instructions per query (n x the difference).
+  // Timed passes per mix (the fastest is reported): more of them find a quieter moment on a loaded machine.
   const passes = Number(argAfter('--passes') ?? 3);
   const chain = await startChain(services, true, lines);
   const k8s = chain.routes[0]!.block.handlers.find((h) => h.name === 'kubernetes') as KubernetesHandler;
