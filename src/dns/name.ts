@@ -38,9 +38,9 @@ export function lastNameFailure(): string {
 }
 
 /** readNameText and skipName report a malformed name by returning this (never an exception: it is input, not a bug). */
-function bad(reason: string): '' {
+function bad(reason: string): -1 {
   nameFailure = reason;
-  return '';
+  return -1;
 }
 
 /**
@@ -48,12 +48,22 @@ function bad(reason: string): '' {
  * (the offset after it is lastNameEnd()), or '' when it cannot be read
  * (lastNameFailure() says why). Malformed names come from outside at any
  * rate, so rejecting one must cost what reading a good one costs: a thrown
- * error (a stack trace captured) costs 10-30 times more. Hand-written because
- * it sits on the hot path of every query; a name of plain lower-case
- * letters, digits, '-' and '_' (nearly every query) is copied without the
- * per-byte escaping checks.
+ * error (a stack trace captured) costs 10-30 times more.
  */
 export function readNameText(msg: Uint8Array, offset: number): string {
+  const n = scanName(msg, offset);
+  return n < 0 ? '' : n === 0 ? '.' : scratch.toString('latin1', 0, n);
+}
+
+/**
+ * Reads the name at `offset` into `scratch` as lower-case presentation text
+ * (without the root's '.' when the name is the root); returns its length,
+ * or -1 when it cannot be read. Sets nameEnd. Hand-written because it sits
+ * on the hot path of every query; a name of plain lower-case letters,
+ * digits, '-' and '_' (nearly every query) is copied without the per-byte
+ * escaping checks.
+ */
+function scanName(msg: Uint8Array, offset: number): number {
   let pos = offset;
   let end = -1;
   let wireLen = 0;
@@ -64,7 +74,7 @@ export function readNameText(msg: Uint8Array, offset: number): string {
     const len = msg[pos]!;
     if (len === 0) {
       nameEnd = end < 0 ? pos + 1 : end;
-      return n === 0 ? '.' : scratch.toString('latin1', 0, n);
+      return n;
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
@@ -95,6 +105,87 @@ export function readNameText(msg: Uint8Array, offset: number): string {
  * \DDD at worst take 4 characters each.
  */
 const scratch = Buffer.allocUnsafe(1024);
+
+/**
+ * Question names, interned: the string built for a name the last time it
+ * was asked, found again by the name's bytes, so a repeated question (nearly
+ * every one: a cluster asks for the same few thousand names) builds no
+ * string. Without it the question name was the largest allocation of a
+ * query (48-74 of the 64-91 bytes per query `bench/micro.ts --steady`
+ * measured); the string found is the one already used as a key of the
+ * kept-answer and cache maps, whose hash V8 has computed.
+ *
+ * Keyed by the presentation text in `scratch`, which is a one-to-one
+ * function of the lower-cased wire bytes (escapes included): so mixed-case
+ * queries (0x20) share an entry, and the reply still echoes the client's
+ * case, as writeReply copies the question from the packet, not from here.
+ * An FNV-1a hash with a per-process random basis (names chosen to collide
+ * cannot be prepared in advance), open addressing with at most
+ * INTERN_PROBES probes (a lookup's cost is bounded whatever the table
+ * holds): a name not found is built as readNameText builds it and put in
+ * the first empty slot of its probes, or in its home slot when none is
+ * empty. Bounded: the table is emptied when INTERN_LIMIT names went in, so
+ * a flood of random names holds at most that many strings (about 4 MiB at
+ * 64 bytes each) and cannot grow it.
+ */
+const INTERN_SLOTS = 1 << 17;
+/** Names put in before the table is emptied: at most half the slots are used, so probe runs stay short. */
+export const INTERN_LIMIT = INTERN_SLOTS >> 1;
+const INTERN_PROBES = 8;
+const internHash = new Int32Array(INTERN_SLOTS);
+/** The interned strings by slot; '' = empty. Filled up front so the array stays a plain packed one. */
+const internName: string[] = new Array<string>(INTERN_SLOTS).fill('');
+const internBasis = (0x811c9dc5 ^ ((Math.random() * 0x7fffffff) | 0)) | 0;
+/** [names put in since the table was last emptied, lookups that found their name, times emptied]: a typed array, as counters past 2^30 would be boxed doubles. */
+const internCounts = new Float64Array(3);
+
+/** What the question-name intern table holds and did (tests, benchmarks). */
+export function nameInternStats(): { names: number; hits: number; clears: number; limit: number } {
+  return { names: internCounts[0]!, hits: internCounts[1]!, clears: internCounts[2]!, limit: INTERN_LIMIT };
+}
+
+/**
+ * readNameText for a query's question name: the same string, but a name
+ * read before is the string built then (see the intern table above).
+ */
+export function readQuestionName(msg: Uint8Array, offset: number): string {
+  const n = scanName(msg, offset);
+  if (n <= 0) return n < 0 ? '' : '.';
+  let h = internBasis;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ scratch[i]!, 0x01000193);
+  if (h === 0) h = 1; // 0 marks an empty slot
+  const mask = INTERN_SLOTS - 1;
+  let free = -1;
+  for (let p = 0, slot = h & mask; p < INTERN_PROBES; p++, slot = (slot + 1) & mask) {
+    const sh = internHash[slot]!;
+    if (sh === 0) { free = slot; break; }
+    if (sh === h && sameText(internName[slot]!, n)) {
+      internCounts[1]!++;
+      return internName[slot]!;
+    }
+  }
+  const name = scratch.toString('latin1', 0, n);
+  if (internCounts[0]! >= INTERN_LIMIT) {
+    internHash.fill(0);
+    internName.fill('');
+    internCounts[0] = 0;
+    internCounts[2]!++;
+    free = h & mask;
+  } else if (free < 0) {
+    free = h & mask; // every probe taken: the newest name takes its home slot
+  }
+  internHash[free] = h;
+  internName[free] = name;
+  internCounts[0]!++;
+  return name;
+}
+
+/** Whether `s` is the `n` characters at the start of `scratch`. */
+function sameText(s: string, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== scratch[i]) return false;
+  return true;
+}
 
 /** Bytes copied as they are: a-z, 0-9, '-', '_' (1); upper-case letters are lowered (2); anything else is escaped (0). */
 const byteClass = new Uint8Array(256);
@@ -149,14 +240,14 @@ export function labelText(msg: Uint8Array, start: number, len: number): string {
 export function skipName(msg: Uint8Array, offset: number): number {
   let pos = offset;
   for (;;) {
-    if (pos >= msg.length) { bad('name runs past the end of the message'); return -1; }
+    if (pos >= msg.length) return bad('name runs past the end of the message');
     const len = msg[pos]!;
     if (len === 0) return pos + 1;
     if ((len & 0xc0) === 0xc0) {
-      if (pos + 1 >= msg.length) { bad('truncated compression pointer'); return -1; }
+      if (pos + 1 >= msg.length) return bad('truncated compression pointer');
       return pos + 2;
     }
-    if ((len & 0xc0) !== 0) { bad('unsupported label type'); return -1; }
+    if ((len & 0xc0) !== 0) return bad('unsupported label type');
     pos += len + 1;
   }
 }
