@@ -136,12 +136,16 @@ const internHash = new Int32Array(INTERN_SLOTS);
 /** The interned strings by slot; '' = empty. Filled up front so the array stays a plain packed one. */
 const internName: string[] = new Array<string>(INTERN_SLOTS).fill('');
 const internBasis = (0x811c9dc5 ^ ((Math.random() * 0x7fffffff) | 0)) | 0;
-/** [names put in since the table was last emptied, lookups that found their name, times emptied]: a typed array, as counters past 2^30 would be boxed doubles. */
-const internCounts = new Float64Array(3);
+/**
+ * [names put in since the table was last emptied, lookups that found their
+ * name, times emptied, names put in a home slot another name held]: a typed
+ * array, as counters past 2^30 in variables would be boxed doubles.
+ */
+const internCounts = new Float64Array(4);
 
 /** What the question-name intern table holds and did (tests, benchmarks). */
-export function nameInternStats(): { names: number; hits: number; clears: number; limit: number } {
-  return { names: internCounts[0]!, hits: internCounts[1]!, clears: internCounts[2]!, limit: INTERN_LIMIT };
+export function nameInternStats(): { names: number; hits: number; clears: number; displaced: number; limit: number } {
+  return { names: internCounts[0]!, hits: internCounts[1]!, clears: internCounts[2]!, displaced: internCounts[3]!, limit: INTERN_LIMIT };
 }
 
 /**
@@ -173,6 +177,7 @@ export function readQuestionName(msg: Uint8Array, offset: number): string {
     free = h & mask;
   } else if (free < 0) {
     free = h & mask; // every probe taken: the newest name takes its home slot
+    internCounts[3]!++;
   }
   internHash[free] = h;
   internName[free] = name;
