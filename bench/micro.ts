@@ -45,8 +45,7 @@
  *
  * The chain as dnsperf drives it, query files in order, caches never emptied
  * (with the bench's 100,000-line files the working set exceeds what a 10k
- * cache holds): bytes and ns per query, cache hit ratio, index names,
- * question names interned:
+ * cache holds): bytes and ns per query, cache hit ratio, index names:
  *
  *   node bench/micro.ts --steady [--services 10000] [--lines 100000] [--mix srv,ptr]
  */
@@ -55,7 +54,6 @@ import type { BlockConfig, Route } from '../src/config/build.ts';
 import { Type } from '../src/dns/constants.ts';
 import { encodeQuery } from '../src/dns/message.ts';
 import { Reply } from '../src/dns/reply.ts';
-import { nameInternStats } from '../src/dns/name.ts';
 import { DnsRequest, newParsedQuestion, parseQuery, type ParsedQuestion } from '../src/dns/request.ts';
 import { ReplyScratch, writeReply } from '../src/dns/response.ts';
 import { rrs } from '../src/dns/rr.ts';
@@ -308,9 +306,8 @@ if (process.argv.includes('--gc')) {
  * one warm pass, bytes allocated per query, ns per query (fastest of 3 passes;
  * a loaded-machine figure), CPU ns per query (the process's CPU time over a
  * pass, fastest of the 3; less inflated by a shared core than wall time),
- * the cache plugin's hit ratio over a pass, the kubernetes index's cached
- * names and the share of question names found in the intern table
- * (dns/name.ts readQuestionName; a name found builds no string).
+ * the cache plugin's hit ratio over a pass and the kubernetes index's cached
+ * names.
  */
 if (process.argv.includes('--steady')) {
   const gc = collector();
@@ -329,10 +326,8 @@ if (process.argv.includes('--steady')) {
     const n = chain.queries[mix].length;
     for (let i = 0; i < n; i++) serve();
     const t = tally();
-    const interned0 = nameInternStats().hits;
     for (let i = 0; i < n; i++) serve();
     const after = tally();
-    const interned = nameInternStats().hits - interned0;
     const handled = after.hits + after.misses - t.hits - t.misses;
     const ratio = handled === 0 ? 'no queries' : `${((100 * (after.hits - t.hits)) / handled).toFixed(1)}% of ${handled}`;
     const bytes = bytesPerOp(serve, gc);
@@ -346,7 +341,7 @@ if (process.argv.includes('--steady')) {
       bestCpu = Math.min(bestCpu, ((c.user + c.system) * 1e3) / n);
     }
     // CPU ns/q: the process's CPU time (all its threads), which time on a shared core does not inflate as much as wall time.
-    console.log(`${mix.padEnd(16)} ${bytes.toFixed(0).padStart(6)} B/q  ${best.toFixed(0).padStart(6)} ns/q  ${bestCpu.toFixed(0).padStart(6)} CPU ns/q  cache hits ${ratio}  index names ${k8s.index.stats.cachedNames}  question names interned ${((100 * interned) / n).toFixed(1)}%`);
+    console.log(`${mix.padEnd(16)} ${bytes.toFixed(0).padStart(6)} B/q  ${best.toFixed(0).padStart(6)} ns/q  ${bestCpu.toFixed(0).padStart(6)} CPU ns/q  cache hits ${ratio}  index names ${k8s.index.stats.cachedNames}`);
   }
   if (chain.stats.panics !== 0) throw new Error('a handler failed');
   await chain.app.stop(0);

@@ -38,9 +38,9 @@ export function lastNameFailure(): string {
 }
 
 /** readNameText and skipName report a malformed name by returning this (never an exception: it is input, not a bug). */
-function bad(reason: string): -1 {
+function bad(reason: string): '' {
   nameFailure = reason;
-  return -1;
+  return '';
 }
 
 /**
@@ -48,22 +48,12 @@ function bad(reason: string): -1 {
  * (the offset after it is lastNameEnd()), or '' when it cannot be read
  * (lastNameFailure() says why). Malformed names come from outside at any
  * rate, so rejecting one must cost what reading a good one costs: a thrown
- * error (a stack trace captured) costs 10-30 times more.
+ * error (a stack trace captured) costs 10-30 times more. Hand-written because
+ * it sits on the hot path of every query; a name of plain lower-case
+ * letters, digits, '-' and '_' (nearly every query) is copied without the
+ * per-byte escaping checks.
  */
 export function readNameText(msg: Uint8Array, offset: number): string {
-  const n = scanName(msg, offset);
-  return n < 0 ? '' : n === 0 ? '.' : scratch.toString('latin1', 0, n);
-}
-
-/**
- * Reads the name at `offset` into `scratch` as lower-case presentation text
- * (without the root's '.' when the name is the root); returns its length,
- * or -1 when it cannot be read. Sets nameEnd. Hand-written because it sits
- * on the hot path of every query; a name of plain lower-case letters,
- * digits, '-' and '_' (nearly every query) is copied without the per-byte
- * escaping checks.
- */
-function scanName(msg: Uint8Array, offset: number): number {
   let pos = offset;
   let end = -1;
   let wireLen = 0;
@@ -74,7 +64,7 @@ function scanName(msg: Uint8Array, offset: number): number {
     const len = msg[pos]!;
     if (len === 0) {
       nameEnd = end < 0 ? pos + 1 : end;
-      return n;
+      return n === 0 ? '.' : scratch.toString('latin1', 0, n);
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
@@ -104,135 +94,7 @@ function scanName(msg: Uint8Array, offset: number): number {
  * faster than growing a string a character at a time. 255 octets escaped as
  * \DDD at worst take 4 characters each.
  */
-const scratch = Buffer.from(new ArrayBuffer(1024));
-/** The same memory as 32-bit words (its own ArrayBuffer, so aligned), for hashing a name four bytes a step. */
-const scratchWords = new Int32Array(scratch.buffer, 0, 256);
-
-/**
- * Question names, interned: the string built for a name the last time it
- * was asked, found again by the name's bytes, so a repeated question (nearly
- * every one: a cluster asks for the same few thousand names) builds no
- * string. Without it the question name was the largest allocation of a
- * query (48-74 of the 64-91 bytes per query `bench/micro.ts --steady`
- * measured); the string found is the one already used as a key of the
- * kept-answer map, so that lookup compares pointers, and V8 has its hash.
- *
- * Keyed by the presentation text in `scratch`, which is a one-to-one
- * function of the lower-cased wire bytes (escapes included): so mixed-case
- * queries (0x20) share an entry, and the reply still echoes the client's
- * case, as writeReply copies the question from the packet, not from here.
- * A name's text is kept as 32-bit words in `internText` and compared word
- * by word: comparing against the string (charCodeAt per character) cost
- * more than building it. FNV-1a with a per-process random basis (names
- * chosen to collide cannot be prepared in advance), open addressing with
- * at most INTERN_PROBES probes, so a lookup's cost is bounded whatever the
- * table holds: a name not found is built as readNameText builds it and put
- * in the first empty slot of its probes, or in its home slot when none is
- * empty. Bounded: emptied when INTERN_LIMIT names went in or the text store
- * is full, so a flood of random names cannot grow it (at most 64k strings,
- * about 4 MiB, plus the 1.5 MiB table and the text store's used part).
- */
-const INTERN_SLOTS = 1 << 17;
-/** Names put in before the table is emptied: at most half the slots are used, so probe runs stay short. */
-export const INTERN_LIMIT = INTERN_SLOTS >> 1;
-const INTERN_PROBES = 8;
-/**
- * Slot i is [3i] the name's hash (a small integer; 0 = empty), [3i+1] the
- * name, [3i+2] where its text is: word offset in internText << 10 | length
- * (a name's text is under 1024 bytes). Side by side, so a probe reads one
- * cache line. Filled up front so the array stays a plain one of small
- * integers and strings.
- */
-const internTable: (number | string)[] = new Array<number | string>(3 * INTERN_SLOTS);
-/** The interned names' text, 4 bytes a word, the last word zero-padded; appended to until emptied (2^20 words at most: the offset's bits). */
-const internText = new Int32Array(1 << 20);
-/** Next free word of internText. In a typed array so the hot path keeps it an integer. */
-const internTop = new Int32Array(1);
-function emptyInternTable(): void {
-  for (let i = 0; i < internTable.length; i += 3) { internTable[i] = 0; internTable[i + 1] = ''; internTable[i + 2] = 0; }
-  internTop[0] = 0;
-}
-emptyInternTable();
-const internBasis = (0x811c9dc5 ^ ((Math.random() * 0x7fffffff) | 0)) | 0;
-/**
- * [names put in since the table was last emptied, lookups that found their
- * name, times emptied, names put in a home slot another name held]: a typed
- * array, as counters past 2^30 in variables would be boxed doubles.
- */
-const internCounts = new Float64Array(4);
-
-/** What the question-name intern table holds and did (tests, benchmarks). */
-export function nameInternStats(): { names: number; hits: number; clears: number; displaced: number; limit: number } {
-  return { names: internCounts[0]!, hits: internCounts[1]!, clears: internCounts[2]!, displaced: internCounts[3]!, limit: INTERN_LIMIT };
-}
-
-/**
- * readNameText for a query's question name: the same string, but a name
- * read before is the string built then (see the intern table above).
- */
-export function readQuestionName(msg: Uint8Array, offset: number): string {
-  const n = scanName(msg, offset);
-  if (n <= 0) return n < 0 ? '' : '.';
-  const h = nameHash(n);
-  const words = (n + 3) >> 2;
-  const mask = INTERN_SLOTS - 1;
-  let free = -1;
-  for (let p = 0, slot = h & mask; p < INTERN_PROBES; p++, slot = (slot + 1) & mask) {
-    const at = 3 * slot;
-    const sh = internTable[at] as number;
-    if (sh === 0) { free = slot; break; }
-    if (sh === h) {
-      const where = internTable[at + 2] as number;
-      if ((where & 1023) === n && sameWords(where >> 10, words)) {
-        internCounts[1]!++;
-        return internTable[at + 1] as string;
-      }
-    }
-  }
-  const name = scratch.toString('latin1', 0, n);
-  if (internCounts[0]! >= INTERN_LIMIT || internTop[0]! + words > internText.length) {
-    emptyInternTable();
-    internCounts[0] = 0;
-    internCounts[2]!++;
-    free = h & mask;
-  } else if (free < 0) {
-    free = h & mask; // every probe taken: the newest name takes its home slot
-    internCounts[3]!++;
-  }
-  const top = internTop[0]!;
-  for (let i = 0; i < words; i++) internText[top + i] = scratchWords[i]!;
-  internTop[0] = top + words;
-  const at = 3 * free;
-  internTable[at] = h;
-  internTable[at + 1] = name;
-  internTable[at + 2] = (top << 10) | n;
-  internCounts[0]!++;
-  return name;
-}
-
-/**
- * Hash of the `n` bytes at the start of `scratch`, in 1..2^30-1 (a small
- * integer, never 0): FNV-1a over 32-bit words from a random basis, then
- * murmur3's finaliser to spread the bits. Four bytes a step: the bytes
- * after the name in its last word are zeroed first (sameWords relies on it).
- */
-function nameHash(n: number): number {
-  scratch[n] = 0; scratch[n + 1] = 0; scratch[n + 2] = 0;
-  let h = internBasis;
-  const words = (n + 3) >> 2;
-  for (let i = 0; i < words; i++) h = Math.imul(h ^ scratchWords[i]!, 0x01000193);
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h &= 0x3fffffff;
-  return h === 0 ? 1 : h;
-}
-
-/** Whether the `words` words of text at `from` in internText are the ones at the start of scratch. */
-function sameWords(from: number, words: number): boolean {
-  for (let i = 0; i < words; i++) if (internText[from + i] !== scratchWords[i]) return false;
-  return true;
-}
+const scratch = Buffer.allocUnsafe(1024);
 
 /** Bytes copied as they are: a-z, 0-9, '-', '_' (1); upper-case letters are lowered (2); anything else is escaped (0). */
 const byteClass = new Uint8Array(256);
@@ -287,14 +149,14 @@ export function labelText(msg: Uint8Array, start: number, len: number): string {
 export function skipName(msg: Uint8Array, offset: number): number {
   let pos = offset;
   for (;;) {
-    if (pos >= msg.length) return bad('name runs past the end of the message');
+    if (pos >= msg.length) { bad('name runs past the end of the message'); return -1; }
     const len = msg[pos]!;
     if (len === 0) return pos + 1;
     if ((len & 0xc0) === 0xc0) {
-      if (pos + 1 >= msg.length) return bad('truncated compression pointer');
+      if (pos + 1 >= msg.length) { bad('truncated compression pointer'); return -1; }
       return pos + 2;
     }
-    if ((len & 0xc0) !== 0) return bad('unsupported label type');
+    if ((len & 0xc0) !== 0) { bad('unsupported label type'); return -1; }
     pos += len + 1;
   }
 }

@@ -5,7 +5,7 @@
  * and client address from here (CoreDNS's request.Request).
  */
 import { EDNS_DO, Flag, Opcode, Type } from './constants.ts';
-import { lastNameEnd, readQuestionName, skipName } from './name.ts';
+import { lastNameEnd, readNameText, skipName } from './name.ts';
 import { encodeQuery } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
@@ -185,7 +185,7 @@ export function parseQuery(msg: Uint8Array, into?: ParsedQuestion): ParsedQuesti
   if (qd !== 1) return opcode === Opcode.QUERY ? ParseOutcome.FORMERR : ParseOutcome.NOTIMP;
   const q = into ?? newParsedQuestion();
   // Malformed input is reported by return values all the way down: no exception on the query path.
-  const name = readQuestionName(msg, 12);
+  const name = readNameText(msg, 12);
   if (name === '') return ParseOutcome.FORMERR;
   const end = lastNameEnd();
   if (end + 4 > msg.length) return ParseOutcome.FORMERR;

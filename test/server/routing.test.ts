@@ -109,8 +109,8 @@ test('dig: the answer echoes the question case (WhoAmI.ExAmPlE.org)', async () =
 test('raw: the question section is copied byte for byte, whatever its case', async () => {
   const c = await UdpClient.open(server.port);
   try {
-    // The same name in three cases, one after another: the later ones find the name the first built (dns/name
-    // interns question names by their lower-cased bytes), and each reply still carries its own question's case.
+    // The same name in three cases, one after another: one name to the server, and each reply still carries its
+    // own question's case (the server must not echo a case it saw before for that name).
     for (const [i, name] of ['mixed.deep.sub.example.org.', 'mIxEd.DeEp.SuB.eXaMpLe.OrG.', 'MIXED.DEEP.SUB.EXAMPLE.ORG.'].entries()) {
       const q = query(name, Type.A, { id: 5 + i });
       const r = await c.exchange(q);
