@@ -18,7 +18,10 @@
  * synced (where the RSS goes: old/new space, external) and its /proc/PID/smaps
  * by kind (node binary pages, glibc arenas, other anonymous memory).
  * `--node-options '...'` sets NODE_OPTIONS for the server alone (V8 heap flags).
- * `--cgroup 256M` (command line only) runs the server inside a cgroup v1
+ * At 100,000 services the section runs the API feed once more inside a
+ * 256 MiB cgroup (the relist target: survive a full relist inside that
+ * limit), when the harness is root and cgroup v1 is there.
+ * `--cgroup 256M` (command line) runs the server inside a cgroup v1
  * memory controller with that limit (created under /sys/fs/cgroup/memory,
  * removed after): the row then says whether it survived the start and the
  * relist, the cgroup's max usage and its failcnt. Where the controller is
@@ -109,6 +112,13 @@ interface Row {
 }
 
 const CGROUP_ROOT = '/sys/fs/cgroup/memory';
+
+/** null when makeCgroup can work here, else why not (checked without making one). */
+function cgroupAvailable(): string | null {
+  if (!existsSync(path.join(CGROUP_ROOT, 'memory.limit_in_bytes'))) return `no cgroup v1 memory controller at ${CGROUP_ROOT}`;
+  if (process.getuid?.() !== 0) return 'not root';
+  return null;
+}
 
 /** A cgroup v1 memory cgroup limited to `limit` bytes, or the reason there is none. */
 function makeCgroup(limit: number): { dir: string } | { error: string } {
@@ -232,8 +242,13 @@ function verdict(r: Row): string {
   if (r.services === 1_000) return check(r.peakKiB <= 80 * 1024, '≤ 80 MiB:');
   if (r.services < 100_000) return '';
   if (r.feed === 'manifests') return `${check(r.readyMs <= 10_000, '≤ 10 s:')}, ${check(r.peakKiB <= 400 * 1024, '≤ 400 MiB:')}`;
-  return `${check(r.readyMs <= 5_000, '≤ 5 s:')}, ${check(r.peakKiB <= 250 * 1024, '≤ 250 MiB:')}${r.relistPeakKiB !== undefined ? `, ${check(r.relistPeakKiB <= 256 * 1024, 'relist ≤ 256 MiB:')}` : ''}`;
+  // The relist target is survival inside the limit: a row run in the cgroup has the verdict; an uncapped row's relist peak is what V8 takes when memory is free.
+  if (r.cgroup !== undefined) return check(r.cgroup.survived && r.relistMs !== undefined, `start and full relist inside a ${mib(r.cgroup.limitKiB)} cgroup (failcnt ${r.cgroup.failcnt}, max usage ${mib(r.cgroup.maxUsageKiB)}):`);
+  return `${check(r.readyMs <= 5_000, '≤ 5 s:')}, ${check(r.peakKiB <= 250 * 1024, '≤ 250 MiB:')}`;
 }
+
+/** The limit the relist target names; the row runs in a cgroup v1 memory controller where one is writable (root). */
+const RELIST_LIMIT = 256 * 1024 ** 2;
 
 export const startMemorySection: ExtraSection = {
   title: 'Start and memory at scale (clusterdns: manifests, API, API in-cluster, kubeconfig)',
@@ -255,6 +270,17 @@ export const startMemorySection: ExtraSection = {
           log(`[start/memory ${n}] ${kind}: failed: ${(err as Error).message.split('\n')[0]}`);
         }
       }
+      if (n < 100_000) continue;
+      // The relist target: the API feed again, inside the memory limit.
+      const limit = cgroupAvailable();
+      if (limit !== null) { failures.push(`${n} API in a ${mib(RELIST_LIMIT / 1024)} cgroup: not measured (${limit})`); continue; }
+      try {
+        const r = await measureClusterdns(ctx, n, 'api', 1, RELIST_LIMIT);
+        rows.push(r);
+        log(`[start/memory ${n}] ${r.feed} in a cgroup: ${verdict(r)}`);
+      } catch (err) {
+        failures.push(`${n} API in a ${mib(RELIST_LIMIT / 1024)} cgroup: ${(err as Error).message.split('\n')[0]}`);
+      }
     }
     let knotLine = '';
     const largest = sizes[sizes.length - 1]!;
@@ -271,10 +297,10 @@ export const startMemorySection: ExtraSection = {
     const table = [
       '| services | feed | first answer | /ready (all synced) | server CPU to /ready | peak RSS | RSS synced | full relist (410): time, peak RSS after | targets |',
       '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-      ...rows.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.feed} | ${secs(r.firstAnswerMs)} | ${secs(r.readyMs)} | ${r.cpuToReadyS.toFixed(2)} s | ${mib(r.peakKiB)} | ${mib(r.rssKiB)} | ${r.relistPeakKiB !== undefined ? `${secs(r.relistMs!)}, ${mib(r.relistPeakKiB)}` : '–'} | ${verdict(r)} |`),
+      ...rows.map((r) => `| ${r.services.toLocaleString('en-US')} | ${r.feed}${r.cgroup !== undefined ? `, in a ${mib(r.cgroup.limitKiB)} cgroup` : ''} | ${secs(r.firstAnswerMs)} | ${secs(r.readyMs)} | ${r.cpuToReadyS.toFixed(2)} s | ${mib(r.peakKiB)} | ${mib(r.rssKiB)} | ${r.relistPeakKiB !== undefined ? `${secs(r.relistMs!)}, ${mib(r.relistPeakKiB)}` : '–'} | ${verdict(r)} |`),
     ];
     return [
-      'Spawn of `node dist/main.js -conf Corefile` (the compiled build) (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); a cgroup memory limit is not applied here (the harness does not touch cgroups).',
+      'Spawn of `node dist/main.js -conf Corefile` (the compiled build) (kubeadm-like Corefile) to the first answer and to `/ready`; peak RSS is VmHWM of the server process. The API test server runs in its own process on the other CPU. The relist peak is VmHWM after the relist (so it is the peak of the whole run so far); without a limit V8 lets the heap grow while memory is free, so that peak is not the relist target. The target (survive a full relist inside a 256 MiB memory limit) is the row run in a cgroup v1 memory controller with that limit (root only; the harness makes the cgroup and removes it after): it is met when the server is alive after its start and the relist.',
       '',
       ...table,
       '',
