@@ -23,6 +23,9 @@
  *
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/micro.ts --only malformed --case 'self-pointing' --fixed 20000
  *
+ * Where the bytes come from, by allocating function (V8's sampling heap
+ * profiler over the --steady chain): node bench/alloc-sites.ts --mix srv
+ *
  * Bytes allocated per query (heap growth over a run of queries between two
  * full collections, no collection in between; rounds where one happened
  * anyway are thrown away), for the chain's mixes on a cache hit, a cache

@@ -100,7 +100,10 @@ export function writeReply(req: DnsRequest, reply: Reply, opts: WriteOptions, sc
   const raw = req.raw;
   for (let i = 12; i < qEnd; i++) out[i] = raw[i]!;
   if (bodyLen > 0) {
-    out.set(bodyLen === packed.body.length ? packed.body : packed.body.subarray(0, bodyLen), qEnd);
+    const body = packed.body;
+    if (bodyLen === body.length) out.set(body, qEnd);
+    // Cut (TC): the whole records that fit, copied by a loop, as a subarray would allocate a view per reply.
+    else for (let i = 0; i < bodyLen; i++) out[qEnd + i] = body[i]!;
     if (packed.zoneWireLength > 0) {
       // Packed for every name of a zone: point the first owner at the zone's labels, the end of this question name.
       const zoneAt = qEnd - 4 - packed.zoneWireLength;

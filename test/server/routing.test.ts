@@ -109,14 +109,18 @@ test('dig: the answer echoes the question case (WhoAmI.ExAmPlE.org)', async () =
 test('raw: the question section is copied byte for byte, whatever its case', async () => {
   const c = await UdpClient.open(server.port);
   try {
-    const q = query('mIxEd.DeEp.SuB.eXaMpLe.OrG.', Type.A, { id: 5 });
-    const r = await c.exchange(q);
-    assert.ok(r);
-    assert.deepEqual(r.subarray(12, q.length), q.subarray(12), 'question identical');
-    const m = decodeMessage(r);
-    assert.equal(m.answer.length, 5);
-    // decodeMessage lower-cases; the raw owner is a pointer to the question, so it reads back in its case.
-    assert.equal(r.readUInt16BE(q.length), 0xc00c);
+    // The same name in three cases, one after another: one name to the server, and each reply still carries its
+    // own question's case (the server must not echo a case it saw before for that name).
+    for (const [i, name] of ['mixed.deep.sub.example.org.', 'mIxEd.DeEp.SuB.eXaMpLe.OrG.', 'MIXED.DEEP.SUB.EXAMPLE.ORG.'].entries()) {
+      const q = query(name, Type.A, { id: 5 + i });
+      const r = await c.exchange(q);
+      assert.ok(r);
+      assert.deepEqual(r.subarray(12, q.length), q.subarray(12), `question identical: ${name}`);
+      const m = decodeMessage(r);
+      assert.equal(m.answer.length, 5);
+      // decodeMessage lower-cases; the raw owner is a pointer to the question, so it reads back in its case.
+      assert.equal(r.readUInt16BE(q.length), 0xc00c);
+    }
   } finally {
     await c.close();
   }

@@ -24,7 +24,7 @@ const ips = (r: Reply): string[] => r.answer.filter((x) => x.type === Type.A).ma
 
 function fixed(k: number, span: number): LoadBalance {
   const lb = new LoadBalance();
-  lb.random = () => (k + 0.5) / span;
+  lb.pick = (n) => { assert.equal(n, span); return k; };
   return lb;
 }
 
@@ -58,7 +58,7 @@ describe('loadbalance rotation', () => {
 
   it('passes through, as the same object, replies with fewer than two addresses or not NOERROR', () => {
     const lb = new LoadBalance();
-    lb.random = () => 0.99;
+    lb.pick = (n) => n - 1;
     const one = new Reply({ answer: [rrs.cname(name, 60, 'x.'), rrs.a('x.', 60, '10.0.0.1')] });
     assert.equal(lb.balance(one, name), one);
     const empty = new Reply({});
@@ -82,13 +82,27 @@ describe('loadbalance rotation', () => {
     const r = new Reply({ answer: three.answer });
     const seen: string[] = [];
     for (const k of [0, 1, 2, 1]) {
-      lb.random = () => (k + 0.5) / 3;
+      lb.pick = () => k;
       seen.push(ips(lb.balance(r, name))[0]!);
     }
     assert.deepEqual(seen, ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.2']);
     assert.equal(r.spreadMemo, 3, 'the count is kept on the reply');
     const single = r.with({ answer: [rrs.a(name, 60, '10.0.0.7'), rrs.txt(name, 60, 'x')] });
     assert.equal(lb.balance(single, name), single, 'one address: passed through although the original spreads three');
+  });
+
+  it('picks every offset of a span, and only offsets inside it, by default', () => {
+    const lb = new LoadBalance();
+    for (const span of [2, 3, 5]) {
+      const counts = new Array<number>(span).fill(0);
+      for (let i = 0; i < 3000; i++) {
+        const k = lb.pick(span);
+        assert.ok(Number.isInteger(k) && k >= 0 && k < span, `offset ${k} for span ${span}`);
+        counts[k]!++;
+      }
+      // Uniform: each offset near 3000/span (the bound is many standard deviations wide).
+      for (const c of counts) assert.ok(c > 3000 / span / 2, `offset counts ${counts.join(',')} for span ${span}`);
+    }
   });
 
   it('rotates MX records too', () => {

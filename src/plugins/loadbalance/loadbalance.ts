@@ -29,8 +29,20 @@ export class LoadBalance implements ChainHandler {
   readonly name = 'loadbalance';
   next!: Handler;
   readonly #rotations = new WeakMap<object, (Reply | undefined)[]>();
-  /** Random source in [0, 1); replaceable in tests. */
-  random: () => number = Math.random;
+  /** xorshift32 state (a typed array: a 32-bit value in a field or variable would be a boxed double). */
+  readonly #seed = Int32Array.of((Math.random() * 0x7fffffff) | 1);
+  /**
+   * The rotation offset for `span` records, uniform in [0, span); replaceable
+   * in tests. Not Math.random, whose result is a new boxed double each call
+   * (16 B for every reply with several addresses): an integer generator
+   * allocates nothing.
+   */
+  pick: (span: number) => number = (span) => {
+    let x = this.#seed[0]!;
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    this.#seed[0] = x;
+    return ((x >>> 0) % span) | 0;
+  };
 
   serveDNS(req: DnsRequest): Answer {
     const a = this.next.serveDNS(req);
@@ -44,7 +56,7 @@ export class LoadBalance implements ChainHandler {
     let span = r.spreadMemo;
     if (span < 0) span = r.spreadMemo = spreadOf(r);
     if (span < 2) return r;
-    const k = (this.random() * span) | 0;
+    const k = this.pick(span);
     if (k === 0) return r;
     // Keyed by the answer records, or a slim reply's packed bytes (Reply.slim): it stays slim, records never decoded for it.
     const key: object = r.holdsRecords ? r.answer : r.packedFor(qname);
