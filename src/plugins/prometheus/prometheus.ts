@@ -22,8 +22,8 @@ export const METRICS_PATH = '/metrics';
 /** Plugins that only configure the server and put no handler in the chain: CoreDNS does not list them in coredns_plugin_enabled. */
 const SETUP_ONLY = new Set(['bind', 'reload', 'health', 'ready', 'debug', 'root', 'tls']);
 
-/** The /metrics route: the whole process registry (or what replaces it: the sum over workers) in the Prometheus text format. */
-export function metricsRoute(registry: Registry, text: MetricsExposition = () => registry.metrics()): HttpRoute {
+/** The /metrics route: `text` (metricsExposition: the process registry in slices, or the sum over workers) in the Prometheus text format. */
+export function metricsRoute(registry: Registry, text: MetricsExposition): HttpRoute {
   return (_req, res) => {
     text().then(
       (text) => {
