@@ -123,8 +123,9 @@ function cgroupAvailable(): string | null {
 /** A cgroup v1 memory cgroup limited to `limit` bytes, or the reason there is none. */
 function makeCgroup(limit: number): { dir: string } | { error: string } {
   const dir = path.join(CGROUP_ROOT, `clusterdns-bench-${process.pid}`);
+  const unavailable = cgroupAvailable();
+  if (unavailable !== null) return { error: unavailable };
   try {
-    if (!existsSync(path.join(CGROUP_ROOT, 'memory.limit_in_bytes'))) return { error: `no cgroup v1 memory controller at ${CGROUP_ROOT}` };
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limit));
     return { dir };
