@@ -215,7 +215,7 @@ export class Reply {
       }
     }
     // What the cache's minimalTtl finds for a positive answer (classify/minimalTtl), so it never decodes this one.
-    if (this.minimalTtlMemo < 0) this.minimalTtlMemo = Math.min(min, MAXIMUM_TTL_SCAN);
+    if (this.minimalTtlMemo < 0) this.minimalTtlMemo = Math.min(min, MAXIMUM_DEFAULT_TTL);
     this.#sameTtl = same;
     this.#answer = this.#authority = this.#additional = null;
     return this;
@@ -339,8 +339,8 @@ export class Reply {
 
 const EMPTY: readonly RR[] = Object.freeze([]);
 
-/** The cache's MaximumDefaultTTL (cache/classify.ts): minimalTtl never reports more. */
-const MAXIMUM_TTL_SCAN = 3600;
+/** CoreDNS's MaximumDefaultTTL: the most minimalTtlMemo ever holds (the cache's minimalTtl starts from it). */
+export const MAXIMUM_DEFAULT_TTL = 3600;
 
 function sameTtl(rrs: readonly RR[], ttl: number): boolean {
   for (let i = 0; i < rrs.length; i++) if (rrs[i]!.ttl !== ttl) return false;

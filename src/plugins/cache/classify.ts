@@ -8,7 +8,7 @@
  * SOA's TTL and its MINIMUM field).
  */
 import { Rcode, Type } from '../../dns/constants.ts';
-import type { Reply } from '../../dns/reply.ts';
+import { MAXIMUM_DEFAULT_TTL, type Reply } from '../../dns/reply.ts';
 import type { RR } from '../../dns/rr.ts';
 
 export const ReplyType = {
@@ -16,9 +16,8 @@ export const ReplyType = {
 } as const;
 export type ReplyType = (typeof ReplyType)[keyof typeof ReplyType];
 
-/** CoreDNS MinimalDefaultTTL / MaximumDefaulTTL. */
+/** CoreDNS MinimalDefaultTTL (its MaximumDefaultTTL is in dns/reply.ts, beside the memo it caps). */
 export const MINIMAL_DEFAULT_TTL = 5;
-const MAXIMUM_DEFAULT_TTL = 3600;
 
 export function classify(r: Reply): ReplyType {
   switch (r.rcode) {
