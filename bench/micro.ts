@@ -141,7 +141,7 @@ const QNAME = 'nginx.default.svc.cluster.local.';
 const query = encodeQuery(QNAME, Type.A, { id: 4242, udpSize: 1232 });
 const parsed = parseQuery(query) as ParsedQuestion;
 const request = new DnsRequest(query, parsed, 'udp', '10.0.0.7', 40000, '10.0.0.10', 53, 0);
-const route = routeFor(routes, QNAME)!;
+const route = routeFor(routes, request)!;
 request.server = route.server;
 request.zone = route.zone;
 
@@ -183,7 +183,7 @@ const malformed: Result[] = only !== undefined && only !== 'malformed' ? [] : [
 
 const results: Result[] = only === 'chain' || only === 'malformed' ? malformed : [...malformed,
   bench('parseQuery (A with EDNS)', () => parseQuery(query)),
-  bench(`routeFor (${routes.length} zones)`, () => routeFor(routes, QNAME)),
+  bench(`routeFor (${routes.length} zones)`, () => routeFor(routes, request)),
   bench('chain: whoami (builds its reply)', () => whoamiHead.serveDNS(request)),
   bench('chain: pre-packed reply', () => prepackedHandler.serveDNS(request)),
   bench('writeReply: whoami reply (packs it)', () => writeReply(request, whoamiReply, route.block)),

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { Rcode, Type } from '../../src/dns/constants.ts';
 import { decodeMessage, replyFromMessage, type DecodedMessage } from '../../src/dns/message.ts';
-import { NameError } from '../../src/dns/name.ts';
+import { isSubdomain, NameError, parentName } from '../../src/dns/name.ts';
 import { Reply } from '../../src/dns/reply.ts';
 import { DnsRequest, hasSingleOpt, ParseOutcome, parseQuery, type ParsedQuestion, type Transport } from '../../src/dns/request.ts';
 import { replyLimit, writeErrorReply, writeReply } from '../../src/dns/response.ts';
@@ -53,8 +53,24 @@ function checkAnswer(req: DnsRequest, out: Buffer, sent: Reply): DecodedMessage 
   return m;
 }
 
+/**
+ * The server's parse (a plain name matched in place, its text built later)
+ * says what the eager parse says: the same outcome, the same name, the same
+ * zones holding it.
+ */
+function lazyAgrees(data: Buffer, eager: ParsedQuestion | ParseOutcome): void {
+  const lazy = parseQuery(data, undefined, true);
+  if (typeof eager === 'number' || typeof lazy === 'number') { assert.equal(lazy, eager); return; }
+  const req = new DnsRequest(data, lazy, 'udp', '127.0.0.1', 1, '127.0.0.1', 53, 0);
+  const zones = ['.', 'example.', eager.qname, parentName(eager.qname), under('x', eager.qname)];
+  for (const z of zones) assert.equal(req.under(z), isSubdomain(eager.qname, z), `under ${z}`);
+  for (const z of zones) assert.equal(req.nameIs(z), eager.qname === z, `is ${z}`);
+  assert.equal(req.qname, eager.qname);
+}
+
 function asQuery(data: Buffer): ParsedQuestion | null {
   const q = parseQuery(data);
+  lazyAgrees(data, q);
   if (typeof q !== 'number') return q;
   if (q === ParseOutcome.DROP) return null;
   const rcode = q === ParseOutcome.FORMERR ? Rcode.FORMERR : q === ParseOutcome.NOTIMP ? Rcode.NOTIMP : Rcode.BADVERS;

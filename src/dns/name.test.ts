@@ -5,7 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalName, encodeName, isSubdomain, labelCount, nameToLabels, NameError, readName, zoneSuffix } from './name.ts';
+import fc from 'fast-check';
+import {
+  canonicalName, encodeName, isSubdomain, labelCount, lastPlainHash, nameToLabels, NameError, plainNameIs, plainNameUnder,
+  plainTextHash, readName, scanPlainName, zoneSuffix,
+} from './name.ts';
 
 /** A 12-byte header followed by `body`. */
 function msg(...body: (number | string)[]): Uint8Array {
@@ -77,4 +81,56 @@ test('canonicalName, isSubdomain, labelCount', () => {
 test('zoneSuffix joins a label to a zone without doubling the root dot', () => {
   assert.equal(`a.${zoneSuffix('cluster.local.')}`, 'a.cluster.local.');
   assert.equal(`a.${zoneSuffix('.')}`, 'a.');
+});
+
+// ---- plain names matched in place (the hot path's question name, its text never built) ----
+
+/** A label of plain bytes (letters, digits, '-', '_') in any case. */
+const plainLabel = fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/);
+const plainName = fc.array(plainLabel, { minLength: 1, maxLength: 5 }).map((ls) => `${ls.join('.')}.`);
+
+test('scanPlainName: the end, and the hash plainTextHash gives the canonical text, for any plain name in any case', () => {
+  fc.assert(fc.property(plainName, (name) => {
+    const wire = encodeName(name);
+    const msg = new Uint8Array([...new Uint8Array(12), ...wire, 0, 1, 0, 1]);
+    assert.equal(scanPlainName(msg, 12), 12 + wire.length);
+    assert.equal(lastPlainHash(), plainTextHash(canonicalName(name)));
+    assert.equal(readName(msg, 12).name, canonicalName(name), 'the text it stands for');
+  }));
+});
+
+test('scanPlainName: -1 for what only readNameText reads or rejects', () => {
+  const at12 = (bytes: number[]) => new Uint8Array([...new Uint8Array(12), ...bytes]);
+  assert.equal(scanPlainName(at12([0]), 12), -1, 'the root');
+  assert.equal(scanPlainName(at12([3, 0x61, 0x2e, 0x62, 0]), 12), -1, 'a dot inside a label (escaped in the text)');
+  assert.equal(scanPlainName(at12([3, 0x61, 0x20, 0x62, 0]), 12), -1, 'a space');
+  assert.equal(scanPlainName(at12([1, 0x61, 0xc0, 12]), 12), -1, 'a compression pointer');
+  assert.equal(scanPlainName(at12([5, 0x61, 0x62]), 12), -1, 'a label past the end');
+  assert.equal(scanPlainName(at12([1, 0x61]), 12), -1, 'no terminating zero');
+  const long = [];
+  for (let i = 0; i < 5; i++) long.push(63, ...new Array<number>(63).fill(0x61));
+  assert.equal(scanPlainName(at12([...long, 0]), 12), -1, 'over 255 octets');
+  assert.equal(plainTextHash('a\\.b.'), -1, 'an escaped name has no plain hash');
+  assert.equal(plainTextHash('.'), -1);
+  assert.equal(plainTextHash('Upper.'), -1, 'not canonical');
+});
+
+test('plainNameIs and plainNameUnder agree with comparing the text and isSubdomain', () => {
+  const zone = fc.oneof(
+    fc.constant('.'),
+    plainName.map(canonicalName),
+    fc.constantFrom('b.', 'a.b.', 'svc.cluster.local.', 'a\\.b.', 'b\\000.'),
+  );
+  fc.assert(fc.property(plainName, zone, fc.boolean(), (name, z, suffix) => {
+    // Often build the name inside the zone, so both answers are seen.
+    const asked = suffix && z !== '.' ? `${name}${z}` : name;
+    const wire = encodeName(asked);
+    const msg = new Uint8Array([...new Uint8Array(12), ...wire]);
+    const end = scanPlainName(msg, 12);
+    if (end < 0) return; // a zone with escapes makes the name not plain
+    const text = canonicalName(asked);
+    assert.equal(plainNameUnder(msg, 12, end, z), isSubdomain(text, z), `${asked} under ${z}`);
+    assert.equal(plainNameIs(msg, 12, end, z), text === z, `${asked} is ${z}`);
+    assert.equal(plainNameIs(msg, 12, end, text), true);
+  }), { numRuns: 2000 });
 });

@@ -5,7 +5,7 @@
  * and client address from here (CoreDNS's request.Request).
  */
 import { EDNS_DO, Flag, Opcode, Type } from './constants.ts';
-import { lastNameEnd, readNameText, skipName } from './name.ts';
+import { isSubdomain, lastNameEnd, lastPlainHash, plainNameIs, plainNameUnder, readNameText, scanPlainName, skipName } from './name.ts';
 import { encodeQuery } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
@@ -47,8 +47,15 @@ export class DnsRequest {
   /** Header flags word as received. */
   readonly flags!: number;
   readonly opcode!: number;
-  /** Canonical (lower-case, fully qualified) question name. */
-  readonly qname!: string;
+  /**
+   * The canonical question name's text, or '' while it is not built: a
+   * plain name (dns/name.ts scanPlainName) read by the server is matched in
+   * place (under, nameHash), and its text is built on first read of qname,
+   * or taken from the table that found it (adoptName), never per query.
+   */
+  #qname = '';
+  /** The hash of a plain question name not yet built (scanPlainName), else -1. */
+  #plainHash = -1;
   readonly qtype!: number;
   readonly qclass!: number;
   /** Offset just after the question section. */
@@ -103,7 +110,8 @@ export class DnsRequest {
     w.id = (raw[0]! << 8) | raw[1]!;
     w.flags = (raw[2]! << 8) | raw[3]!;
     w.opcode = (raw[2]! >> 3) & 0xf;
-    w.qname = q.qname;
+    this.#qname = q.qname;
+    this.#plainHash = q.qname === '' ? q.plainHash : -1;
     w.qtype = q.qtype;
     w.qclass = q.qclass;
     w.questionEnd = q.questionEnd;
@@ -133,6 +141,44 @@ export class DnsRequest {
    */
   hold(): void {
     this.#held = true;
+    // Held past this turn, the packet's memory may be read into again (a batch listener's slab): keep the text now.
+    void this.qname;
+  }
+
+  /** Canonical (lower-case, fully qualified) question name. */
+  get qname(): string {
+    if (this.#qname === '') { this.#qname = readNameText(this.raw, 12); this.#plainHash = -1; }
+    return this.#qname;
+  }
+
+  /**
+   * The hash of the plain question name (dns/name.ts plainTextHash of its
+   * text) while its text is not built; -1 once it is, or for a name that is
+   * not plain. A table keyed by it finds the name's entry without the text.
+   */
+  get nameHash(): number {
+    return this.#plainHash;
+  }
+
+  /** Whether the question name is `name` (canonical), compared in place when its text is not built. */
+  nameIs(name: string): boolean {
+    if (this.#plainHash < 0) return this.qname === name;
+    return plainNameIs(this.raw, 12, this.questionEnd - 4, name);
+  }
+
+  /**
+   * `name` (canonical), which nameIs found to be the question name, becomes
+   * its text: the string a table keyed it by, so no text is built for it.
+   */
+  adoptName(name: string): void {
+    this.#qname = name;
+    this.#plainHash = -1;
+  }
+
+  /** isSubdomain(qname, zone), matched in place when the text is not built. */
+  under(zone: string): boolean {
+    if (this.#plainHash < 0) return isSubdomain(this.qname, zone);
+    return plainNameUnder(this.raw, 12, this.questionEnd - 4, zone);
   }
 
   /** Whether hold() was called since this request was filled. */
@@ -154,7 +200,10 @@ export class DnsRequest {
 }
 
 export interface ParsedQuestion {
+  /** '' when the name is plain and parsed lazily (parseQuery's `lazyName`): see plainHash. */
   qname: string;
+  /** With qname '': the hash of the plain name (scanPlainName); else -1. */
+  plainHash: number;
   qtype: number;
   qclass: number;
   questionEnd: number;
@@ -166,16 +215,18 @@ export interface ParsedQuestion {
 
 /** A ParsedQuestion to fill again and again (the hot path copies it into its DnsRequest at once). */
 export function newParsedQuestion(): ParsedQuestion {
-  return { qname: '', qtype: 0, qclass: 0, questionEnd: 0, edns: false, udpSize: 512, ednsVersion: 0, do: false };
+  return { qname: '', plainHash: -1, qtype: 0, qclass: 0, questionEnd: 0, edns: false, udpSize: 512, ednsVersion: 0, do: false };
 }
 
 /**
  * Parses the question and the OPT record. Returns the question, or the
  * outcome for a packet that must not reach the plugins. With `into`, the
  * question is written there and `into` returned (no allocation: the server
- * reuses one and copies it into the request at once).
+ * reuses one and copies it into the request at once). With `lazyName`, a
+ * plain name's text is not built (qname '', plainHash set: the server's
+ * requests build it on first read).
  */
-export function parseQuery(msg: Uint8Array, into?: ParsedQuestion): ParsedQuestion | ParseOutcome {
+export function parseQuery(msg: Uint8Array, into?: ParsedQuestion, lazyName = false): ParsedQuestion | ParseOutcome {
   if (msg.length < 12) return ParseOutcome.DROP;
   if ((msg[2]! & 0x80) !== 0) return ParseOutcome.DROP;
   const opcode = (msg[2]! >> 3) & 0xf;
@@ -186,11 +237,18 @@ export function parseQuery(msg: Uint8Array, into?: ParsedQuestion): ParsedQuesti
   if (qd !== 1) return opcode === Opcode.QUERY ? ParseOutcome.FORMERR : ParseOutcome.NOTIMP;
   const q = into ?? newParsedQuestion();
   // Malformed input is reported by return values all the way down: no exception on the query path.
-  const name = readNameText(msg, 12);
-  if (name === '') return ParseOutcome.FORMERR;
-  const end = lastNameEnd();
+  let end = lazyName ? scanPlainName(msg, 12) : -1;
+  if (end > 0) {
+    q.qname = '';
+    q.plainHash = lastPlainHash();
+  } else {
+    const name = readNameText(msg, 12);
+    if (name === '') return ParseOutcome.FORMERR;
+    end = lastNameEnd();
+    q.qname = name;
+    q.plainHash = -1;
+  }
   if (end + 4 > msg.length) return ParseOutcome.FORMERR;
-  q.qname = name;
   q.qtype = (msg[end]! << 8) | msg[end + 1]!;
   q.qclass = (msg[end + 2]! << 8) | msg[end + 3]!;
   q.questionEnd = end + 4;

@@ -7,7 +7,6 @@
  * object of the one before (DnsRequest.hold() keeps one from being reused).
  */
 import { Rcode } from '../dns/constants.ts';
-import { isSubdomain } from '../dns/name.ts';
 import { DROP, Reply } from '../dns/reply.ts';
 import { DnsRequest, hasSingleOpt, newParsedQuestion, ParseOutcome, parseQuery, START_NOW, type ParsedQuestion, type Transport } from '../dns/request.ts';
 import { writeErrorReply, writeReply, type ReplyScratch } from '../dns/response.ts';
@@ -79,11 +78,11 @@ function release(req: DnsRequest): void {
   if (!req.held && !queryChannel.hasSubscribers) spare = req;
 }
 
-/** The longest zone of `routes` containing `qname`, or null. Routes are sorted longest first. */
-export function routeFor(routes: readonly Route[], qname: string): Route | null {
+/** The longest zone of `routes` containing the question name, or null. Routes are sorted longest first. */
+export function routeFor(routes: readonly Route[], req: DnsRequest): Route | null {
   for (let i = 0; i < routes.length; i++) {
     const r = routes[i]!;
-    if (isSubdomain(qname, r.zone)) return r;
+    if (req.under(r.zone)) return r;
   }
   return null;
 }
@@ -101,7 +100,7 @@ export function serveQuery(
   localAddress: string, localPort: number, routes: readonly Route[], out: Responder, stats: ServeStats,
   start: number = START_NOW,
 ): boolean {
-  const q = parseQuery(msg, parsed);
+  const q = parseQuery(msg, parsed, true);
   if (typeof q === 'number') {
     if (q === ParseOutcome.DROP) { stats.dropped++; return false; }
     const rcode = q === ParseOutcome.FORMERR ? Rcode.FORMERR : q === ParseOutcome.NOTIMP ? Rcode.NOTIMP : Rcode.BADVERS;
@@ -111,7 +110,7 @@ export function serveQuery(
     return true;
   }
   const req = requestFor(msg, q, transport, remoteAddress, remotePort, localAddress, localPort, start);
-  const route = routeFor(routes, req.qname);
+  const route = routeFor(routes, req);
   if (route === null) {
     out.send(writeReply(req, refused, { maxUdpSize: DEFAULT_MAX_UDP_SIZE }, out.scratch ?? null), remotePort, remoteAddress);
     release(req);

@@ -7,7 +7,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMessage } from '../../src/dns/message.ts';
+import { decodeMessage, encodeQuery } from '../../src/dns/message.ts';
+import { DnsRequest, parseQuery, type ParsedQuestion } from '../../src/dns/request.ts';
 import { Class, Flag, Rcode, Type } from '../../src/dns/constants.ts';
 import { routeFor } from '../../src/server/serve.ts';
 import { dig, inject, runClient } from '../support/harness.ts';
@@ -78,8 +79,21 @@ test('routeFor picks the longest zone from routes sorted longest first', () => {
   const gen = server.app.server.generation!;
   const routes = gen.listeners[0]!.routes;
   assert.deepEqual(routes.map((r) => r.zone), ['deep.sub.example.org.', 'sub.example.org.', 'another.test.', 'example.org.']);
-  assert.equal(routeFor(routes, 'a.deep.sub.example.org.')?.zone, 'deep.sub.example.org.');
-  assert.equal(routeFor(routes, 'nope.'), null);
+  // As the server parses (the name matched on the wire, its text not built) and with the text built: the same routes.
+  for (const lazy of [true, false]) {
+    const zoneOf = (name: string): string | null => {
+      const raw = encodeQuery(name, Type.A);
+      const req = new DnsRequest(raw, parseQuery(raw, undefined, lazy) as ParsedQuestion, 'udp', '127.0.0.1', 1, '127.0.0.1', 53, 0);
+      assert.equal(req.nameHash >= 0, lazy, `${name}: matched in place only when parsed lazily`);
+      return routeFor(routes, req)?.zone ?? null;
+    };
+    assert.equal(zoneOf('a.deep.sub.example.org.'), 'deep.sub.example.org.');
+    assert.equal(zoneOf('A.Deep.SUB.Example.ORG.'), 'deep.sub.example.org.', 'any case');
+    assert.equal(zoneOf('deep.sub.example.org.'), 'deep.sub.example.org.', 'the zone itself');
+    assert.equal(zoneOf('xdeep.sub.example.org.'), 'sub.example.org.', 'a zone matches whole labels only');
+    assert.equal(zoneOf('org.'), null, 'a name above every zone');
+    assert.equal(zoneOf('nope.'), null);
+  }
 });
 
 test('dig: REFUSED for a zone no block serves, over UDP and TCP', async () => {

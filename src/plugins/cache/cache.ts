@@ -16,7 +16,6 @@
  * no entry there: one zone check per query instead of a Map miss.
  */
 import { Class, Rcode } from '../../dns/constants.ts';
-import { isSubdomain } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { withTtl, type RR } from '../../dns/rr.ts';
@@ -100,11 +99,11 @@ export class Cache implements ChainHandler, CacheStatsSource {
   }
 
   serveDNS(req: DnsRequest): Answer {
-    if (!this.#allZones && !inZones(req.qname, this.#opts.zones)) return this.next.serveDNS(req);
+    if (!this.#allZones && !inZones(req, this.#opts.zones)) return this.next.serveDNS(req);
     const c = this.#countersFor(req.server);
     c.requests++;
     const flags = (req.do ? KeyFlag.DO : 0) | ((req.flags & 0x10) !== 0 ? KeyFlag.CD : 0);
-    const e = this.#underKept(req) ? null : this.store.get(req.qname, req.qtype, req.qclass, flags);
+    const e = this.#underKept(req) ? null : this.store.find(req, flags);
     if (e !== null) {
       const clock = this.now;
       const now = clock === null ? ORIGIN_MS + req.start : clock();
@@ -129,7 +128,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
   /** A name the next plugin answers from kept replies, and nothing of the kind stored: a lookup would miss. */
   #underKept(req: DnsRequest): boolean {
     const z = this.#keptZones;
-    return z.length > 0 && this.store.keptZoneEntries === 0 && req.qclass === Class.IN && inZones(req.qname, z);
+    return z.length > 0 && this.store.keptZoneEntries === 0 && req.qclass === Class.IN && inZones(req, z);
   }
 
   /** The time now on the cache's clock. */
@@ -225,12 +224,12 @@ export class Cache implements ChainHandler, CacheStatsSource {
     let ttl: number;
     switch (type) {
       case ReplyType.NO_ERROR: case ReplyType.DELEGATION:
-        if (o.disableSuccess !== null && inZones(req.qname, o.disableSuccess)) return r;
+        if (o.disableSuccess !== null && inZones(req, o.disableSuccess)) return r;
         kind = Kind.SUCCESS;
         ttl = clampTtl(minimalTtl(r, type), o.successMinTtl, o.successMaxTtl);
         break;
       case ReplyType.NAME_ERROR: case ReplyType.NO_DATA:
-        if (o.disableDenial !== null && inZones(req.qname, o.disableDenial)) return r;
+        if (o.disableDenial !== null && inZones(req, o.disableDenial)) return r;
         kind = Kind.DENIAL;
         ttl = clampTtl(minimalTtl(r, type), o.denialMinTtl, o.denialMaxTtl);
         break;
@@ -263,7 +262,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
       additional: keep ? r.additional : setTtl(r.additional, ttl),
     }).sharePackedOf(r).prepack(req.qname);
     const entry = new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.#now());
-    entry.inKeptZone = this.#keptZones.length > 0 && req.qclass === Class.IN && inZones(req.qname, this.#keptZones);
+    entry.inKeptZone = this.#keptZones.length > 0 && req.qclass === Class.IN && inZones(req, this.#keptZones);
     const evicted = this.store.put(entry);
     if (evicted > 0) { if (kind === Kind.SUCCESS) c.evictionsSuccess += evicted; else c.evictionsDenial += evicted; }
     this.entriesServer = c.server;
@@ -296,7 +295,7 @@ function setTtl(rrs: readonly RR[], ttl: number): RR[] {
   return rrs.map((r) => (r.ttl === ttl ? r : withTtl(r, ttl)));
 }
 
-function inZones(qname: string, zones: readonly string[]): boolean {
-  for (let i = 0; i < zones.length; i++) if (isSubdomain(qname, zones[i]!)) return true;
+function inZones(req: DnsRequest, zones: readonly string[]): boolean {
+  for (let i = 0; i < zones.length; i++) if (req.under(zones[i]!)) return true;
   return false;
 }

@@ -121,7 +121,7 @@ describe('cache in front of kubernetes: kept answers pass', () => {
       { extra: ['cache 30', `forward . ${up.address}`] });
     try {
       const cache = cacheOf(srv);
-      const lookups = mock.method(cache.store, 'get');
+      const lookups = mock.method(cache.store, 'find');
       await dig(srv.port, 'A', `web.default.svc.${Z}`);
       assert.equal((await dig(srv.port, 'A', `nope.default.svc.${Z}`)).status, 'NXDOMAIN');
       await dig(srv.port, 'PTR', '1.0.96.10.in-addr.arpa.');
@@ -148,7 +148,7 @@ describe('cache in front of kubernetes: kept answers pass', () => {
       { extra: ['cache 30', `forward . ${up.address}`], options: ['fallthrough in-addr.arpa ip6.arpa'] });
     try {
       const cache = cacheOf(srv);
-      const lookups = mock.method(cache.store, 'get');
+      const lookups = mock.method(cache.store, 'find');
       await dig(srv.port, 'A', `web.default.svc.${Z}`);
       assert.equal(lookups.mock.callCount(), 0, 'cluster.local has no fallthrough: skipped');
       await dig(srv.port, 'PTR', '9.9.9.10.in-addr.arpa.');

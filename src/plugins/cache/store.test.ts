@@ -9,12 +9,38 @@ import assert from 'node:assert/strict';
 import { Class, Type } from '../../dns/constants.ts';
 import { Reply } from '../../dns/reply.ts';
 import { CacheEntry, CacheStore, KeyFlag, Kind } from './store.ts';
+import { collidingNames, countNameReads, lazyRequest } from '../../../test/support/plain-names.ts';
 
 const reply = new Reply({});
 const entry = (name: string, type: number = Type.A, flags = 0, kind: Kind = Kind.SUCCESS): CacheEntry =>
   new CacheEntry(name, type, Class.IN, flags, kind, reply, 30, 0);
 
 describe('cache store', () => {
+  it('finds a question by its name as asked, in any case; a name not stored misses without its text', () => {
+    const s = new CacheStore(10, 10);
+    const [one, two] = collidingNames('example.');
+    const e1 = entry(one), e1aaaa = entry(one, Type.AAAA), e2 = entry(two), e3 = entry('other.example.');
+    for (const e of [e1, e1aaaa, e2, e3]) s.put(e);
+    const find = (name: string, type: number = Type.A) => s.find(lazyRequest(name, type), 0);
+    assert.equal(find(one.toUpperCase()), e1);
+    assert.equal(find(one, Type.AAAA), e1aaaa);
+    assert.equal(find(two), e2, 'the second of two names with one hash, found by its text');
+    assert.equal(find('OTHER.example.'), e3);
+    const unknown = lazyRequest('never.example.');
+    const reads = countNameReads(unknown);
+    assert.equal(s.find(unknown, 0), null);
+    assert.equal(reads.count, 0, 'a miss without building the name');
+    s.delete(e1);
+    assert.equal(find(one, Type.AAAA), e1aaaa, 'the name is stored while one of its entries is');
+    s.delete(e1aaaa);
+    assert.equal(find(one), null);
+    assert.equal(find(two), e2);
+    s.delete(e2);
+    assert.equal(find(two), null);
+    s.put(entry(two));
+    assert.equal(find(two)?.qname, two, 'stored again');
+  });
+
   it('finds entries by the whole key, several per name', () => {
     const s = new CacheStore(10, 10);
     const a = entry('a.example.'), aaaa = entry('a.example.', Type.AAAA), ado = entry('a.example.', Type.A, KeyFlag.DO);

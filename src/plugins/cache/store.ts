@@ -6,8 +6,12 @@
  * entries have their own capacity; when one is full the oldest entry goes,
  * unless it was hit since it was last considered (CLOCK second chance: a
  * hit only sets a flag, eviction does the work), so busy names stay.
+ * Stored plain names are also known by the hash of their text, so a query
+ * whose name's text is not built (DnsRequest.nameHash) misses without it.
  */
+import { plainTextHash } from '../../dns/name.ts';
 import type { Reply } from '../../dns/reply.ts';
+import type { DnsRequest } from '../../dns/request.ts';
 
 export const Kind = { SUCCESS: 0, DENIAL: 1 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
@@ -60,6 +64,12 @@ export class CacheEntry {
 
 export class CacheStore {
   readonly #byName = new Map<string, CacheEntry>();
+  /**
+   * plainTextHash -> the stored name with that hash, or how many stored
+   * names share it once two did (those are found by their text). Every
+   * stored plain name counts here, so a hash not here is a miss.
+   */
+  readonly #byHash = new Map<number, string | number>();
   readonly #capacity: readonly [number, number];
   readonly #size: [number, number] = [0, 0];
   /** Per kind: oldest and newest entries. */
@@ -81,6 +91,21 @@ export class CacheStore {
     return null;
   }
 
+  /**
+   * get() for the question of `req`: a name whose text is not built is
+   * looked up by its hash (a miss needs no text; on a hit the stored name
+   * becomes the request's, DnsRequest.adoptName).
+   */
+  find(req: DnsRequest, flags: number): CacheEntry | null {
+    const h = req.nameHash;
+    if (h >= 0) {
+      const name = this.#byHash.get(h);
+      if (name === undefined) return null;
+      if (typeof name === 'string' && req.nameIs(name)) req.adoptName(name);
+    }
+    return this.get(req.qname, req.qtype, req.qclass, flags);
+  }
+
   /** Stores `e` in place of any entry with its key; returns the number of entries evicted to make room. */
   put(e: CacheEntry): number {
     const old = this.get(e.qname, e.qtype, e.qclass, e.flags);
@@ -98,6 +123,7 @@ export class CacheStore {
     if (e.inKeptZone) this.#keptZoneEntries++;
     e.sameName = this.#byName.get(e.qname) ?? null;
     this.#byName.set(e.qname, e);
+    if (e.sameName === null) this.#hashName(e.qname);
     return evicted;
   }
 
@@ -110,13 +136,32 @@ export class CacheStore {
     if (e.inKeptZone) this.#keptZoneEntries--;
     const head = this.#byName.get(e.qname);
     if (head === e) {
-      if (e.sameName !== null) this.#byName.set(e.qname, e.sameName); else this.#byName.delete(e.qname);
+      if (e.sameName !== null) this.#byName.set(e.qname, e.sameName); else this.#unhashName(e.qname);
     } else {
       for (let p = head ?? null; p !== null; p = p.sameName) {
         if (p.sameName === e) { p.sameName = e.sameName; break; }
       }
     }
     e.sameName = null;
+  }
+
+  /** A name now stored (none of its entries was): counted under its hash. */
+  #hashName(name: string): void {
+    const h = plainTextHash(name);
+    if (h < 0) return;
+    const had = this.#byHash.get(h);
+    this.#byHash.set(h, had === undefined ? name : typeof had === 'string' ? 2 : had + 1);
+  }
+
+  /** A name no longer stored (its last entry went). */
+  #unhashName(name: string): void {
+    this.#byName.delete(name);
+    const h = plainTextHash(name);
+    if (h < 0) return;
+    const had = this.#byHash.get(h);
+    // A count stays a count down to one: which name is left is not known, so it is found by its text.
+    if (had === name || had === 1) this.#byHash.delete(h);
+    else if (typeof had === 'number') this.#byHash.set(h, had - 1);
   }
 
   #evictOne(k: Kind): void {
@@ -147,6 +192,7 @@ export class CacheStore {
 
   clear(): void {
     this.#byName.clear();
+    this.#byHash.clear();
     this.#size[0] = this.#size[1] = 0;
     this.#keptZoneEntries = 0;
     this.#oldest[0] = this.#oldest[1] = this.#newest[0] = this.#newest[1] = null;

@@ -14,7 +14,9 @@
  * grow it without limit; negatives have their own bound, so a flood of names
  * that do not exist never pushes out answers.
  */
+import { plainTextHash } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
+import type { DnsRequest } from '../../dns/request.ts';
 import type { CnameFollow } from './answers.ts';
 import type { NamespaceScope, ViewToken } from './generations.ts';
 
@@ -54,12 +56,15 @@ class BuiltFrom {
  * every type, so one small entry per name and no reply of its own.
  */
 export class NegativeName extends BuiltFrom {
+  /** The name this entry is kept for (canonical). */
+  readonly name: string;
   readonly nx: boolean;
   /** Approximate heap bytes (its own bound is in names; the estimate is for the byte total). */
   readonly bytes = NEGATIVE_NAME_BYTES;
 
-  constructor(scope: NamespaceScope | null, view: ViewToken | null, nx: boolean) {
+  constructor(scope: NamespaceScope | null, view: ViewToken | null, name: string, nx: boolean) {
     super(scope, view);
+    this.name = name;
     this.nx = nx;
   }
 }
@@ -82,6 +87,8 @@ export function answerBytes(a: CachedAnswer): number {
 }
 
 export class CachedName extends BuiltFrom {
+  /** The name this entry is kept for (canonical). */
+  readonly name: string;
   /** Approximate heap bytes of this entry and its answers, as estimated when each was put (answerBytes). */
   bytes: number;
 
@@ -96,6 +103,7 @@ export class CachedName extends BuiltFrom {
 
   constructor(scope: NamespaceScope | null, view: ViewToken | null, qname: string) {
     super(scope, view);
+    this.name = qname;
     this.bytes = CACHED_NAME_BYTES + qname.length;
   }
 
@@ -142,10 +150,18 @@ export class CachedName extends BuiltFrom {
 /**
  * Name -> entry, at most `max` of them and about `maxBytes` (each entry's
  * `bytes`; its owner may change the bounds as the cluster grows or shrinks);
- * the oldest goes first.
+ * the oldest goes first. Entries of plain names are also found by the hash
+ * of their text (found()), so a query's name needs no text to find its entry.
  */
-export class AnswerCache<T extends { readonly bytes: number } = CachedName> {
+export class AnswerCache<T extends { readonly bytes: number; readonly name: string } = CachedName> {
   readonly #map = new Map<string, T>();
+  /**
+   * plainTextHash(name) -> entry. One entry per hash: of two names with the
+   * same hash the one set last is here, the other is found by its text.
+   * Measured against building the text and one Map.get by it (bench/micro.ts
+   * --steady): see docs/architecture.md.
+   */
+  readonly #byHash = new Map<number, T>();
   #bytes = 0;
   max: number;
   maxBytes: number;
@@ -159,6 +175,27 @@ export class AnswerCache<T extends { readonly bytes: number } = CachedName> {
     return this.#map.get(qname);
   }
 
+  /**
+   * The entry of `req`'s question name found by its hash (DnsRequest.nameHash)
+   * and compared in place; its name then becomes the request's text
+   * (adoptName). undefined when the name's text is built, is not plain, or
+   * is not found this way (get(req.qname) may still find it).
+   */
+  found(req: DnsRequest): T | undefined {
+    const h = req.nameHash;
+    if (h < 0) return undefined;
+    const e = this.#byHash.get(h);
+    if (e === undefined || !req.nameIs(e.name)) return undefined;
+    req.adoptName(e.name);
+    return e;
+  }
+
+  /** Takes `e` out of the hash table when it is there. */
+  #unhash(e: T): void {
+    const h = plainTextHash(e.name);
+    if (h >= 0 && this.#byHash.get(h) === e) this.#byHash.delete(h);
+  }
+
   set(qname: string, entry: T): void {
     const old = this.#map.get(qname);
     if (old === undefined) {
@@ -167,8 +204,11 @@ export class AnswerCache<T extends { readonly bytes: number } = CachedName> {
       for (let i = 0; i < 2 && this.#map.size >= max; i++) this.#dropOldest();
     } else {
       this.#bytes -= old.bytes;
+      this.#unhash(old);
     }
     this.#map.set(qname, entry);
+    const h = plainTextHash(qname);
+    if (h >= 0) this.#byHash.set(h, entry);
     this.#bytes += entry.bytes;
     this.#fitBytes();
   }
@@ -189,6 +229,7 @@ export class AnswerCache<T extends { readonly bytes: number } = CachedName> {
     if (oldest === undefined) return;
     this.#map.delete(oldest[0]);
     this.#bytes -= oldest[1].bytes;
+    this.#unhash(oldest[1]);
   }
 
   delete(qname: string): void {
@@ -196,10 +237,12 @@ export class AnswerCache<T extends { readonly bytes: number } = CachedName> {
     if (e === undefined) return;
     this.#map.delete(qname);
     this.#bytes -= e.bytes;
+    this.#unhash(e);
   }
 
   clear(): void {
     this.#map.clear();
+    this.#byHash.clear();
     this.#bytes = 0;
   }
 

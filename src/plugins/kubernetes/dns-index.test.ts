@@ -11,12 +11,14 @@ import { describe, it } from 'node:test';
 import { ClusterStore } from '../../cluster/store.ts';
 import type { EndpointSliceRecord, NamespaceRecord, ServiceRecord } from '../../cluster/types.ts';
 import { Rcode, Type } from '../../dns/constants.ts';
+import { canonicalName } from '../../dns/name.ts';
 import { Reply } from '../../dns/reply.ts';
 import { memoryLogger } from '../../log/logger.ts';
 import { metricsRegistry } from '../../metrics/registry.ts';
 import { ProcessServices } from '../../plugin/process-services.ts';
 import { DnsIndex, type IndexOptions } from './dns-index.ts';
 import { observeProgramming, programmingLatency } from './metrics.ts';
+import { collidingNames, countNameReads, lazyRequest } from '../../../test/support/plain-names.ts';
 
 const Z = 'cluster.local.';
 
@@ -240,6 +242,36 @@ describe('DnsIndex', () => {
     assert.deepEqual(ips(reply(index, `new.b.svc.${Z}`)), ['10.96.0.7']);
     assert.deepEqual(ips(reply(index, `x.nons.svc.${Z}`)), ['10.96.0.8']);
     assert.equal(index.stats.negativeNames, 0, 'the names now answer: no negative left for them');
+  });
+
+  it('a query finds its kept answer by the name as asked, in any case, without building its text', () => {
+    const { store, index } = setup();
+    const web = reply(index, `web.a.svc.${Z}`);
+    const nx = reply(index, `nope.a.svc.${Z}`);
+    for (const [asked, want] of [[`WEB.a.Svc.cluster.LOCAL.`, web], [`Nope.a.svc.${Z}`, nx]] as const) {
+      const req = lazyRequest(asked);
+      const reads = countNameReads(req);
+      assert.equal(index.answerTo(req, Z), want, `${asked}: the kept reply`);
+      assert.equal(reads.count, 0, `${asked}: its text never read`);
+      assert.equal(req.nameHash, -1, 'the entry\'s name is now the request\'s');
+      assert.equal(req.qname, canonicalName(asked));
+    }
+    // A name not kept yet is built from its text, and kept for the next query.
+    const db = lazyRequest(`db.a.svc.${Z}`);
+    assert.deepEqual(ips(index.answerTo(db, Z) as Reply), ['10.96.0.2']);
+    const again = lazyRequest(`db.a.svc.${Z}`);
+    const reads = countNameReads(again);
+    assert.equal(index.answerTo(again, Z), index.answer(`db.a.svc.${Z}`, Type.A, Z));
+    assert.equal(reads.count, 0);
+    // Two names with the same hash: each gets its own answer (the one not found by hash, by its text).
+    const [one, two] = collidingNames(`a.svc.${Z}`);
+    const label = (n: string) => n.slice(0, n.indexOf('.'));
+    store.apply({ type: 'ADDED', object: svcRec('a', label(one), '10.96.1.1') });
+    store.apply({ type: 'ADDED', object: svcRec('a', label(two), '10.96.1.2') });
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(ips(index.answerTo(lazyRequest(one), Z) as Reply), ['10.96.1.1'], `${one}, round ${round}`);
+      assert.deepEqual(ips(index.answerTo(lazyRequest(two), Z) as Reply), ['10.96.1.2'], `${two}, round ${round}`);
+    }
   });
 
   it('closing stops following the store', () => {

@@ -15,6 +15,7 @@ import { Rcode, Type } from '../../dns/constants.ts';
 import { ipFromReverseName, reverseName } from '../../dns/ip.ts';
 import { rrs, type RR } from '../../dns/rr.ts';
 import type { Reply } from '../../dns/reply.ts';
+import type { DnsRequest } from '../../dns/request.ts';
 import { AnswerCache, CachedName, NegativeName, type CachedAnswer } from './answer-cache.ts';
 import {
   addressAnswer, cnameAnswer, negative, positive, ptrAnswer, schemaVersionReply, soaRecord, srvAnswer,
@@ -161,6 +162,29 @@ export class DnsIndex implements RecordSource {
 
   // ---- answering ----
 
+  /**
+   * answer() for the question of `req` (in `zone`, a zone of this plugin
+   * holding it): a kept answer is found by the name's hash, compared in
+   * place, and the entry's name becomes the request's text, so a query
+   * answered from a kept entry builds no string (AnswerCache.found).
+   */
+  answerTo(req: DnsRequest, zone: string): CachedAnswer {
+    const qtype = req.qtype;
+    if (req.nameHash >= 0) {
+      const entry = this.#cache.found(req);
+      if (entry !== undefined) {
+        if (entry.valid) {
+          const hit = entry.find(qtype, this.serial);
+          if (hit !== undefined) return hit;
+        }
+      } else {
+        const neg = this.#negatives.found(req);
+        if (neg !== undefined && neg.valid) return this.#negativeFor(neg.nx, qtype, zone);
+      }
+    }
+    return this.answer(req.qname, qtype, zone);
+  }
+
   /** The answer for `qname`/`qtype` in `zone` (a zone of this plugin containing qname). */
   answer(qname: string, qtype: number, zone: string): CachedAnswer {
     const serial = this.serial;
@@ -178,7 +202,7 @@ export class DnsIndex implements RecordSource {
     if (isLookup(deps) && deps.kind !== FOUND && sameForEveryType(qname, zone)) {
       // No name of its own to pack: remember the fact, answer with the zone's negative.
       this.#cache.delete(qname);
-      this.#negatives.set(qname, new NegativeName(deps.scope, deps.view, deps.kind === NX));
+      this.#negatives.set(qname, new NegativeName(deps.scope, deps.view, qname, deps.kind === NX));
       return this.#negativeFor(deps.kind === NX, qtype, zone);
     }
     const built = this.#build(qname, qtype, zone, deps);

@@ -85,12 +85,19 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
     return this.zones.filter((z) => !this.#fallthrough.touches(z));
   }
 
+  /** zoneOf for the question of `req`, matched in place while its text is not built. */
+  #zoneOfRequest(req: DnsRequest): string | null {
+    const z = this.zones;
+    for (let i = 0; i < z.length; i++) if (req.under(z[i]!)) return z[i]!;
+    return null;
+  }
+
   serveDNS(req: DnsRequest): Answer {
-    const zone = this.zoneOf(req.qname);
+    const zone = this.#zoneOfRequest(req);
     if (zone === null) return this.next.serveDNS(req);
     const qtype = req.qtype;
     if (qtype === Type.AXFR || qtype === Type.IXFR) return refused;
-    const a = this.index.answer(req.qname, qtype, zone);
+    const a = this.index.answerTo(req, zone);
     if (a instanceof CnameFollow) return this.#follow(req, a, zone);
     if (a.rcode === Rcode.NXDOMAIN) return this.#nxdomain(req, a, zone);
     return a;

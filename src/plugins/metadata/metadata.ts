@@ -7,7 +7,6 @@
  * template's `.Meta` and rewrite's `{label}` read the values. Values are
  * computed only when read. Without this plugin requests carry no map.
  */
-import { isSubdomain } from '../../dns/name.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { isMetadataProvider, type MetadataProvider } from '../../plugin/metadata.ts';
 import { zonesArg } from '../../plugin/options.ts';
@@ -26,7 +25,7 @@ class MetadataHandler implements ChainHandler {
   }
 
   serveDNS(req: DnsRequest): Answer {
-    if (!this.#zones.some((z) => isSubdomain(req.qname, z))) return this.next.serveDNS(req);
+    if (!this.#zones.some((z) => req.under(z))) return this.next.serveDNS(req);
     req.metadata = new Map();
     // The chain is complete by the first query; find the providers once.
     const providers = (this.#providers ??= this.#ctx.plugins.flatMap((n) => this.#ctx.handlersNamed(n)).filter((h): h is ChainHandler & MetadataProvider => isMetadataProvider(h)));
