@@ -69,10 +69,14 @@ export class NegativeName extends BuiltFrom {
   }
 }
 
-/** Rough heap bytes of a NegativeName with its map slot (negatives are bounded in names; this only keeps the total meaningful). */
-const NEGATIVE_NAME_BYTES = 150;
-/** Heap bytes of a CachedName (120, V8 heap snapshot) with its map slot and name string, before the name's characters and its answers. */
-const CACHED_NAME_BYTES = 190;
+/** Rough heap bytes of a NegativeName with its two map slots (negatives are bounded in names; this only keeps the total meaningful). */
+const NEGATIVE_NAME_BYTES = 190;
+/**
+ * Heap bytes of a CachedName (124, V8 heap snapshot) with its slots in the
+ * name and hash maps and its name string, before the name's characters and
+ * its answers (bench/memory.ts: the hash map added 43 B a name).
+ */
+const CACHED_NAME_BYTES = 230;
 /** An answer that follows an ExternalName: the CnameFollow, its record and target. */
 const CNAME_FOLLOW_BYTES = 400;
 
@@ -158,8 +162,8 @@ export class AnswerCache<T extends { readonly bytes: number; readonly name: stri
   /**
    * plainTextHash(name) -> entry. One entry per hash: of two names with the
    * same hash the one set last is here, the other is found by its text.
-   * Measured against building the text and one Map.get by it (bench/micro.ts
-   * --steady): see docs/architecture.md.
+   * Measured against building the text and one Map.get by it
+   * (bench/name-steps.ts): see docs/architecture.md.
    */
   readonly #byHash = new Map<number, T>();
   #bytes = 0;
