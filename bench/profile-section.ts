@@ -1,7 +1,8 @@
 /**
  * @module bench/profile-section
  * Where clusterdns's time goes at saturation, in the same run as the
- * figures: for each mix, the batched-I/O peer is started with `--cpu-prof`,
+ * figures: for each mix, the batched-I/O peer and the node:dgram one are
+ * each started with `--cpu-prof`,
  * warmed up, loaded with dnsperf for a few seconds and stopped (SIGTERM; the
  * server exits cleanly, so V8 writes the profile). The report gives the
  * share of non-idle samples by kind (our code per folder, GC, the runtime
@@ -13,8 +14,9 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path';
 import { MIXES, type Mix } from './cluster-gen.ts';
 import { runDnsperf } from './dnsperf.ts';
-import { clusterdnsBatch } from './peers/clusterdns.ts';
+import { clusterdns, clusterdnsBatch } from './peers/clusterdns.ts';
 import { summarise, type SelfTime } from './profile-summary.ts';
+import type { Peer } from './peers/types.ts';
 import type { ExtraSection, SectionContext } from './types.ts';
 
 const SERVICES = 10_000;
@@ -44,16 +46,16 @@ function rowsByKind(rows: readonly SelfTime[]): [string, number][] {
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
-async function profileMix(ctx: SectionContext, mix: Mix, dir: string): Promise<string> {
+async function profileMix(ctx: SectionContext, peer: Peer, mix: Mix, dir: string): Promise<string> {
   const zoneData = ctx.zoneData(SERVICES);
-  const profDir = path.join(dir, mix);
+  const profDir = path.join(dir, peer.name, mix);
   rmSync(profDir, { recursive: true, force: true });
   mkdirSync(profDir, { recursive: true });
   const saved = process.env['NODE_OPTIONS'];
   process.env['NODE_OPTIONS'] = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${profDir}`.trim();
   let running;
   try {
-    running = await clusterdnsBatch.start(zoneData, path.join(dir, `peer-${mix}`));
+    running = await peer.start(zoneData, path.join(dir, `peer-${peer.name}-${mix}`));
   } finally {
     if (saved === undefined) delete process.env['NODE_OPTIONS'];
     else process.env['NODE_OPTIONS'] = saved;
@@ -75,7 +77,7 @@ async function profileMix(ctx: SectionContext, mix: Mix, dir: string): Promise<s
 }
 
 export const profileSection: ExtraSection = {
-  title: 'Where the time goes (CPU profiles at saturation, clusterdns-batch)',
+  title: 'Where the time goes (CPU profiles at saturation, clusterdns-batch and clusterdns on node:dgram)',
   quick: false,
   async run(ctx: SectionContext): Promise<string> {
     const dir = path.join(ctx.workDir, 'profiles');
@@ -84,12 +86,16 @@ export const profileSection: ExtraSection = {
       `${SERVICES.toLocaleString('en-US')} services; per mix: \`node --cpu-prof\`, ${WARMUP_S} s warm-up, then ${PROFILE_S} s of \`dnsperf -c 10 -q 100\`; shares of the non-idle samples from the end of the warm-up on (bench/profile-summary.ts). Profiling slows the server, so the q/s here are not the report's figures.`,
       '',
     ];
-    for (const mix of mixes) {
-      try {
-        lines.push(await profileMix(ctx, mix, dir));
-      } catch (e) {
-        lines.push(`- ${mix}: failed: ${e instanceof Error ? e.message : String(e)}`);
+    for (const peer of [clusterdnsBatch, clusterdns]) {
+      lines.push(`**${peer.name}**`, '');
+      for (const mix of mixes) {
+        try {
+          lines.push(await profileMix(ctx, peer, mix, dir));
+        } catch (e) {
+          lines.push(`- ${mix}: failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
       }
+      lines.push('');
     }
     return lines.join('\n');
   },
