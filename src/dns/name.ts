@@ -204,7 +204,12 @@ function plainTailIs(msg: Uint8Array, from: number, text: string): boolean {
     const len = msg[pos]!;
     if (len === 0) return t === text.length;
     const stop = pos + 1 + len;
-    for (let i = pos + 1; i < stop; i++) if (plainLower[msg[i]!] !== text.charCodeAt(t++)) return false;
+    for (let i = pos + 1; i < stop; i++) {
+      // A plain byte equals canonical text as it is, or upper-case (| 0x20 lowers A-Z and changes no other plain byte but '_', which the first test took).
+      const c = msg[i]!;
+      const k = text.charCodeAt(t++);
+      if (c !== k && (c | 0x20) !== k) return false;
+    }
     if (text.charCodeAt(t++) !== 0x2e) return false;
     pos = stop;
   }
