@@ -181,6 +181,12 @@ export class DnsRequest {
     return plainNameUnder(this.raw, 12, this.questionEnd - 4, zone);
   }
 
+  /** The first of `zones` holding the question name (the longest, when they are sorted longest first), or null. */
+  zoneIn(zones: readonly string[]): string | null {
+    for (let i = 0; i < zones.length; i++) if (this.under(zones[i]!)) return zones[i]!;
+    return null;
+  }
+
   /** Whether hold() was called since this request was filled. */
   get held(): boolean {
     return this.#held;

@@ -99,7 +99,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
   }
 
   serveDNS(req: DnsRequest): Answer {
-    if (!this.#allZones && !inZones(req, this.#opts.zones)) return this.next.serveDNS(req);
+    if (!this.#allZones && req.zoneIn(this.#opts.zones) === null) return this.next.serveDNS(req);
     const c = this.#countersFor(req.server);
     c.requests++;
     const flags = (req.do ? KeyFlag.DO : 0) | ((req.flags & 0x10) !== 0 ? KeyFlag.CD : 0);
@@ -128,7 +128,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
   /** A name the next plugin answers from kept replies, and nothing of the kind stored: a lookup would miss. */
   #underKept(req: DnsRequest): boolean {
     const z = this.#keptZones;
-    return z.length > 0 && this.store.keptZoneEntries === 0 && req.qclass === Class.IN && inZones(req, z);
+    return z.length > 0 && this.store.keptZoneEntries === 0 && req.qclass === Class.IN && req.zoneIn(z) !== null;
   }
 
   /** The time now on the cache's clock. */
@@ -224,12 +224,12 @@ export class Cache implements ChainHandler, CacheStatsSource {
     let ttl: number;
     switch (type) {
       case ReplyType.NO_ERROR: case ReplyType.DELEGATION:
-        if (o.disableSuccess !== null && inZones(req, o.disableSuccess)) return r;
+        if (o.disableSuccess !== null && req.zoneIn(o.disableSuccess) !== null) return r;
         kind = Kind.SUCCESS;
         ttl = clampTtl(minimalTtl(r, type), o.successMinTtl, o.successMaxTtl);
         break;
       case ReplyType.NAME_ERROR: case ReplyType.NO_DATA:
-        if (o.disableDenial !== null && inZones(req, o.disableDenial)) return r;
+        if (o.disableDenial !== null && req.zoneIn(o.disableDenial) !== null) return r;
         kind = Kind.DENIAL;
         ttl = clampTtl(minimalTtl(r, type), o.denialMinTtl, o.denialMaxTtl);
         break;
@@ -262,7 +262,7 @@ export class Cache implements ChainHandler, CacheStatsSource {
       additional: keep ? r.additional : setTtl(r.additional, ttl),
     }).sharePackedOf(r).prepack(req.qname);
     const entry = new CacheEntry(req.qname, req.qtype, req.qclass, flags, kind, served, ttl, this.#now());
-    entry.inKeptZone = this.#keptZones.length > 0 && req.qclass === Class.IN && inZones(req, this.#keptZones);
+    entry.inKeptZone = this.#keptZones.length > 0 && req.qclass === Class.IN && req.zoneIn(this.#keptZones) !== null;
     const evicted = this.store.put(entry);
     if (evicted > 0) { if (kind === Kind.SUCCESS) c.evictionsSuccess += evicted; else c.evictionsDenial += evicted; }
     this.entriesServer = c.server;
@@ -293,9 +293,4 @@ export class Cache implements ChainHandler, CacheStatsSource {
 
 function setTtl(rrs: readonly RR[], ttl: number): RR[] {
   return rrs.map((r) => (r.ttl === ttl ? r : withTtl(r, ttl)));
-}
-
-function inZones(req: DnsRequest, zones: readonly string[]): boolean {
-  for (let i = 0; i < zones.length; i++) if (req.under(zones[i]!)) return true;
-  return false;
 }

@@ -85,15 +85,8 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
     return this.zones.filter((z) => !this.#fallthrough.touches(z));
   }
 
-  /** zoneOf for the question of `req`, matched in place while its text is not built. */
-  #zoneOfRequest(req: DnsRequest): string | null {
-    const z = this.zones;
-    for (let i = 0; i < z.length; i++) if (req.under(z[i]!)) return z[i]!;
-    return null;
-  }
-
   serveDNS(req: DnsRequest): Answer {
-    const zone = this.#zoneOfRequest(req);
+    const zone = req.zoneIn(this.zones);
     if (zone === null) return this.next.serveDNS(req);
     const qtype = req.qtype;
     if (qtype === Type.AXFR || qtype === Type.IXFR) return refused;
@@ -113,7 +106,7 @@ export class KubernetesHandler implements ChainHandler, TransferSource {
       setMetadata(req, 'kubernetes/client-namespace', () => pod.namespace);
       setMetadata(req, 'kubernetes/client-pod-name', () => pod.name);
     }
-    const zone = this.zoneOf(req.qname);
+    const zone = req.zoneIn(this.zones);
     if (zone === null) return;
     const parts = requestParts(req.qname, zone);
     for (const [k, v] of Object.entries(parts)) setMetadata(req, `kubernetes/${k}`, () => v);

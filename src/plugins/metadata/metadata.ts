@@ -25,7 +25,7 @@ class MetadataHandler implements ChainHandler {
   }
 
   serveDNS(req: DnsRequest): Answer {
-    if (!this.#zones.some((z) => req.under(z))) return this.next.serveDNS(req);
+    if (req.zoneIn(this.#zones) === null) return this.next.serveDNS(req);
     req.metadata = new Map();
     // The chain is complete by the first query; find the providers once.
     const providers = (this.#providers ??= this.#ctx.plugins.flatMap((n) => this.#ctx.handlersNamed(n)).filter((h): h is ChainHandler & MetadataProvider => isMetadataProvider(h)));
