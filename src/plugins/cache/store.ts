@@ -9,7 +9,7 @@
  * Stored plain names are also known by the hash of their text, so a query
  * whose name's text is not built (DnsRequest.nameHash) misses without it.
  */
-import { plainTextHash } from '../../dns/name.ts';
+import { BY_TEXT, PlainNameTable } from '../../dns/plain-name-table.ts';
 import type { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 
@@ -62,14 +62,18 @@ export class CacheEntry {
   }
 }
 
+/** The entry of `head`'s chain (one name) with this type, class and flags, or null. */
+function sameKey(head: CacheEntry, qtype: number, qclass: number, flags: number): CacheEntry | null {
+  for (let e: CacheEntry | null = head; e !== null; e = e.sameName) {
+    if (e.qtype === qtype && e.flags === flags && e.qclass === qclass) return e;
+  }
+  return null;
+}
+
 export class CacheStore {
   readonly #byName = new Map<string, CacheEntry>();
-  /**
-   * plainTextHash -> the stored name with that hash, or how many stored
-   * names share it once two did (those are found by their text). Every
-   * stored plain name counts here, so a hash not here is a miss.
-   */
-  readonly #byHash = new Map<number, string | number>();
+  /** Each name's first entry (the head of its chain) again, by the hash of the name (dns/plain-name-table.ts). */
+  readonly #byHash = new PlainNameTable<CacheEntry>((e) => e.qname);
   readonly #capacity: readonly [number, number];
   readonly #size: [number, number] = [0, 0];
   /** Per kind: oldest and newest entries. */
@@ -83,12 +87,8 @@ export class CacheStore {
 
   /** The entry for this key, fresh or not; null when there is none. No allocation. */
   get(qname: string, qtype: number, qclass: number, flags: number): CacheEntry | null {
-    let e: CacheEntry | null | undefined = this.#byName.get(qname);
-    while (e !== undefined && e !== null) {
-      if (e.qtype === qtype && e.flags === flags && e.qclass === qclass) return e;
-      e = e.sameName;
-    }
-    return null;
+    const head = this.#byName.get(qname);
+    return head === undefined ? null : sameKey(head, qtype, qclass, flags);
   }
 
   /**
@@ -97,13 +97,9 @@ export class CacheStore {
    * becomes the request's, DnsRequest.adoptName).
    */
   find(req: DnsRequest, flags: number): CacheEntry | null {
-    const h = req.nameHash;
-    if (h >= 0) {
-      const name = this.#byHash.get(h);
-      if (name === undefined) return null;
-      if (typeof name === 'string' && req.nameIs(name)) req.adoptName(name);
-    }
-    return this.get(req.qname, req.qtype, req.qclass, flags);
+    const head = this.#byHash.find(req);
+    if (head === BY_TEXT) return this.get(req.qname, req.qtype, req.qclass, flags);
+    return head === undefined ? null : sameKey(head, req.qtype, req.qclass, flags);
   }
 
   /** Stores `e` in place of any entry with its key; returns the number of entries evicted to make room. */
@@ -123,7 +119,7 @@ export class CacheStore {
     if (e.inKeptZone) this.#keptZoneEntries++;
     e.sameName = this.#byName.get(e.qname) ?? null;
     this.#byName.set(e.qname, e);
-    if (e.sameName === null) this.#hashName(e.qname);
+    if (e.sameName === null) this.#byHash.add(e.qname, e); else this.#byHash.replace(e.qname, e);
     return evicted;
   }
 
@@ -136,32 +132,19 @@ export class CacheStore {
     if (e.inKeptZone) this.#keptZoneEntries--;
     const head = this.#byName.get(e.qname);
     if (head === e) {
-      if (e.sameName !== null) this.#byName.set(e.qname, e.sameName); else this.#unhashName(e.qname);
+      if (e.sameName !== null) {
+        this.#byName.set(e.qname, e.sameName);
+        this.#byHash.replace(e.qname, e.sameName);
+      } else {
+        this.#byName.delete(e.qname);
+        this.#byHash.remove(e.qname);
+      }
     } else {
       for (let p = head ?? null; p !== null; p = p.sameName) {
         if (p.sameName === e) { p.sameName = e.sameName; break; }
       }
     }
     e.sameName = null;
-  }
-
-  /** A name now stored (none of its entries was): counted under its hash. */
-  #hashName(name: string): void {
-    const h = plainTextHash(name);
-    if (h < 0) return;
-    const had = this.#byHash.get(h);
-    this.#byHash.set(h, had === undefined ? name : typeof had === 'string' ? 2 : had + 1);
-  }
-
-  /** A name no longer stored (its last entry went). */
-  #unhashName(name: string): void {
-    this.#byName.delete(name);
-    const h = plainTextHash(name);
-    if (h < 0) return;
-    const had = this.#byHash.get(h);
-    // A count stays a count down to one: which name is left is not known, so it is found by its text.
-    if (had === name || had === 1) this.#byHash.delete(h);
-    else if (typeof had === 'number') this.#byHash.set(h, had - 1);
   }
 
   #evictOne(k: Kind): void {

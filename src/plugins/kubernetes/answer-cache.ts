@@ -14,7 +14,7 @@
  * grow it without limit; negatives have their own bound, so a flood of names
  * that do not exist never pushes out answers.
  */
-import { plainTextHash } from '../../dns/name.ts';
+import { BY_TEXT, PlainNameTable } from '../../dns/plain-name-table.ts';
 import { Reply } from '../../dns/reply.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import type { CnameFollow } from './answers.ts';
@@ -155,17 +155,17 @@ export class CachedName extends BuiltFrom {
  * Name -> entry, at most `max` of them and about `maxBytes` (each entry's
  * `bytes`; its owner may change the bounds as the cluster grows or shrinks);
  * the oldest goes first. Entries of plain names are also found by the hash
- * of their text (found()), so a query's name needs no text to find its entry.
+ * of their text (found()), so a query's name needs no text to find its entry
+ * or to learn it has none.
  */
 export class AnswerCache<T extends { readonly bytes: number; readonly name: string } = CachedName> {
   readonly #map = new Map<string, T>();
   /**
-   * plainTextHash(name) -> entry. One entry per hash: of two names with the
-   * same hash the one set last is here, the other is found by its text.
+   * The entries again, by the hash of their name (dns/plain-name-table.ts).
    * Measured against building the text and one Map.get by it
    * (bench/name-steps.ts): see docs/architecture.md.
    */
-  readonly #byHash = new Map<number, T>();
+  readonly #byHash = new PlainNameTable<T>((e) => e.name);
   #bytes = 0;
   max: number;
   maxBytes: number;
@@ -180,24 +180,12 @@ export class AnswerCache<T extends { readonly bytes: number; readonly name: stri
   }
 
   /**
-   * The entry of `req`'s question name found by its hash (DnsRequest.nameHash)
-   * and compared in place; its name then becomes the request's text
-   * (adoptName). undefined when the name's text is built, is not plain, or
-   * is not found this way (get(req.qname) may still find it).
+   * The entry of `req`'s question name, found without its text
+   * (PlainNameTable.find: the entry's name becomes the request's); undefined
+   * when none is kept for it, BY_TEXT when only get(req.qname) can tell.
    */
-  found(req: DnsRequest): T | undefined {
-    const h = req.nameHash;
-    if (h < 0) return undefined;
-    const e = this.#byHash.get(h);
-    if (e === undefined || !req.nameIs(e.name)) return undefined;
-    req.adoptName(e.name);
-    return e;
-  }
-
-  /** Takes `e` out of the hash table when it is there. */
-  #unhash(e: T): void {
-    const h = plainTextHash(e.name);
-    if (h >= 0 && this.#byHash.get(h) === e) this.#byHash.delete(h);
+  found(req: DnsRequest): T | undefined | typeof BY_TEXT {
+    return this.#byHash.find(req);
   }
 
   set(qname: string, entry: T): void {
@@ -208,11 +196,9 @@ export class AnswerCache<T extends { readonly bytes: number; readonly name: stri
       for (let i = 0; i < 2 && this.#map.size >= max; i++) this.#dropOldest();
     } else {
       this.#bytes -= old.bytes;
-      this.#unhash(old);
     }
     this.#map.set(qname, entry);
-    const h = plainTextHash(qname);
-    if (h >= 0) this.#byHash.set(h, entry);
+    if (old === undefined) this.#byHash.add(qname, entry); else this.#byHash.replace(qname, entry);
     this.#bytes += entry.bytes;
     this.#fitBytes();
   }
@@ -233,7 +219,7 @@ export class AnswerCache<T extends { readonly bytes: number; readonly name: stri
     if (oldest === undefined) return;
     this.#map.delete(oldest[0]);
     this.#bytes -= oldest[1].bytes;
-    this.#unhash(oldest[1]);
+    this.#byHash.remove(oldest[0]);
   }
 
   delete(qname: string): void {
@@ -241,7 +227,7 @@ export class AnswerCache<T extends { readonly bytes: number; readonly name: stri
     if (e === undefined) return;
     this.#map.delete(qname);
     this.#bytes -= e.bytes;
-    this.#unhash(e);
+    this.#byHash.remove(qname);
   }
 
   clear(): void {

@@ -15,6 +15,7 @@ import { Rcode, Type } from '../../dns/constants.ts';
 import { ipFromReverseName, reverseName } from '../../dns/ip.ts';
 import { rrs, type RR } from '../../dns/rr.ts';
 import type { Reply } from '../../dns/reply.ts';
+import { BY_TEXT } from '../../dns/plain-name-table.ts';
 import type { DnsRequest } from '../../dns/request.ts';
 import { AnswerCache, CachedName, NegativeName, type CachedAnswer } from './answer-cache.ts';
 import {
@@ -170,17 +171,16 @@ export class DnsIndex implements RecordSource {
    */
   answerTo(req: DnsRequest, zone: string): CachedAnswer {
     const qtype = req.qtype;
-    if (req.nameHash >= 0) {
-      const entry = this.#cache.found(req);
-      if (entry !== undefined) {
-        if (entry.valid) {
-          const hit = entry.find(qtype, this.serial);
-          if (hit !== undefined) return hit;
-        }
-      } else {
-        const neg = this.#negatives.found(req);
-        if (neg !== undefined && neg.valid) return this.#negativeFor(neg.nx, qtype, zone);
+    const entry = this.#cache.found(req);
+    if (entry === BY_TEXT) return this.answer(req.qname, qtype, zone);
+    if (entry !== undefined) {
+      if (entry.valid) {
+        const hit = entry.find(qtype, this.serial);
+        if (hit !== undefined) return hit;
       }
+    } else {
+      const neg = this.#negatives.found(req);
+      if (neg !== undefined && neg !== BY_TEXT && neg.valid) return this.#negativeFor(neg.nx, qtype, zone);
     }
     return this.answer(req.qname, qtype, zone);
   }
