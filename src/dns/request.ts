@@ -111,7 +111,7 @@ export class DnsRequest {
     w.flags = (raw[2]! << 8) | raw[3]!;
     w.opcode = (raw[2]! >> 3) & 0xf;
     this.#qname = q.qname;
-    this.#plainHash = q.qname === '' ? q.plainHash : -1;
+    this.#plainHash = q.plainHash;
     w.qtype = q.qtype;
     w.qclass = q.qclass;
     w.questionEnd = q.questionEnd;
