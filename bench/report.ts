@@ -213,11 +213,12 @@ export function renderReport(settings: BenchSettings, env: BenchEnvironment, res
     `Machine: ${env.cpuModel}, ${env.cores} cores, ${env.memGiB} GiB, Linux ${env.kernel}; Node ${env.node}; dnsperf ${env.dnsperf ?? '?'}.`,
     `Each server pinned to CPU 0 (\`taskset -c 0\`), one worker/thread where configurable; dnsperf pinned to CPU 1. All traffic on 127.0.0.1, UDP.` +
       (settings.nice !== 0 ? ` Servers and dnsperf ran at nice ${settings.nice}.` : '') +
-      (settings.waitQuietS > 0 ? ` Before each peer the harness waited up to ${settings.waitQuietS} s for a quiet second on the machine.` : ''),
-    `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, best of ${sat.repeats}` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
+      ' Every peer is started first and stays up, idle on CPU 0 while another is measured; each round then runs every mix on every peer in turn, so a slow stretch of the machine lowers one run of every peer, not every run of one.' +
+      (settings.waitQuietS > 0 ? ` Before each start and each mix of a round the harness waited up to ${settings.waitQuietS} s for a quiet second on the machine.` : ''),
+    `Saturation: \`dnsperf -c ${sat.clients} -q ${sat.outstanding} -l ${sat.durationS}\`${sat.repeats > 1 ? `, ${sat.repeats} rounds, the best run kept` : ''}, after a ${sat.warmupS} s warm-up on the same file. ` +
       `Latency: \`dnsperf -Q ${settings.latency.rateQps} -l ${settings.latency.durationS} -v\`, percentiles over every answered query` +
-      (settings.latency.runs > 1 ? `; ${settings.latency.runs} runs per mix, interleaved over the mixes, each after a ${settings.latency.warmupS} s warm-up at the same rate, the run with the median p99 shown` : '') +
-      (settings.latency.rtPriority > 0 ? `; during these runs only the server's threads at SCHED_FIFO ${settings.latency.rtPriority} (its main thread ${settings.latency.rtPriority + 1}; a Node runtime's helper threads free to use every CPU) and dnsperf at SCHED_RR ${settings.latency.rtPriority + 1}, so other jobs cannot preempt them` : '; normal scheduling, so other jobs on the machine add to the tail') + '.',
+      (settings.latency.runs > 1 ? `; ${settings.latency.runs} rounds, each after a ${settings.latency.warmupS} s warm-up at the same rate, the run with the median p99 shown` : '') +
+      (settings.latency.rtPriority > 0 ? `; during each run only that server's threads at SCHED_FIFO ${settings.latency.rtPriority} (its main thread ${settings.latency.rtPriority + 1}; a Node runtime's helper threads free to use every CPU) and dnsperf at SCHED_RR ${settings.latency.rtPriority + 1}, so other jobs cannot preempt them` : '; normal scheduling, so other jobs on the machine add to the tail') + '.',
     `Mixes (bench/README.md): hit-a (A of existing services), nxdomain-search (ndots:5 search-path misses, A and AAAA), srv, ptr, blend (85% A incl. search-path misses, 10% AAAA, 5% SRV).`,
     '',
   ];

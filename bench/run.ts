@@ -2,10 +2,11 @@
  * @module bench/run
  * The benchmark harness: clusterdns side by side with peer DNS servers (Knot,
  * NSD, Unbound, dnsmasq, a Go miekg/dns map server) on the same synthetic
- * cluster, reported as ratios. For each cluster size, each peer, each query
- * mix: dnsperf at saturation (with clusterdns's cache hit ratio from its
- * /metrics), then dnsperf at a fixed 5,000 q/s for p50/p99/p99.9 latency;
- * plus start-to-first-answer time and peak RSS; then the extra sections
+ * cluster, reported as ratios. For each cluster size every peer is started
+ * and kept up; then in rounds, each mix on each peer in turn: dnsperf at
+ * saturation (with clusterdns's cache hit ratio from its /metrics), then
+ * dnsperf at a fixed 5,000 q/s for p50/p99/p99.9 latency (benchPeers says
+ * why in rounds); plus start-to-first-answer time and peak RSS; then the extra sections
  * (memory and start at 100,000 services through the API and manifests,
  * workers). Writes bench/results/<date>-<quick|full>.md (and .json) and
  * prints the markdown.
@@ -26,7 +27,7 @@ import path from 'node:path';
 import { generate, MIXES, type Mix, type ZoneData } from './cluster-gen.ts';
 import { runDnsperf, dnsperfVersion } from './dnsperf.ts';
 import { measureLatency, medianByP99 } from './latency.ts';
-import { sanityCheck } from './check.ts';
+import { sanityCheck, type SanityResult } from './check.ts';
 import { cpuSeconds, machineBusySeconds, memoryLine, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
 import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
@@ -245,91 +246,32 @@ function dnsperfOut(zoneData: ZoneData, peer: Peer, mix: Mix, kind: string): str
 const mayRetry = (settings: BenchSettings, attempt: number, others: number): boolean =>
   others > NOISY_CPU_PCT && attempt < settings.retriesWhenNoisy && performance.now() < retryDeadline;
 
-/** Saturation runs of one mix (best of the repeats, disturbed runs retried). */
-async function benchMix(peer: Peer, running: RunningPeer, zoneData: ZoneData, mix: Mix, settings: BenchSettings): Promise<MixResult> {
-  const { pid, port } = running;
-  const cache = <T>(fn: () => Promise<T>): ReturnType<typeof withMetrics<T>> => withMetrics(running, fn);
-  const file = zoneData.mixes[mix].path;
-  const out = (kind: string): string => dnsperfOut(zoneData, peer, mix, kind);
-  const sat = settings.saturation;
-  const common = { port, file, clients: sat.clients, outstanding: sat.outstanding };
-  if (sat.warmupS > 0) await runDnsperf({ ...common, durationS: sat.warmupS, outFile: out('warmup') });
-
-  let saturation: SaturationResult | null = null;
-  for (let i = 0, retries = 0; ; i++) {
-    const c = await cache(() => withCpu(pid, () => runDnsperf({ ...common, durationS: sat.durationS, outFile: out(`saturation-${i}`) })));
-    const m = c.r;
-    if (saturation === null || m.r.qps > saturation.qps) {
-      saturation = {
-        ...m.r, serverCpuPct: m.serverCpuPct, othersCpuPct: m.othersCpuPct, attempts: 0,
-        rcodeMatchPct: rcodeMatch(m.r.rcodes, m.r.completed, zoneData.mixes[mix].expectedRcodes),
-        ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
-        ...(c.cachePassedPct !== undefined ? { cachePassedPct: c.cachePassedPct } : {}),
-      };
-    }
-    saturation = { ...saturation, attempts: i + 1 };
-    if (i + 1 < sat.repeats) continue;
-    if (!mayRetry(settings, retries, m.othersCpuPct)) break;
-    retries++;
-  }
-  return { mix, saturation, latency: null };
+/** A peer of one size's run: started once, then measured round by round beside the others. */
+interface Contender {
+  readonly peer: Peer;
+  readonly tag: string;
+  readonly base: Pick<PeerResult, 'peer' | 'description' | 'version'>;
+  readonly running: RunningPeer;
+  readonly sanity: SanityResult;
+  /** The best saturation run so far per mix, and the disturbed retries it has had. */
+  readonly best: Map<Mix, { result: SaturationResult; retries: number }>;
+  readonly errors: Map<Mix, string>;
+  readonly latencyRuns: Map<Mix, KeptLatency[]>;
+  failure: string | null;
 }
 
-type KeptLatency = NonNullable<MixResult['latency']>;
+/** How long the idle peers' own CPU use is sampled once all are started. */
+const IDLE_PROBE_MS = 5000;
 
-/**
- * The fixed-rate runs of every mix, after all saturation runs: `runs` rounds,
- * each round one run per mix in turn (so a disturbed stretch of time hits
- * different mixes, not all runs of one), each run after an untimed warm-up at
- * the same rate; per mix the run with the median p99 is kept. A disturbed run
- * (others over NOISY_CPU_PCT) is retried as the saturation runs are. With a
- * real-time priority the server's threads and dnsperf run real-time for this
- * phase only (setRealtime, realtimeArgs), so other jobs cannot preempt them.
- */
-async function benchLatency(peer: Peer, running: RunningPeer, zoneData: ZoneData, mixes: readonly MixResult[], settings: BenchSettings): Promise<Map<Mix, KeptLatency>> {
-  const lat = settings.latency;
-  const todo = mixes.filter((m) => lat.mixes.includes(m.mix) && (m.saturation?.qps ?? 0) > 0).map((m) => m.mix);
-  const runs = new Map<Mix, KeptLatency[]>(todo.map((m) => [m, []]));
-  if (todo.length === 0) return new Map();
-  const rt = lat.rtPriority;
-  if (rt > 0) await setRealtime(processTree(running.pid), rt);
-  try {
-    for (let round = 0; round < lat.runs; round++) {
-      for (const mix of todo) {
-        const common = { port: running.port, file: zoneData.mixes[mix].path, clients: settings.saturation.clients, outstanding: settings.saturation.outstanding, rateQps: lat.rateQps, rtPriority: rt };
-        for (let retry = 0; ; retry++) {
-          const outFile = dnsperfOut(zoneData, peer, mix, `latency-${round}-${retry}`);
-          if (lat.warmupS > 0) await runDnsperf({ ...common, durationS: lat.warmupS, outFile });
-          const c = await withMetrics(running, () => withCpu(running.pid, () => measureLatency({ ...common, durationS: lat.durationS, outFile })));
-          const m = c.r;
-          // Under SCHED_FIFO other jobs cannot preempt the server or dnsperf: their CPU share is reported, not retried.
-          const disturbed = rt === 0 && mayRetry(settings, retry, m.othersCpuPct);
-          if (!disturbed) {
-            runs.get(mix)!.push({
-              ...m.r, othersCpuPct: m.othersCpuPct, attempts: retry + 1, runs: 0, p99sUs: [],
-              ...(c.cacheHitPct !== undefined ? { cacheHitPct: c.cacheHitPct } : {}),
-              ...(c.loop !== undefined ? { loop: c.loop } : {}),
-            });
-            break;
-          }
-        }
-      }
-    }
-  } finally {
-    if (rt > 0 && alive(running.pid)) await setRealtime(processTree(running.pid), 0);
-  }
-  const kept = new Map<Mix, KeptLatency>();
-  for (const [mix, rs] of runs) {
-    const median = medianByP99(rs);
-    if (median) kept.set(mix, { ...median, runs: rs.length, p99sUs: rs.map((r) => r.p99Us), attempts: rs.reduce((n, r) => n + r.attempts, 0) });
-  }
-  return kept;
+const measuring = (c: Contender): boolean => c.failure === null;
+
+/** Marks `c` failed when its process is gone (a crash under load is a result, not a harness error). */
+function checkAlive(c: Contender, during: string): void {
+  if (c.failure === null && !alive(c.running.pid)) c.failure = `process exited during the ${during}; see ${c.running.logFile}`;
 }
 
-/** Sizes at which a clusterdns variant already sat out its whole readiness bound: the others are not tried. */
-const subjectTimedOut = new Set<number>();
-
-async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings): Promise<PeerResult> {
+/** Starts `peer` and checks its answers; a PeerResult when it cannot be measured. */
+async function startContender(peer: Peer, zoneData: ZoneData, settings: BenchSettings): Promise<Contender | PeerResult> {
   const version = await peer.version().catch(() => null);
   const base = { peer: peer.name, description: peer.description, version };
   const tag = `[${zoneData.services}] ${peer.name}`;
@@ -349,68 +291,184 @@ async function benchPeer(peer: Peer, zoneData: ZoneData, settings: BenchSettings
     return { ...base, status: 'skipped', reason, mixes: [] };
   }
   log(`${tag}: answering after ${Math.round(running.startupMs)} ms (pid ${running.pid}, port ${running.port})`);
-  const mixes: MixResult[] = [];
-  // BENCH_HEAP_STATS=1: the server's RSS, peak and smaps parts after each phase (which phase makes the peak RSS).
-  const heapStats = process.env.BENCH_HEAP_STATS === '1';
   let sanity;
-  let failure: string | null = null;
-  let rss;
   try {
     sanity = await sanityCheck(running.port, zoneData, settings.mixes.filter((m) => peer.leavesOut?.[m] === undefined));
-    if (sanity.failed > 0) log(`${tag}: sanity ${sanity.failed}/${sanity.checked} wrong, e.g. ${sanity.examples[0]}`);
-    for (const mix of settings.mixes) {
-      const leftOut = peer.leavesOut?.[mix];
-      if (leftOut !== undefined) {
-        mixes.push({ mix, saturation: null, latency: null, leftOut });
-        log(`${tag} ${mix}: left out: ${leftOut}`);
-        continue;
+  } catch (err) {
+    await running.stop();
+    return { ...base, status: 'failed', reason: `sanity check: ${errorMessage(err)}`, startupMs: running.startupMs, mixes: [] };
+  }
+  if (sanity.failed > 0) log(`${tag}: sanity ${sanity.failed}/${sanity.checked} wrong, e.g. ${sanity.examples[0]}`);
+  return { peer, tag, base, running, sanity, best: new Map(), errors: new Map(), latencyRuns: new Map(), failure: null };
+}
+
+/** One saturation run of `mix` on `c` (after a warm-up on the first), kept when it is c's best. */
+async function saturate(c: Contender, zoneData: ZoneData, mix: Mix, settings: BenchSettings, warmUp: boolean): Promise<void> {
+  const { pid, port } = c.running;
+  const sat = settings.saturation;
+  const file = zoneData.mixes[mix].path;
+  const had = c.best.get(mix);
+  const i = had === undefined ? 0 : had.result.attempts;
+  const common = { port, file, clients: sat.clients, outstanding: sat.outstanding };
+  const out = (kind: string): string => dnsperfOut(zoneData, c.peer, mix, kind);
+  try {
+    if (warmUp && sat.warmupS > 0) await runDnsperf({ ...common, durationS: sat.warmupS, outFile: out('warmup') });
+    const m = await withMetrics(c.running, () => withCpu(pid, () => runDnsperf({ ...common, durationS: sat.durationS, outFile: out(`saturation-${i}`) })));
+    const r = m.r;
+    const result: SaturationResult = had !== undefined && had.result.qps >= r.r.qps ? { ...had.result, attempts: i + 1 } : {
+      ...r.r, serverCpuPct: r.serverCpuPct, othersCpuPct: r.othersCpuPct, attempts: i + 1,
+      rcodeMatchPct: rcodeMatch(r.r.rcodes, r.r.completed, zoneData.mixes[mix].expectedRcodes),
+      ...(m.cacheHitPct !== undefined ? { cacheHitPct: m.cacheHitPct } : {}),
+      ...(m.cachePassedPct !== undefined ? { cachePassedPct: m.cachePassedPct } : {}),
+    };
+    c.best.set(mix, { result, retries: had?.retries ?? 0 });
+  } catch (err) {
+    c.errors.set(mix, errorMessage(err));
+    log(`${c.tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
+  }
+  checkAlive(c, `${mix} run`);
+}
+
+type KeptLatency = NonNullable<MixResult['latency']>;
+
+/**
+ * One fixed-rate run of `mix` on `c`, after an untimed warm-up at the same
+ * rate; a disturbed run (others over NOISY_CPU_PCT) is retried as the
+ * saturation runs are. With a real-time priority c's threads and dnsperf run
+ * real-time for this run only (setRealtime, realtimeArgs), so other jobs
+ * cannot preempt them, and the idle peers beside it stay as they were.
+ */
+async function fixedRate(c: Contender, zoneData: ZoneData, mix: Mix, round: number, settings: BenchSettings): Promise<void> {
+  const lat = settings.latency;
+  const rt = lat.rtPriority;
+  const common = { port: c.running.port, file: zoneData.mixes[mix].path, clients: settings.saturation.clients, outstanding: settings.saturation.outstanding, rateQps: lat.rateQps, rtPriority: rt };
+  if (rt > 0) await setRealtime(processTree(c.running.pid), rt);
+  try {
+    for (let retry = 0; ; retry++) {
+      const outFile = dnsperfOut(zoneData, c.peer, mix, `latency-${round}-${retry}`);
+      if (lat.warmupS > 0) await runDnsperf({ ...common, durationS: lat.warmupS, outFile });
+      const m = await withMetrics(c.running, () => withCpu(c.running.pid, () => measureLatency({ ...common, durationS: lat.durationS, outFile })));
+      // Under SCHED_FIFO other jobs cannot preempt the server or dnsperf: their CPU share is reported, not retried.
+      if (rt === 0 && mayRetry(settings, retry, m.r.othersCpuPct)) continue;
+      let runs = c.latencyRuns.get(mix);
+      if (runs === undefined) { runs = []; c.latencyRuns.set(mix, runs); }
+      runs.push({
+        ...m.r.r, othersCpuPct: m.r.othersCpuPct, attempts: retry + 1, runs: 0, p99sUs: [],
+        ...(m.cacheHitPct !== undefined ? { cacheHitPct: m.cacheHitPct } : {}),
+        ...(m.loop !== undefined ? { loop: m.loop } : {}),
+      });
+      break;
+    }
+  } catch (err) {
+    log(`${c.tag} ${mix} latency: error: ${errorMessage(err).split('\n')[0]}`);
+  } finally {
+    if (rt > 0 && alive(c.running.pid)) await setRealtime(processTree(c.running.pid), 0);
+  }
+  checkAlive(c, 'latency runs');
+}
+
+/**
+ * Every peer of one size, measured side by side: all are started first
+ * (one at a time, so each start has the machine to itself), then each round
+ * runs every mix on every peer in turn, for the saturation runs and then for
+ * the fixed-rate runs. A slow stretch of the machine (a busy neighbour, a
+ * slower physical core) then lowers one run of every peer rather than every
+ * run of one peer, and the ratios between peers stay true; the best
+ * saturation run and the median fixed-rate run per peer and mix are kept.
+ * The peers not being measured are idle on the same CPU meanwhile.
+ */
+async function benchPeers(peers: readonly Peer[], zoneData: ZoneData, settings: BenchSettings): Promise<PeerResult[]> {
+  const contenders: (Contender | PeerResult)[] = [];
+  const quiet = async (what: string): Promise<void> => {
+    if (settings.waitQuietS <= 0) return;
+    const w = await waitQuiet(settings.waitQuietS);
+    if (w > 1.5) log(`[${zoneData.services}] waited ${Math.round(w)} s for other processes to calm down before ${what}${w >= settings.waitQuietS ? ' (gave up)' : ''}`);
+  };
+  try {
+    for (const peer of peers) {
+      await quiet(`starting ${peer.name}`);
+      contenders.push(await startContender(peer, zoneData, settings));
+    }
+    const live = contenders.filter((c): c is Contender => 'running' in c);
+    // What the idle peers cost the one being measured (they share its CPU): their own CPU over a quiet stretch.
+    const idle0 = live.map((c) => cpuSeconds(c.running.pid));
+    await new Promise((r) => setTimeout(r, IDLE_PROBE_MS));
+    log(`[${zoneData.services}] idle peers, % of a core over ${IDLE_PROBE_MS / 1000} s: ` +
+      live.map((c, i) => `${c.peer.name} ${((100 * (cpuSeconds(c.running.pid) - idle0[i]!)) / (IDLE_PROBE_MS / 1000)).toFixed(1)}`).join(', '));
+    const mixesOf = (c: Contender): Mix[] => settings.mixes.filter((m) => c.peer.leavesOut?.[m] === undefined);
+    const sat = settings.saturation;
+    for (let round = 0; round < sat.repeats; round++) {
+      for (const mix of settings.mixes) {
+        await quiet(`saturation round ${round + 1}, ${mix}`);
+        for (const c of live) if (measuring(c) && mixesOf(c).includes(mix)) await saturate(c, zoneData, mix, settings, round === 0);
       }
-      try {
-        const m = await benchMix(peer, running, zoneData, mix, settings);
-        mixes.push(m);
-        const s = m.saturation!;
-        log(`${tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
+    }
+    // A best run that was disturbed gets another try, as long as the retries last.
+    for (const mix of settings.mixes) {
+      for (const c of live) {
+        for (;;) {
+          const b = c.best.get(mix);
+          if (b === undefined || !measuring(c) || !mayRetry(settings, b.retries, b.result.othersCpuPct)) break;
+          c.best.set(mix, { ...b, retries: b.retries + 1 });
+          await saturate(c, zoneData, mix, settings, false);
+        }
+      }
+    }
+    for (const c of live) {
+      for (const mix of mixesOf(c)) {
+        const s = c.best.get(mix)?.result;
+        if (s === undefined) continue;
+        log(`${c.tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''}` +
           `${s.cachePassedPct !== undefined ? `, kept answers past the cache ${s.cachePassedPct.toFixed(1)}%` : ''})`);
-      } catch (err) {
-        mixes.push({ mix, saturation: null, latency: null, error: errorMessage(err) });
-        log(`${tag} ${mix}: error: ${errorMessage(err).split('\n')[0]}`);
       }
-      if (!alive(running.pid)) { failure = `process exited during the ${mix} run; see ${running.logFile}`; break; }
-      if (heapStats) log(`${tag} ${mix}: after saturation: ${memoryLine(running.pid)}`);
+      if (process.env.BENCH_HEAP_STATS === '1' && measuring(c)) log(`${c.tag}: after the saturation runs: ${memoryLine(c.running.pid)}`);
     }
-    if (failure === null) {
-      try {
-        const kept = await benchLatency(peer, running, zoneData, mixes, settings);
-        for (let i = 0; i < mixes.length; i++) {
-          const m = mixes[i]!;
-          const l = kept.get(m.mix);
-          if (!l) continue;
-          mixes[i] = { ...m, latency: l };
-          log(`${tag} ${m.mix}: @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs ` +
-            `(median p99 of ${l.runs}: ${l.p99sUs.map((v) => Math.round(v)).join(', ')} µs; others ${Math.round(l.othersCpuPct)}%)` +
-            (l.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
-        }
-      } catch (err) {
-        log(`${tag} latency: error: ${errorMessage(err).split('\n')[0]}`);
+    const lat = settings.latency;
+    for (let round = 0; round < lat.runs; round++) {
+      for (const mix of lat.mixes) {
+        await quiet(`fixed-rate round ${round + 1}, ${mix}`);
+        for (const c of live) if (measuring(c) && (c.best.get(mix)?.result.qps ?? 0) > 0) await fixedRate(c, zoneData, mix, round, settings);
       }
-      if (!alive(running.pid)) failure = `process exited during the latency runs; see ${running.logFile}`;
-      else if (heapStats) log(`${tag}: after the fixed-rate runs: ${memoryLine(running.pid)}`);
     }
-    rss = alive(running.pid) ? peakRss(running.pid) : undefined;
+    const results: PeerResult[] = [];
+    for (const c of contenders) {
+      if (!('running' in c)) { results.push(c); continue; }
+      const mixes: MixResult[] = settings.mixes.map((mix) => {
+        const leftOut = c.peer.leavesOut?.[mix];
+        if (leftOut !== undefined) return { mix, saturation: null, latency: null, leftOut };
+        const error = c.errors.get(mix);
+        const rs = c.latencyRuns.get(mix) ?? [];
+        const median = medianByP99(rs);
+        const latency = median ? { ...median, runs: rs.length, p99sUs: rs.map((r) => r.p99Us), attempts: rs.reduce((n, r) => n + r.attempts, 0) } : null;
+        return { mix, saturation: c.best.get(mix)?.result ?? null, latency, ...(error !== undefined && c.best.get(mix) === undefined ? { error } : {}) };
+      });
+      for (const m of mixes) {
+        const l = m.latency;
+        if (!l) continue;
+        log(`${c.tag} ${m.mix}: @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs ` +
+          `(median p99 of ${l.runs}: ${l.p99sUs.map((v) => Math.round(v)).join(', ')} µs; others ${Math.round(l.othersCpuPct)}%)` +
+          (l.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
+      }
+      const rss = alive(c.running.pid) ? peakRss(c.running.pid) : undefined;
+      results.push({
+        ...c.base,
+        status: c.failure ? 'failed' : 'ok',
+        ...(c.failure ? { reason: c.failure } : {}),
+        startupMs: c.running.startupMs,
+        ...(rss ? { peakRss: rss } : {}),
+        sanity: c.sanity,
+        mixes,
+      });
+    }
+    return results;
   } finally {
-    await running.stop();
+    for (const c of contenders) if ('running' in c) await c.running.stop();
   }
-  return {
-    ...base,
-    status: failure ? 'failed' : 'ok',
-    ...(failure ? { reason: failure } : {}),
-    startupMs: running.startupMs,
-    ...(rss ? { peakRss: rss } : {}),
-    ...(sanity ? { sanity } : {}),
-    mixes,
-  };
 }
+
+/** Sizes at which a clusterdns variant already sat out its whole readiness bound: the others are not tried. */
+const subjectTimedOut = new Set<number>();
 
 function selectedPeers(args: Args): Peer[] {
   return ALL_PEERS.filter((p) => (args.peers ?? DEFAULT_PEERS).includes(p.name));
@@ -461,14 +519,7 @@ async function main(): Promise<void> {
     const generateMs = performance.now() - t0;
     log(`[${size}] generated ${zoneData.stats.records.toLocaleString('en-US')} records in ${Math.round(generateMs)} ms`);
     const { run, notRun } = peersFor(size, args);
-    const peers: PeerResult[] = [];
-    for (const peer of run) {
-      if (settings.waitQuietS > 0) {
-        const w = await waitQuiet(settings.waitQuietS);
-        if (w > 1.5) log(`[${size}] waited ${Math.round(w)} s for other processes to calm down${w >= settings.waitQuietS ? ' (gave up)' : ''}`);
-      }
-      peers.push(await benchPeer(peer, zoneData, settings));
-    }
+    const peers = await benchPeers(run, zoneData, settings);
     const distinct = Object.fromEntries(settings.mixes.map((m) => [m, zoneData.mixes[m].distinct]));
     results.push({ services: size, stats: zoneData.stats, queryLines: zoneData.mixes[settings.mixes[0]!].lines, distinct, generateMs, peers, notRun });
   }

@@ -1,22 +1,26 @@
 /**
  * @module server/loop-delay.test
- * The event-loop delay histogram: a timer due every INTERVAL_MS records how
- * late it ran (mocked timers and an injected clock, so a "stall" is made,
+ * The event-loop delay histogram: a timer due every INTERVAL_MS (every
+ * IDLE_INTERVAL_MS while no packet arrives) records how late it ran (mocked timers and an injected clock, so a "stall" is made,
  * not waited for); it runs only while someone uses it; a serving server
  * exposes it on /metrics as a cumulative histogram.
  */
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { INTERVAL_MS, LOOP_DELAY_BUCKETS, LoopDelayHistogram, processLoopDelay } from './loop-delay.ts';
+import { IDLE_INTERVAL_MS, INTERVAL_MS, LOOP_DELAY_BUCKETS, LoopDelayHistogram, processLoopDelay } from './loop-delay.ts';
 import { samples, scrape } from '../../test/ops/ops-support.ts';
 import { startServer } from '../../test/support/harness.ts';
 import { eventually } from '../../test/server/helpers/server.ts';
+import { UdpClient } from '../../test/support/udp-client.ts';
+import { Rcode, Type } from '../dns/constants.ts';
+import { packetCount } from './serve.ts';
 
 test('each tick records how late it ran, in the right bucket; nothing runs once released', () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     let now = 1000;
-    const h = new LoopDelayHistogram(() => now);
+    let packets = 0;
+    const h = new LoopDelayHistogram(() => now, () => ++packets); // a packet before every tick: serving
     h.acquire();
     now += INTERVAL_MS;
     mock.timers.tick(INTERVAL_MS); // on time
@@ -35,6 +39,40 @@ test('each tick records how late it ran, in the right bucket; nothing runs once 
   }
 });
 
+test('while no packet arrives the timer is due every IDLE_INTERVAL_MS; the first tick after one brings back INTERVAL_MS', () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    let now = 0;
+    let packets = 7;
+    const h = new LoopDelayHistogram(() => now, () => packets);
+    const samples = (): number => h.counts.reduce((a, b) => a + b, 0);
+    const advance = (ms: number): void => { now += ms; mock.timers.tick(ms); };
+    h.acquire();
+    advance(INTERVAL_MS);
+    assert.equal(samples(), 1, 'the first tick comes at the serving cadence');
+    advance(IDLE_INTERVAL_MS - 1);
+    assert.equal(samples(), 1, 'no packet since: nothing due before IDLE_INTERVAL_MS');
+    advance(1);
+    assert.equal(samples(), 2, 'due at IDLE_INTERVAL_MS');
+    assert.equal(h.max, 0, 'and it ran on time');
+    packets++;
+    advance(IDLE_INTERVAL_MS);
+    assert.equal(samples(), 3, 'the idle tick that sees a packet...');
+    packets++;
+    advance(INTERVAL_MS);
+    assert.equal(samples(), 4, '...arms the next at INTERVAL_MS, and packets still arriving keep it there');
+    advance(INTERVAL_MS);
+    assert.equal(samples(), 5, 'this tick finds no packet since the last...');
+    advance(IDLE_INTERVAL_MS - 1);
+    assert.equal(samples(), 5, '...so the next is IDLE_INTERVAL_MS away');
+    advance(1);
+    assert.equal(samples(), 6);
+    h.release();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
 test('a serving server exposes clusterdns_event_loop_delay_seconds as a histogram on /metrics', async () => {
   const srv = await startServer('.:0 {\n bind 127.0.0.1\n prometheus 127.0.0.1:0\n whoami\n}\n');
   try {
@@ -45,6 +83,16 @@ test('a serving server exposes clusterdns_event_loop_delay_seconds as a histogra
     const [h] = samples(m, 'clusterdns_event_loop_delay_seconds');
     assert.ok(h !== undefined && (h.count ?? 0) > 0, 'the histogram has samples');
     assert.equal(Object.keys(h.buckets ?? {}).length, LOOP_DELAY_BUCKETS.length + 1);
+    // What tells the timer that the server is busy: every packet the server takes in counts.
+    const client = await UdpClient.open(srv.port);
+    try {
+      const seen = packetCount();
+      const reply = await client.query('whoami.example.', Type.A);
+      assert.equal(reply.rcode, Rcode.NOERROR);
+      assert.equal(packetCount(), seen + 1, 'the query was counted');
+    } finally {
+      await client.close();
+    }
   } finally {
     await srv.stop();
   }

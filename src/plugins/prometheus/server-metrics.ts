@@ -55,6 +55,8 @@ export class EnabledPlugins {
 
 /** Revision of the build, when the image sets it; CoreDNS fills it from git at build time. */
 const REVISION = process.env.CLUSTERDNS_REVISION ?? '';
+/** Sampling interval of prom-client's event-loop lag histogram (nodejs_eventloop_lag_p*). */
+export const LAG_PRECISION_MS = 100;
 
 export function serverMetrics(services: ProcessServices): { enabled: EnabledPlugins } {
   return processMetric(services, 'prometheus:server', (registry) => {
@@ -73,7 +75,9 @@ export function serverMetrics(services: ProcessServices): { enabled: EnabledPlug
     const enabled = new EnabledPlugins();
     registerScraped(registry, 'coredns_plugin_enabled', 'A metric that indicates whether a plugin is enabled on per server and zone basis.', 'gauge',
       () => enabled.samples());
-    collectDefaultMetrics({ register: registry });
+    // nodejs_eventloop_lag_p50..p99 sample every LAG_PRECISION_MS, not prom-client's 10 ms, which would wake an idle
+    // server 100 times a second; clusterdns_event_loop_delay_seconds below samples every 10 ms while serving.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: LAG_PRECISION_MS });
     // What the young generation may grow to (server/heap.ts sets it at start); absent: V8's default.
     registerScraped(registry, 'clusterdns_heap_max_semi_space_bytes', 'The V8 semi-space limit this process was started with (--max-semi-space-size).', 'gauge', () => {
       const mib = semiSpaceMiB();
