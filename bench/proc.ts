@@ -95,14 +95,23 @@ export function peakRss(pid: number): PeakRss {
  * machine took while we measured.
  */
 export function machineBusySeconds(): number {
+  return machineSeconds().busy;
+}
+
+/** Seconds the hypervisor gave this machine's CPUs to others (steal, in /proc/stat), summed over all CPUs since boot. */
+export function machineStealSeconds(): number {
+  return machineSeconds().steal;
+}
+
+function machineSeconds(): { busy: number; steal: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
-    if (!line) return NaN;
+    if (!line) return { busy: NaN, steal: NaN };
     // user nice system idle iowait irq softirq steal
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
+    return { busy: (user + nice + system + irq + softirq + steal) / CLK_TCK, steal: steal / CLK_TCK };
   } catch {
-    return NaN;
+    return { busy: NaN, steal: NaN };
   }
 }
 

@@ -227,18 +227,27 @@ export function renderReport(settings: BenchSettings, env: BenchEnvironment, res
     for (const p of size.peers) if (p.status !== 'ok' && !skipped.has(p.peer)) skipped.set(p.peer, `${p.status} at ${int(size.services)} services: ${oneLine(p.reason ?? '')}`);
   }
   const noise: number[] = [];
+  const steal: number[] = [];
+  const idlePeers: number[] = [];
   for (const size of results) {
     for (const p of size.peers) {
       for (const m of p.mixes) {
-        if (m.saturation) noise.push(m.saturation.othersCpuPct);
-        if (m.latency) noise.push(m.latency.othersCpuPct);
+        for (const run of [m.saturation, m.latency]) {
+          if (!run) continue;
+          noise.push(run.othersCpuPct);
+          if (run.stealPct !== undefined) steal.push(run.stealPct);
+          if (run.idlePeersCpuPct !== undefined) idlePeers.push(run.idlePeersCpuPct);
+        }
       }
     }
   }
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   if (noise.length > 0) {
-    const mean = noise.reduce((a, b) => a + b, 0) / noise.length;
     const noisy = noise.filter((n) => n > NOISY_CPU).length;
-    out.push(`Noise: other processes on the machine used ${Math.round(mean)}% of a core on average during the kept runs (max ${Math.round(Math.max(...noise))}%); ${noisy} of ${noise.length} kept runs over ${NOISY_CPU}% (marked †) after up to ${settings.retriesWhenNoisy} retr${settings.retriesWhenNoisy === 1 ? 'y' : 'ies'} of a disturbed run${settings.retryWindowS !== null ? ` (only in the first ${settings.retryWindowS} s of the run)` : ''}. Disturbed figures are low for throughput and high for latency.`, '');
+    out.push(`Noise: other processes on the machine used ${Math.round(mean(noise))}% of a core on average during the kept runs (max ${Math.round(Math.max(...noise))}%)` +
+      (steal.length > 0 ? `; steal (time this VM's CPUs waited for the host, which the processes' own CPU times do not show) ${mean(steal).toFixed(1)}% of a core on average (max ${Math.round(Math.max(...steal))}%)` : '') +
+      `; ${noisy} of ${noise.length} kept runs over ${NOISY_CPU}% (marked †) after up to ${settings.retriesWhenNoisy} retr${settings.retriesWhenNoisy === 1 ? 'y' : 'ies'} of a disturbed run${settings.retryWindowS !== null ? ` (only in the first ${settings.retryWindowS} s of the run)` : ''}. Disturbed figures are low for throughput and high for latency.` +
+      (idlePeers.length > 0 ? ` The idle peers beside the one measured used ${mean(idlePeers).toFixed(1)}% of a core on average (max ${Math.max(...idlePeers).toFixed(1)}%), counted apart.` : ''), '');
   }
   if (skipped.size > 0) {
     out.push('Peers not measured:', ...[...skipped].map(([k, v]) => `- **${k}**: ${v}`), '');

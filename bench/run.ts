@@ -28,7 +28,7 @@ import { generate, MIXES, type Mix, type ZoneData } from './cluster-gen.ts';
 import { runDnsperf, dnsperfVersion } from './dnsperf.ts';
 import { measureLatency, medianByP99 } from './latency.ts';
 import { sanityCheck, type SanityResult } from './check.ts';
-import { cpuSeconds, machineBusySeconds, memoryLine, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, machineStealSeconds, memoryLine, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
 import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, realtimeAvailable, setRealtime, StartTimeoutError } from './peers/process.ts';
@@ -205,16 +205,33 @@ function rcodeMatch(rcodes: Readonly<Record<string, number>>, completed: number,
   return match;
 }
 
-/** Runs fn and tells the server's CPU use and everyone else's (besides dnsperf) meanwhile, % of one core. */
-async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => Promise<T>): Promise<{ r: T; serverCpuPct: number; othersCpuPct: number }> {
+interface CpuShares {
+  serverCpuPct: number;
+  /** Everyone but the server, dnsperf and the idle peers (steal is in the machine's busy time, but the host's ticks may land on our processes too). */
+  othersCpuPct: number;
+  stealPct: number;
+  idlePeersCpuPct: number;
+}
+
+/**
+ * Runs fn and tells the server's CPU use and everyone else's (besides
+ * dnsperf) meanwhile, % of one core; the peers idle beside it
+ * (`bystanders`) are counted apart from the others.
+ */
+async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => Promise<T>, bystanders: readonly number[] = []): Promise<{ r: T } & CpuShares> {
+  const sumCpu = (): number => bystanders.reduce((n, p) => n + (cpuSeconds(p) || 0), 0);
   const server0 = cpuSeconds(pid);
   const busy0 = machineBusySeconds();
+  const steal0 = machineStealSeconds();
+  const idle0 = sumCpu();
   const t0 = performance.now();
   const r = await fn();
   const wallS = (performance.now() - t0) / 1000;
   const server = cpuSeconds(pid) - server0;
-  const others = machineBusySeconds() - busy0 - server - (Number.isFinite(r.clientCpuS) ? r.clientCpuS : 0);
-  return { r, serverCpuPct: (100 * server) / wallS, othersCpuPct: Math.max(0, (100 * others) / wallS) };
+  const idle = sumCpu() - idle0;
+  const others = machineBusySeconds() - busy0 - server - idle - (Number.isFinite(r.clientCpuS) ? r.clientCpuS : 0);
+  const pct = (s: number): number => Math.max(0, (100 * s) / wallS);
+  return { r, serverCpuPct: (100 * server) / wallS, othersCpuPct: pct(others), stealPct: pct(machineStealSeconds() - steal0), idlePeersCpuPct: pct(idle) };
 }
 
 /**
@@ -303,7 +320,7 @@ async function startContender(peer: Peer, zoneData: ZoneData, settings: BenchSet
 }
 
 /** One saturation run of `mix` on `c` (after a warm-up on the first), kept when it is c's best. */
-async function saturate(c: Contender, zoneData: ZoneData, mix: Mix, settings: BenchSettings, warmUp: boolean): Promise<void> {
+async function saturate(c: Contender, zoneData: ZoneData, mix: Mix, settings: BenchSettings, warmUp: boolean, bystanders: readonly number[]): Promise<void> {
   const { pid, port } = c.running;
   const sat = settings.saturation;
   const file = zoneData.mixes[mix].path;
@@ -313,10 +330,10 @@ async function saturate(c: Contender, zoneData: ZoneData, mix: Mix, settings: Be
   const out = (kind: string): string => dnsperfOut(zoneData, c.peer, mix, kind);
   try {
     if (warmUp && sat.warmupS > 0) await runDnsperf({ ...common, durationS: sat.warmupS, outFile: out('warmup') });
-    const m = await withMetrics(c.running, () => withCpu(pid, () => runDnsperf({ ...common, durationS: sat.durationS, outFile: out(`saturation-${i}`) })));
+    const m = await withMetrics(c.running, () => withCpu(pid, () => runDnsperf({ ...common, durationS: sat.durationS, outFile: out(`saturation-${i}`) }), bystanders));
     const r = m.r;
     const result: SaturationResult = had !== undefined && had.result.qps >= r.r.qps ? { ...had.result, attempts: i + 1 } : {
-      ...r.r, serverCpuPct: r.serverCpuPct, othersCpuPct: r.othersCpuPct, attempts: i + 1,
+      ...r.r, serverCpuPct: r.serverCpuPct, othersCpuPct: r.othersCpuPct, stealPct: r.stealPct, idlePeersCpuPct: r.idlePeersCpuPct, attempts: i + 1,
       rcodeMatchPct: rcodeMatch(r.r.rcodes, r.r.completed, zoneData.mixes[mix].expectedRcodes),
       ...(m.cacheHitPct !== undefined ? { cacheHitPct: m.cacheHitPct } : {}),
       ...(m.cachePassedPct !== undefined ? { cachePassedPct: m.cachePassedPct } : {}),
@@ -338,7 +355,7 @@ type KeptLatency = NonNullable<MixResult['latency']>;
  * real-time for this run only (setRealtime, realtimeArgs), so other jobs
  * cannot preempt them, and the idle peers beside it stay as they were.
  */
-async function fixedRate(c: Contender, zoneData: ZoneData, mix: Mix, round: number, settings: BenchSettings): Promise<void> {
+async function fixedRate(c: Contender, zoneData: ZoneData, mix: Mix, round: number, settings: BenchSettings, bystanders: readonly number[]): Promise<void> {
   const lat = settings.latency;
   const rt = lat.rtPriority;
   const common = { port: c.running.port, file: zoneData.mixes[mix].path, clients: settings.saturation.clients, outstanding: settings.saturation.outstanding, rateQps: lat.rateQps, rtPriority: rt };
@@ -347,13 +364,13 @@ async function fixedRate(c: Contender, zoneData: ZoneData, mix: Mix, round: numb
     for (let retry = 0; ; retry++) {
       const outFile = dnsperfOut(zoneData, c.peer, mix, `latency-${round}-${retry}`);
       if (lat.warmupS > 0) await runDnsperf({ ...common, durationS: lat.warmupS, outFile });
-      const m = await withMetrics(c.running, () => withCpu(c.running.pid, () => measureLatency({ ...common, durationS: lat.durationS, outFile })));
+      const m = await withMetrics(c.running, () => withCpu(c.running.pid, () => measureLatency({ ...common, durationS: lat.durationS, outFile }), bystanders));
       // Under SCHED_FIFO other jobs cannot preempt the server or dnsperf: their CPU share is reported, not retried.
       if (rt === 0 && mayRetry(settings, retry, m.r.othersCpuPct)) continue;
       let runs = c.latencyRuns.get(mix);
       if (runs === undefined) { runs = []; c.latencyRuns.set(mix, runs); }
       runs.push({
-        ...m.r.r, othersCpuPct: m.r.othersCpuPct, attempts: retry + 1, runs: 0, p99sUs: [],
+        ...m.r.r, othersCpuPct: m.r.othersCpuPct, stealPct: m.r.stealPct, idlePeersCpuPct: m.r.idlePeersCpuPct, attempts: retry + 1, runs: 0, p99sUs: [],
         ...(m.cacheHitPct !== undefined ? { cacheHitPct: m.cacheHitPct } : {}),
         ...(m.loop !== undefined ? { loop: m.loop } : {}),
       });
@@ -395,12 +412,13 @@ async function benchPeers(peers: readonly Peer[], zoneData: ZoneData, settings: 
     await new Promise((r) => setTimeout(r, IDLE_PROBE_MS));
     log(`[${zoneData.services}] idle peers, % of a core over ${IDLE_PROBE_MS / 1000} s: ` +
       live.map((c, i) => `${c.peer.name} ${((100 * (cpuSeconds(c.running.pid) - idle0[i]!)) / (IDLE_PROBE_MS / 1000)).toFixed(1)}`).join(', '));
+    const beside = (c: Contender): number[] => live.filter((x) => x !== c && measuring(x)).map((x) => x.running.pid);
     const mixesOf = (c: Contender): Mix[] => settings.mixes.filter((m) => c.peer.leavesOut?.[m] === undefined);
     const sat = settings.saturation;
     for (let round = 0; round < sat.repeats; round++) {
       for (const mix of settings.mixes) {
         await quiet(`saturation round ${round + 1}, ${mix}`);
-        for (const c of live) if (measuring(c) && mixesOf(c).includes(mix)) await saturate(c, zoneData, mix, settings, round === 0);
+        for (const c of live) if (measuring(c) && mixesOf(c).includes(mix)) await saturate(c, zoneData, mix, settings, round === 0, beside(c));
       }
     }
     // A best run that was disturbed gets another try, as long as the retries last.
@@ -410,7 +428,7 @@ async function benchPeers(peers: readonly Peer[], zoneData: ZoneData, settings: 
           const b = c.best.get(mix);
           if (b === undefined || !measuring(c) || !mayRetry(settings, b.retries, b.result.othersCpuPct)) break;
           c.best.set(mix, { ...b, retries: b.retries + 1 });
-          await saturate(c, zoneData, mix, settings, false);
+          await saturate(c, zoneData, mix, settings, false, beside(c));
         }
       }
     }
@@ -418,7 +436,7 @@ async function benchPeers(peers: readonly Peer[], zoneData: ZoneData, settings: 
       for (const mix of mixesOf(c)) {
         const s = c.best.get(mix)?.result;
         if (s === undefined) continue;
-        log(`${c.tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}%, lost ${s.lost}, runs ${s.attempts}` +
+        log(`${c.tag} ${mix}: ${Math.round(s.qps).toLocaleString('en-US')} qps (server CPU ${Math.round(s.serverCpuPct)}%, others ${Math.round(s.othersCpuPct)}% (steal ${Math.round(s.stealPct ?? 0)}%), idle peers ${(s.idlePeersCpuPct ?? 0).toFixed(1)}%, lost ${s.lost}, runs ${s.attempts}` +
           `${s.cacheHitPct !== undefined ? `, cache hits ${s.cacheHitPct.toFixed(1)}%` : ''}` +
           `${s.cachePassedPct !== undefined ? `, kept answers past the cache ${s.cachePassedPct.toFixed(1)}%` : ''})`);
       }
@@ -428,7 +446,7 @@ async function benchPeers(peers: readonly Peer[], zoneData: ZoneData, settings: 
     for (let round = 0; round < lat.runs; round++) {
       for (const mix of lat.mixes) {
         await quiet(`fixed-rate round ${round + 1}, ${mix}`);
-        for (const c of live) if (measuring(c) && (c.best.get(mix)?.result.qps ?? 0) > 0) await fixedRate(c, zoneData, mix, round, settings);
+        for (const c of live) if (measuring(c) && (c.best.get(mix)?.result.qps ?? 0) > 0) await fixedRate(c, zoneData, mix, round, settings, beside(c));
       }
     }
     const results: PeerResult[] = [];
@@ -447,7 +465,7 @@ async function benchPeers(peers: readonly Peer[], zoneData: ZoneData, settings: 
         const l = m.latency;
         if (!l) continue;
         log(`${c.tag} ${m.mix}: @${Math.round(l.targetQps).toLocaleString('en-US')} qps p50 ${Math.round(l.p50Us)} µs p99 ${Math.round(l.p99Us)} µs p99.9 ${Math.round(l.p999Us)} µs ` +
-          `(median p99 of ${l.runs}: ${l.p99sUs.map((v) => Math.round(v)).join(', ')} µs; others ${Math.round(l.othersCpuPct)}%)` +
+          `(median p99 of ${l.runs}: ${l.p99sUs.map((v) => Math.round(v)).join(', ')} µs; others ${Math.round(l.othersCpuPct)}% (steal ${Math.round(l.stealPct ?? 0)}%), idle peers ${(l.idlePeersCpuPct ?? 0).toFixed(1)}%)` +
           (l.loop ? `; loop delay p99 ≤${l.loop.loopP99Ms} ms max ≤${l.loop.loopMaxMs} ms, GC ${l.loop.gcCount} pauses ${l.loop.gcTotalMs.toFixed(1)} ms` : ''));
       }
       const rss = alive(c.running.pid) ? peakRss(c.running.pid) : undefined;

@@ -19,6 +19,10 @@ export interface SaturationResult extends DnsperfResult {
   readonly rcodeMatchPct: number;
   /** CPU other processes on the machine used meanwhile, % of one core (0-200 on 2 cores): noise. */
   readonly othersCpuPct: number;
+  /** Time this VM's CPUs waited for the host (steal in /proc/stat), % of one core: noise the processes' CPU times do not show. */
+  readonly stealPct?: number;
+  /** CPU the other peers, idle beside this one, used meanwhile (not part of othersCpuPct). */
+  readonly idlePeersCpuPct?: number;
   /** Runs made (repeats plus retries of disturbed runs); the one with the highest QPS is kept. */
   readonly attempts: number;
   /** Share of queries the answer cache answered during the run (coredns_cache_hits_total ÷ hits+misses), for servers with /metrics. */
@@ -32,7 +36,8 @@ export interface MixResult {
   readonly saturation: SaturationResult | null;
   /** The run with the median p99 of its runs (disturbed attempts retried, not counted). */
   readonly latency: (LatencyResult & {
-    readonly othersCpuPct: number; readonly attempts: number; readonly cacheHitPct?: number;
+    readonly othersCpuPct: number; readonly stealPct?: number; readonly idlePeersCpuPct?: number;
+    readonly attempts: number; readonly cacheHitPct?: number;
     /** Runs the median was taken over, and each one's p99 (µs), in run order. */
     readonly runs: number;
     readonly p99sUs: readonly number[];
