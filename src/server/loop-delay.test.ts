@@ -1,9 +1,10 @@
 /**
  * @module server/loop-delay.test
  * The event-loop delay histogram: a timer due every INTERVAL_MS (every
- * IDLE_INTERVAL_MS while no packet arrives) records how late it ran (mocked timers and an injected clock, so a "stall" is made,
- * not waited for); it runs only while someone uses it; a serving server
- * exposes it on /metrics as a cumulative histogram.
+ * IDLE_INTERVAL_MS while no packet arrives) records how late it ran
+ * (mocked timers and an injected clock, so a "stall" is made, not waited
+ * for); it runs only while someone uses it; a serving server counts its
+ * packets for it and exposes it on /metrics as a cumulative histogram.
  */
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
