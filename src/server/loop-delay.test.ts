@@ -1,14 +1,14 @@
 /**
  * @module server/loop-delay.test
  * The event-loop delay histogram: a timer due every INTERVAL_MS (every
- * IDLE_INTERVAL_MS while no packet arrives) records how late it ran
+ * IDLE_INTERVAL_MS once no packet arrived for IDLE_AFTER_MS) records how late it ran
  * (mocked timers and an injected clock, so a "stall" is made, not waited
  * for); it runs only while someone uses it; a serving server counts its
  * packets for it and exposes it on /metrics as a cumulative histogram.
  */
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { IDLE_INTERVAL_MS, INTERVAL_MS, LOOP_DELAY_BUCKETS, LoopDelayHistogram, processLoopDelay } from './loop-delay.ts';
+import { IDLE_AFTER_MS, IDLE_INTERVAL_MS, INTERVAL_MS, LOOP_DELAY_BUCKETS, LoopDelayHistogram, processLoopDelay } from './loop-delay.ts';
 import { samples, scrape } from '../../test/ops/ops-support.ts';
 import { startServer } from '../../test/support/harness.ts';
 import { eventually } from '../../test/server/helpers/server.ts';
@@ -40,7 +40,7 @@ test('each tick records how late it ran, in the right bucket; nothing runs once 
   }
 });
 
-test('while no packet arrives the timer is due every IDLE_INTERVAL_MS; the first tick after one brings back INTERVAL_MS', () => {
+test('after IDLE_AFTER_MS without a packet the timer is due every IDLE_INTERVAL_MS; the first tick that sees one brings back INTERVAL_MS', () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   try {
     let now = 0;
@@ -49,25 +49,26 @@ test('while no packet arrives the timer is due every IDLE_INTERVAL_MS; the first
     const samples = (): number => h.counts.reduce((a, b) => a + b, 0);
     const advance = (ms: number): void => { now += ms; mock.timers.tick(ms); };
     h.acquire();
-    advance(INTERVAL_MS);
-    assert.equal(samples(), 1, 'the first tick comes at the serving cadence');
+    const fine = IDLE_AFTER_MS / INTERVAL_MS;
+    for (let i = 0; i < fine; i++) advance(INTERVAL_MS);
+    assert.equal(samples(), fine, 'the first IDLE_AFTER_MS (from the start) at the serving cadence');
     advance(IDLE_INTERVAL_MS - 1);
-    assert.equal(samples(), 1, 'no packet since: nothing due before IDLE_INTERVAL_MS');
+    assert.equal(samples(), fine, 'then, with no packet all that time, nothing due before IDLE_INTERVAL_MS');
     advance(1);
-    assert.equal(samples(), 2, 'due at IDLE_INTERVAL_MS');
-    assert.equal(h.max, 0, 'and it ran on time');
+    assert.equal(samples(), fine + 1, 'due at IDLE_INTERVAL_MS');
+    assert.equal(h.max, 0, 'and every tick ran on time');
     packets++;
     advance(IDLE_INTERVAL_MS);
-    assert.equal(samples(), 3, 'the idle tick that sees a packet...');
-    packets++;
+    assert.equal(samples(), fine + 2, 'the idle tick that sees a packet...');
     advance(INTERVAL_MS);
-    assert.equal(samples(), 4, '...arms the next at INTERVAL_MS, and packets still arriving keep it there');
+    assert.equal(samples(), fine + 3, '...arms the next at INTERVAL_MS');
+    for (let i = 0; i < fine - 2; i++) advance(INTERVAL_MS);
+    assert.equal(samples(), 2 * fine + 1, 'a lull shorter than IDLE_AFTER_MS keeps the serving cadence');
     advance(INTERVAL_MS);
-    assert.equal(samples(), 5, 'this tick finds no packet since the last...');
     advance(IDLE_INTERVAL_MS - 1);
-    assert.equal(samples(), 5, '...so the next is IDLE_INTERVAL_MS away');
+    assert.equal(samples(), 2 * fine + 2, 'IDLE_AFTER_MS after that packet: idle again');
     advance(1);
-    assert.equal(samples(), 6);
+    assert.equal(samples(), 2 * fine + 3);
     h.release();
   } finally {
     mock.timers.reset();

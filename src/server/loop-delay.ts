@@ -7,11 +7,11 @@
  * clusterdns_event_loop_delay_seconds (prometheus plugin); a benchmark reads
  * it before and after a run and takes the difference of the buckets, so its
  * percentiles cover exactly the run, whoever else scrapes. One per process:
- * every server of the process shares the loop. While no packet arrives the
- * timer is due every IDLE_INTERVAL_MS instead: an idle server (a node-local
- * cache on every node) should not wake its CPU 100 times a second to learn
- * that nothing waited (measured: 2.3 % of a core on this box, 0.1 % at the
- * idle cadence; bench/README.md "Idle peers").
+ * every server of the process shares the loop. Once no packet has arrived
+ * for IDLE_AFTER_MS the timer is due every IDLE_INTERVAL_MS instead: an idle
+ * server (a node-local cache on every node) should not wake its CPU 100
+ * times a second to learn that nothing waited (measured: 2.3 % of a core on
+ * this box, 0.1 % at the idle cadence; bench/README.md "Idle peers").
  */
 import { packetCount } from './serve.ts';
 
@@ -20,7 +20,9 @@ export const LOOP_DELAY_BUCKETS: readonly number[] = [0.00025, 0.0005, 0.001, 0.
 
 /** How often the timer is due while packets arrive: often enough to catch short stalls. */
 export const INTERVAL_MS = 10;
-/** How often it is due when no packet arrived since its last run (it goes back to INTERVAL_MS at the next run after one does). */
+/** How long without a packet (or since the start) before the timer slows down: a short lull keeps the fine cadence. */
+export const IDLE_AFTER_MS = 10_000;
+/** How often it is due once idle; the first run that sees a packet goes back to INTERVAL_MS. */
 export const IDLE_INTERVAL_MS = 1000;
 
 export class LoopDelayHistogram {
@@ -34,10 +36,11 @@ export class LoopDelayHistogram {
   #due = 0;
   #users = 0;
   #seen = 0;
+  #lastActive = 0;
   readonly #now: () => number;
   readonly #activity: () => number;
 
-  /** `activity`: a count that changes whenever there was work (packets served); unchanged means idle. */
+  /** `activity`: a count that changes whenever there was work (packets served); unchanged for IDLE_AFTER_MS means idle. */
   constructor(now: () => number = () => performance.now(), activity: () => number = packetCount) {
     this.#now = now;
     this.#activity = activity;
@@ -57,6 +60,7 @@ export class LoopDelayHistogram {
   acquire(): void {
     if (this.#users++ > 0) return;
     this.#seen = this.#activity();
+    this.#lastActive = this.#now();
     this.#arm(INTERVAL_MS);
   }
 
@@ -74,11 +78,11 @@ export class LoopDelayHistogram {
   }
 
   readonly #tick = (): void => {
-    this.record(this.#now() - this.#due);
+    const now = this.#now();
+    this.record(now - this.#due);
     const seen = this.#activity();
-    const busy = seen !== this.#seen;
-    this.#seen = seen;
-    this.#arm(busy ? INTERVAL_MS : IDLE_INTERVAL_MS);
+    if (seen !== this.#seen) { this.#seen = seen; this.#lastActive = now; }
+    this.#arm(now - this.#lastActive < IDLE_AFTER_MS ? INTERVAL_MS : IDLE_INTERVAL_MS);
   };
 }
 
