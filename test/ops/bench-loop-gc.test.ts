@@ -14,6 +14,9 @@ import { loopCell } from '../../bench/report.ts';
 import { startServer } from '../support/harness.ts';
 import { delay } from '../support/wait-until.ts';
 import { deadPort } from '../support/ports.ts';
+import { UdpClient } from '../support/udp-client.ts';
+import { Rcode, Type } from '../../src/dns/constants.ts';
+import { processLoopDelay } from '../../src/server/loop-delay.ts';
 
 /** A full GC now (the flag exposes gc() to contexts made after it). */
 function fullGc(): void {
@@ -25,6 +28,19 @@ test('a stall and a GC during a run show in the loop-delay and GC figures of tha
   const srv = await startServer('.:0 {\n bind 127.0.0.1\n prometheus 127.0.0.1:0\n whoami\n}\n');
   try {
     const url = `http://127.0.0.1:${srv.app.services.http.port('127.0.0.1:0')!}/metrics`;
+    // A query first: the delay timer runs at its fine cadence only while packets arrive (server/loop-delay.ts).
+    const client = await UdpClient.open(srv.port);
+    try {
+      assert.equal((await client.query('whoami.example.', Type.A)).rcode, Rcode.NOERROR);
+    } finally {
+      await client.close();
+    }
+    const loop = processLoopDelay();
+    const ticks = (): number => loop.counts.reduce((a, b) => a + b, 0);
+    const seen = ticks();
+    // Two ticks since the query: the first that saw it re-armed the timer at the fine cadence (within 1 s, bounded here).
+    for (let i = 0; i < 300 && ticks() < seen + 2; i++) await delay(10);
+    assert.ok(ticks() >= seen + 2, 'the timer ticked');
     const before = await loopAndGc(url);
     assert.ok(before !== null, 'clusterdns_event_loop_delay_seconds is on /metrics');
     fullGc();
