@@ -98,12 +98,12 @@ export function machineBusySeconds(): number {
   return machineSeconds().busy;
 }
 
-/** Seconds the hypervisor gave this machine's CPUs to others (steal, in /proc/stat), summed over all CPUs since boot. */
-export function machineStealSeconds(): number {
-  return machineSeconds().steal;
-}
-
-function machineSeconds(): { busy: number; steal: number } {
+/**
+ * machineBusySeconds and, from the same read of /proc/stat, the seconds the
+ * hypervisor gave this machine's CPUs to others (steal), both summed over
+ * all CPUs since boot.
+ */
+export function machineSeconds(): { busy: number; steal: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu '));
     if (!line) return { busy: NaN, steal: NaN };

@@ -28,7 +28,7 @@ import { generate, MIXES, type Mix, type ZoneData } from './cluster-gen.ts';
 import { runDnsperf, dnsperfVersion } from './dnsperf.ts';
 import { measureLatency, medianByP99 } from './latency.ts';
 import { sanityCheck, type SanityResult } from './check.ts';
-import { cpuSeconds, machineBusySeconds, machineStealSeconds, memoryLine, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, machineSeconds, memoryLine, NOISY_CPU_PCT, peakRss, processTree } from './proc.ts';
 import { renderReport, type RenderedSection } from './report.ts';
 import { ALL_PEERS, SUBJECT } from './peers/index.ts';
 import { findBinary, killAllLaunched, realtimeAvailable, setRealtime, StartTimeoutError } from './peers/process.ts';
@@ -221,17 +221,17 @@ interface CpuShares {
 async function withCpu<T extends { clientCpuS: number }>(pid: number, fn: () => Promise<T>, bystanders: readonly number[] = []): Promise<{ r: T } & CpuShares> {
   const sumCpu = (): number => bystanders.reduce((n, p) => n + (cpuSeconds(p) || 0), 0);
   const server0 = cpuSeconds(pid);
-  const busy0 = machineBusySeconds();
-  const steal0 = machineStealSeconds();
+  const m0 = machineSeconds();
   const idle0 = sumCpu();
   const t0 = performance.now();
   const r = await fn();
   const wallS = (performance.now() - t0) / 1000;
   const server = cpuSeconds(pid) - server0;
   const idle = sumCpu() - idle0;
-  const others = machineBusySeconds() - busy0 - server - idle - (Number.isFinite(r.clientCpuS) ? r.clientCpuS : 0);
+  const m1 = machineSeconds();
+  const others = m1.busy - m0.busy - server - idle - (Number.isFinite(r.clientCpuS) ? r.clientCpuS : 0);
   const pct = (s: number): number => Math.max(0, (100 * s) / wallS);
-  return { r, serverCpuPct: (100 * server) / wallS, othersCpuPct: pct(others), stealPct: pct(machineStealSeconds() - steal0), idlePeersCpuPct: pct(idle) };
+  return { r, serverCpuPct: (100 * server) / wallS, othersCpuPct: pct(others), stealPct: pct(m1.steal - m0.steal), idlePeersCpuPct: pct(idle) };
 }
 
 /**
